@@ -1,0 +1,73 @@
+# deckhouse.virtualization: every entry point a developer, CI or a user needs.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+export ANSIBLE_PYTHON_INTERPRETER := $(CURDIR)/$(BIN)/python
+PYTEST_ARGS ?=
+
+.PHONY: help venv test lint yamllint ansible-lint changelog-lint sanity units pytest molecule demo \
+        sandbox-up sandbox-down bench chaos build clean
+
+help:
+	@echo "make test          lint, ansible-test sanity and units, pytest suites, molecule"
+	@echo "make demo          start the sandbox, run playbooks/demo.yml against it, stop it"
+	@echo "make sandbox-up    start the local DVP sandbox (writes .sandbox/kubeconfig, .sandbox/env)"
+	@echo "make sandbox-down  stop everything sandbox-up started"
+	@echo "make bench         benchmarks (ratios against a baseline run side by side)"
+	@echo "make chaos         the long fault-injection suite"
+	@echo "make build         build the collection tarball into .build/"
+
+venv: $(BIN)/.ready
+$(BIN)/.ready: requirements.txt requirements-test.txt scripts/bootstrap.sh
+	PYTHON=$(PYTHON) VENV=$(VENV) scripts/bootstrap.sh
+	@touch $@
+
+test: venv lint sanity units pytest molecule
+	@echo "make test: all suites passed"
+
+lint: yamllint ansible-lint changelog-lint
+
+changelog-lint: venv
+	$(BIN)/antsibull-changelog lint
+
+yamllint: venv
+	$(BIN)/yamllint -s .
+
+ansible-lint: venv
+	$(BIN)/ansible-lint --offline --profile production
+
+sanity: venv
+	scripts/ansible-test.sh sanity --local --python 3.11 --color no
+
+units: venv
+	scripts/ansible-test.sh units --local --python 3.11 --color no
+
+pytest: venv
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+molecule: venv
+	scripts/molecule-all.sh
+
+demo: venv
+	scripts/demo.sh
+
+sandbox-up: venv
+	$(BIN)/python -m sandbox up $(SANDBOX_ARGS)
+
+sandbox-down:
+	@if [ -x $(BIN)/python ]; then $(BIN)/python -m sandbox down; else echo "no venv: nothing to stop"; fi
+
+bench: venv
+	scripts/bench.sh
+
+chaos: venv
+	scripts/chaos.sh
+
+build: venv
+	mkdir -p .build
+	$(BIN)/ansible-galaxy collection build --force --output-path .build .
+
+clean:
+	rm -rf .build tests/output .pytest_cache

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Create or reuse .venv and install everything `make test`, `make demo` and the sandbox need.
+# Debian packages are installed only when a tool is missing and we run as root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+VENV=${VENV:-.venv}
+
+need_apt=()
+for pair in qemu-img:qemu-utils docker-registry:docker-registry skopeo:skopeo xorriso:xorriso curl:curl; do
+  cmd=${pair%%:*}; pkg=${pair#*:}
+  command -v "$cmd" >/dev/null 2>&1 || need_apt+=("$pkg")
+done
+if ((${#need_apt[@]})); then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "bootstrap: installing Debian packages: ${need_apt[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+    # Debian starts no service on install in containers, but make sure the registry is not left running.
+    if command -v systemctl >/dev/null 2>&1; then systemctl disable --now docker-registry >/dev/null 2>&1 || true; fi
+  else
+    echo "bootstrap: missing system packages (${need_apt[*]}); install them (see bindep.txt)" >&2
+    exit 1
+  fi
+fi
+
+stamp="$VENV/.requirements.sha256"
+want=$(cat requirements.txt requirements-test.txt | sha256sum | cut -d' ' -f1)
+if [ ! -x "$VENV/bin/python" ]; then
+  "$PYTHON" -m venv "$VENV"
+fi
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r requirements-test.txt
+  echo "$want" > "$stamp"
+fi
+
+# ansible-test downloads a pip bootstrap script on first use; give it a local stand-in.
+pip_version=$("$VENV/bin/python" - <<'PY'
+import pathlib, re
+import ansible_test
+src = pathlib.Path(ansible_test.__file__).parent / "_internal" / "python_requirements.py"
+m = re.search(r"pip=['\"]([0-9.]+)['\"]", src.read_text())
+print(m.group(1) if m else "")
+PY
+)
+if [ -n "$pip_version" ]; then
+  cache="$HOME/.ansible/test/cache"
+  mkdir -p "$cache"
+  install -m 0644 scripts/get_pip_standin.py "$cache/get_pip_${pip_version//./_}.py"
+fi
