@@ -1,0 +1,80 @@
+"""The order the apiserver admits a custom resource write in, for the kinds we own.
+
+decode (prune unknown fields, report them per fieldValidation; apply defaults)
+-> validation (OpenAPI schema, then CEL rules; on UPDATE ratcheted) = 422 Invalid
+-> validating webhook of the platform = 403 from ``admission webhook "<name>" denied the request``
+
+The server has already done the generic part (see sandbox/api/ops.py): ObjectMeta checks, a
+generated name, the namespace from the URL, the /status split (status reset on main-resource
+writes, everything but status copied from the old object on /status writes) and generation.
+"""
+from __future__ import annotations
+
+import copy
+
+from . import cel, openapi
+from .defaults import apply_defaults
+from .errors import bad_request_status, invalid, invalid_status, webhook_denied_status
+from .prune import prune
+from .ratchet import ratchet
+from .schemas import KINDS, compiled
+from .types import AdmissionError, AdmissionRequest, AdmissionResult
+from .webhooks import WEBHOOKS, Denied, Review
+
+GROUP = "virtualization.deckhouse.io"
+# Schema errors after which the apiserver skips the CEL rules (they assume a well-formed object).
+_BLOCKING = frozenset({"FieldValueNotSupported", "FieldValueRequired", "FieldValueTooLong",
+                       "FieldValueTooMany", "FieldValueTypeInvalid"})
+_CEL_SKIPPED = ("some validation rules were not checked because the object was invalid; "
+                "correct the existing errors to complete validation")
+
+
+def admit(req: AdmissionRequest) -> AdmissionResult:
+    """Admit one write; raise AdmissionError with the apiserver's Status on rejection."""
+    if req.operation == "DELETE" or req.obj is None or req.kind not in KINDS:
+        # nothing to check: deletes pass (no webhook listens), other kinds are not modelled here
+        return AdmissionResult(obj=copy.deepcopy(req.obj if req.obj is not None else req.old_obj or {}))
+    schema = compiled(req.kind)
+    obj = copy.deepcopy(req.obj)
+    warnings = _decode(obj, schema, req)
+    _validate(obj, schema, req)
+    if req.subresource is None:
+        warnings += _webhook(obj, req)
+    return AdmissionResult(obj=obj, warnings=warnings)
+
+
+def _decode(obj: dict, schema: dict, req: AdmissionRequest) -> list[str]:
+    unknown = prune(obj, schema)
+    apply_defaults(obj, schema)
+    if not unknown or req.field_validation == "Ignore":
+        return []
+    messages = [f'unknown field "{path}"' for path in unknown]
+    if req.field_validation == "Strict":
+        raise AdmissionError(bad_request_status(
+            f'{req.kind} in version "{req.version}" cannot be handled as a {req.kind}: '
+            f"strict decoding error: {', '.join(messages)}"))
+    return messages
+
+
+def _validate(obj: dict, schema: dict, req: AdmissionRequest) -> None:
+    old = req.old_obj if req.operation == "UPDATE" else None
+    errs = ratchet(openapi.validate(obj, schema), obj, old)
+    if any(e.type in _BLOCKING for e in errs):
+        errs.append(invalid("<nil>", None, _CEL_SKIPPED))
+    else:
+        errs += ratchet(cel.check(obj, schema, cel.ABSENT if old is None else old), obj, old)
+    if errs:
+        name = (obj.get("metadata") or {}).get("name", "")
+        raise AdmissionError(invalid_status(req.kind, req.group or GROUP, name, errs))
+
+
+def _webhook(obj: dict, req: AdmissionRequest) -> list[str]:
+    hook = WEBHOOKS.get(req.kind)
+    if hook is None or req.operation not in hook.operations:
+        return []
+    try:
+        return hook.check(Review(req.operation, obj, req.old_obj, req.lookup))
+    except Denied as denial:
+        error = AdmissionError(webhook_denied_status(hook.name, denial.message))
+        error.warnings = denial.warnings
+        raise error from None
