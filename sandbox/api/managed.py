@@ -1,0 +1,236 @@
+"""managedFields-lite and server-side apply.
+
+Who owns which field is tracked per manager, operation (Apply/Update) and subresource, as leaf
+paths (lists are atomic, like CRD lists without a list-type).  Server-side apply then behaves as
+the real one does for the cases clients meet: a field set by another manager to a different value
+is a 409 conflict unless `force`; fields a manager stops applying are removed when nobody else
+owns them; equal values share ownership.
+"""
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from . import errors
+
+Path = tuple[str, ...]
+_SYSTEM_META = ("labels", "annotations", "finalizers", "ownerReferences")
+_MISSING = object()
+
+
+def leaf_paths(obj: dict[str, Any], subresource: str | None, status_separate: bool) -> dict[Path, Any]:
+    """Owned-field candidates of `obj`: leaves of spec-like fields, or of status for /status."""
+    out: dict[Path, Any] = {}
+
+    def walk(prefix: Path, value: Any) -> None:
+        if isinstance(value, dict) and value:
+            for k, v in value.items():
+                walk(prefix + (k,), v)
+        else:
+            out[prefix] = value
+
+    for key, value in obj.items():
+        if key in ("apiVersion", "kind"):
+            continue
+        if key == "metadata":
+            if subresource is None or not status_separate:
+                for mk in _SYSTEM_META:
+                    if mk in (value or {}):
+                        walk(("metadata", mk), value[mk])
+            continue
+        if status_separate and (key == "status") != (subresource == "status"):
+            continue
+        walk((key,), value)
+    return out
+
+
+def _encode(paths: set[Path]) -> dict[str, Any]:
+    root: dict[str, Any] = {}
+    for p in sorted(paths):
+        cur = root
+        for part in p:
+            cur = cur.setdefault(f"f:{part}", {})
+    return root
+
+
+def _decode(fields: dict[str, Any], prefix: Path = ()) -> set[Path]:
+    out: set[Path] = set()
+    children = {k: v for k, v in (fields or {}).items() if k.startswith("f:")}
+    if not children and prefix:
+        return {prefix}
+    for k, v in children.items():
+        out |= _decode(v, prefix + (k[2:],))
+    return out
+
+
+def _entries(obj: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(obj.get("metadata", {}).get("managedFields") or [])
+
+
+def _owned(entry: dict[str, Any]) -> set[Path]:
+    return _decode(entry.get("fieldsV1") or {})
+
+
+def _related(a: Path, b: Path) -> bool:
+    n = min(len(a), len(b))
+    return a[:n] == b[:n]
+
+
+def _get(obj: Any, path: Path) -> Any:
+    cur = obj
+    for part in path:
+        if not isinstance(cur, dict) or part not in cur:
+            return _MISSING
+        cur = cur[part]
+    return cur
+
+
+def _set_entries(obj: dict[str, Any], entries: list[dict[str, Any]]) -> None:
+    kept = [e for e in entries if e.get("fieldsV1")]
+    if kept:
+        obj["metadata"]["managedFields"] = kept
+    else:
+        obj["metadata"].pop("managedFields", None)
+
+
+def _entry(manager: str, operation: str, api_version: str, subresource: str | None,
+           paths: set[Path], now: str) -> dict[str, Any]:
+    e: dict[str, Any] = {"manager": manager, "operation": operation, "apiVersion": api_version,
+                         "time": now, "fieldsType": "FieldsV1", "fieldsV1": _encode(paths)}
+    if subresource:
+        e["subresource"] = subresource
+    return e
+
+
+def _same(e: dict[str, Any], manager: str, operation: str, subresource: str | None) -> bool:
+    return (e.get("manager") == manager and e.get("operation") == operation
+            and e.get("subresource") == subresource)
+
+
+def record_update(old: dict[str, Any] | None, new: dict[str, Any], manager: str, api_version: str,
+                  subresource: str | None, status_separate: bool, now: str) -> None:
+    """After a create/update/patch: `manager` owns what it changed; others lose those fields."""
+    new_paths = leaf_paths(new, subresource, status_separate)
+    old_paths = leaf_paths(old, subresource, status_separate) if old else {}
+    changed = {p for p, v in new_paths.items() if old_paths.get(p, _MISSING) != v}
+    removed = set(old_paths) - set(new_paths)
+    entries = []
+    mine = set(changed)
+    # Like kube-apiserver: managedFields sent by the client (non-empty) replace the recorded ones;
+    # that is how clients reset or migrate ownership (kubectl's client-side to server-side apply).
+    base = _entries(new) or _entries(old or {})
+    for e in base:
+        owned = _owned(e)
+        if e.get("subresource") == subresource:
+            owned = {p for p in owned if not any(_related(p, c) for c in changed | removed)}
+        if _same(e, manager, "Update", subresource):
+            mine |= owned
+            continue
+        entries.append({**e, "fieldsV1": _encode(owned)})
+    if mine:
+        entries.append(_entry(manager, "Update", api_version, subresource, mine, now))
+    _set_entries(new, entries)
+
+
+def _prune_empty(obj: dict[str, Any], path: Path) -> None:
+    for i in range(len(path) - 1, 0, -1):
+        parent = _get(obj, path[:i])
+        if isinstance(parent, dict) and not parent:
+            grand = _get(obj, path[:i - 1]) if i > 1 else obj
+            if isinstance(grand, dict):
+                grand.pop(path[i - 1], None)
+        else:
+            break
+
+
+def _deep_merge(dst: dict[str, Any], src: dict[str, Any]) -> None:
+    for k, v in src.items():
+        if isinstance(v, dict) and isinstance(dst.get(k), dict) and v:
+            _deep_merge(dst[k], v)
+        elif v is not None:
+            dst[k] = copy.deepcopy(v)
+
+
+def apply(live: dict[str, Any] | None, config: dict[str, Any], manager: str, force: bool,
+          api_version: str, subresource: str | None, status_separate: bool, now: str
+          ) -> dict[str, Any]:
+    """The object after `manager` applies `config` to `live` (None: create). Raises 409 on conflict."""
+    cfg = copy.deepcopy(config)
+    if status_separate:
+        if subresource == "status":
+            cfg = {"apiVersion": cfg.get("apiVersion"), "kind": cfg.get("kind"),
+                   "metadata": cfg.get("metadata", {}), "status": cfg.get("status", {})}
+        else:
+            cfg.pop("status", None)
+    cfg_paths = leaf_paths(cfg, subresource, status_separate)
+    if live is None:
+        obj = cfg
+        obj["metadata"].pop("managedFields", None)
+        _set_entries(obj, [_entry(manager, "Apply", api_version, subresource, set(cfg_paths), now)])
+        return obj
+
+    obj = copy.deepcopy(live)
+    entries = _entries(live)
+    conflicts: list[tuple[str, str, Path]] = []
+    new_entries: list[dict[str, Any]] = []
+    previous: set[Path] = set()
+    others_owned: set[Path] = set()
+    for e in entries:
+        owned = _owned(e)
+        if _same(e, manager, "Apply", subresource):
+            previous = owned
+            continue
+        if e.get("subresource") == subresource:
+            clash = {p for p in cfg_paths
+                     if _get(live, p) != cfg_paths[p] and any(_related(p, q) for q in owned)}
+            if clash and not force:
+                conflicts += [(e.get("manager", ""), e.get("apiVersion", ""), p) for p in sorted(clash)]
+            if force:
+                owned = {q for q in owned if not any(_related(p, q) for p in clash)}
+        others_owned |= owned
+        new_entries.append({**e, "fieldsV1": _encode(owned)})
+    if conflicts:
+        raise _conflict_error(conflicts)
+
+    for p in sorted(previous - set(cfg_paths), key=len, reverse=True):
+        if p in others_owned or any(_related(p, q) and len(q) > len(p) for q in cfg_paths):
+            continue
+        parent = _get(obj, p[:-1]) if len(p) > 1 else obj
+        if isinstance(parent, dict):
+            parent.pop(p[-1], None)
+            _prune_empty(obj, p)
+    _deep_merge(obj, {k: v for k, v in cfg.items() if k != "metadata"})
+    md_cfg = cfg.get("metadata", {})
+    for mk in _SYSTEM_META:
+        if mk in md_cfg:
+            if isinstance(md_cfg[mk], dict):
+                obj["metadata"].setdefault(mk, {})
+                _deep_merge(obj["metadata"][mk], md_cfg[mk])
+            else:
+                obj["metadata"][mk] = copy.deepcopy(md_cfg[mk])
+    new_entries.append(_entry(manager, "Apply", api_version, subresource, set(cfg_paths), now))
+    _set_entries(obj, new_entries)
+    return obj
+
+
+def _conflict_error(conflicts: list[tuple[str, str, Path]]) -> errors.ApiError:
+    def fmt(p: Path) -> str:
+        return "." + ".".join(p)
+
+    causes = [{"reason": "FieldManagerConflict",
+               "message": f'conflict with "{m}" using {av}', "field": fmt(p)} for m, av, p in conflicts]
+    if len(conflicts) == 1:
+        m, av, p = conflicts[0]
+        msg = f'Apply failed with 1 conflict: conflict with "{m}" using {av}: {fmt(p)}'
+    else:
+        by: dict[tuple[str, str], list[Path]] = {}
+        for m, av, p in conflicts:
+            by.setdefault((m, av), []).append(p)
+        parts = []
+        for (m, av), ps in by.items():
+            if len(ps) == 1:
+                parts.append(f'conflict with "{m}" using {av}: {fmt(ps[0])}')
+            else:
+                parts.append(f'conflicts with "{m}" using {av}:\n' + "\n".join(f"- {fmt(p)}" for p in ps))
+        msg = f"Apply failed with {len(conflicts)} conflicts: " + "\n".join(parts)
+    return errors.ApiError(errors.status_body(409, "Conflict", msg, {"causes": causes}))

@@ -1,0 +1,151 @@
+"""Objects, the global resourceVersion counter, the watch event window, and persistence.
+
+Every change is written through to `store/` atomically before it is acknowledged, so stopping the
+process at any point loses nothing (one JSON file per object plus `store/rv`).  The event window is
+in memory only: after a restart, watching from an older resourceVersion answers 410 Gone, as a
+freshly started kube-apiserver's watch cache does.
+"""
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import os
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from ..config import atomic_write
+from .resources import RESOURCES, ResourceType
+
+Key = tuple[str, str, str]   # (resource id "group/plural", namespace or "", name)
+WINDOW = int(os.environ.get("DVP_SANDBOX_WATCH_WINDOW", "20000"))
+
+
+def rid(r: ResourceType) -> str:
+    return f"{r.group or 'core'}/{r.plural}"
+
+
+@dataclass
+class Event:
+    type: str                    # ADDED | MODIFIED | DELETED
+    rv: int
+    rtype: ResourceType
+    obj: dict[str, Any]
+    old: dict[str, Any] | None
+
+
+class Store:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.objects: dict[Key, dict[str, Any]] = {}
+        self.uids: dict[str, Key] = {}
+        self.rv = 0
+        self.events: deque[Event] = deque(maxlen=WINDOW)
+        self.compacted = 0       # watching from an RV below this is 410 Gone
+        self.watchers: set[asyncio.Queue[Event]] = set()
+        self._types = {rid(r): r for r in RESOURCES}
+        self._load()
+
+    # -- persistence --------------------------------------------------------------------------
+    def _path(self, key: Key) -> Path:
+        res, ns, name = key
+        return self.root / res.replace("/", "_") / (ns or "_cluster") / f"{name}.json"
+
+    def _load(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        rv_file = self.root / "rv"
+        self.rv = int(rv_file.read_text()) if rv_file.exists() else 0
+        for res_dir in self.root.iterdir():
+            if not res_dir.is_dir():
+                continue
+            res = res_dir.name.replace("_", "/", 1)
+            if res not in self._types:
+                continue
+            for ns_dir in res_dir.iterdir():
+                ns = "" if ns_dir.name == "_cluster" else ns_dir.name
+                for f in ns_dir.glob("*.json"):
+                    obj = json.loads(f.read_text())
+                    key = (res, ns, obj["metadata"]["name"])
+                    self.objects[key] = obj
+                    self.uids[obj["metadata"]["uid"]] = key
+                    self.rv = max(self.rv, int(obj["metadata"]["resourceVersion"]))
+        self.compacted = self.rv
+
+    def _persist(self, key: Key, obj: dict[str, Any] | None) -> None:
+        path = self._path(key)
+        if obj is None:
+            path.unlink(missing_ok=True)
+        else:
+            atomic_write(path, json.dumps(obj, separators=(",", ":")))
+        atomic_write(self.root / "rv", str(self.rv))
+
+    # -- reads -----------------------------------------------------------------------------------
+    def get(self, key: Key) -> dict[str, Any] | None:
+        obj = self.objects.get(key)
+        return copy.deepcopy(obj) if obj is not None else None
+
+    def iter_type(self, r: ResourceType, namespace: str | None = None) -> Iterator[tuple[Key, dict[str, Any]]]:
+        """(key, object) of one resource type, sorted by namespace then name (not copies)."""
+        res = rid(r)
+        keys = sorted(k for k in self.objects if k[0] == res and (namespace is None or k[1] == namespace))
+        for k in keys:
+            yield k, self.objects[k]
+
+    def by_uid(self, uid: str) -> dict[str, Any] | None:
+        key = self.uids.get(uid)
+        return self.objects.get(key) if key else None
+
+    def type_of(self, key: Key) -> ResourceType:
+        return self._types[key[0]]
+
+    # -- writes -----------------------------------------------------------------------------------
+    def next_rv(self) -> int:
+        self.rv += 1
+        return self.rv
+
+    def put(self, r: ResourceType, obj: dict[str, Any], old: dict[str, Any] | None) -> dict[str, Any]:
+        """Store a created/changed object under a fresh RV; emit ADDED/MODIFIED."""
+        md = obj["metadata"]
+        key = (rid(r), md.get("namespace", "") if r.namespaced else "", md["name"])
+        rv = self.next_rv()
+        md["resourceVersion"] = str(rv)
+        self.objects[key] = obj
+        self.uids[md["uid"]] = key
+        self._persist(key, obj)
+        self._emit(Event("MODIFIED" if old is not None else "ADDED", rv, r, obj, old))
+        return copy.deepcopy(obj)
+
+    def remove(self, r: ResourceType, key: Key, final: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Delete for good (`final`: its last state); the DELETED event carries a fresh RV."""
+        obj = self.objects.pop(key)
+        self.uids.pop(obj["metadata"]["uid"], None)
+        rv = self.next_rv()
+        obj = copy.deepcopy(final if final is not None else obj)
+        obj["metadata"]["resourceVersion"] = str(rv)
+        self._persist(key, None)
+        self._emit(Event("DELETED", rv, r, obj, obj))
+        return obj
+
+    def _emit(self, ev: Event) -> None:
+        if len(self.events) == self.events.maxlen:
+            self.compacted = self.events[0].rv
+        self.events.append(ev)
+        for q in list(self.watchers):
+            q.put_nowait(ev)
+
+    def compact(self) -> int:
+        """Forget the event history (like etcd compaction); returns the compacted RV."""
+        self.events.clear()
+        self.compacted = self.rv
+        return self.rv
+
+    def history_since(self, rv: int) -> list[Event] | None:
+        """Events after `rv`, or None when that RV is older than the retained window."""
+        if rv < self.compacted:
+            return None
+        return [e for e in self.events if e.rv > rv]
+
+    def oldest_available(self) -> int:
+        return self.compacted + 1

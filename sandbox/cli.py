@@ -1,0 +1,82 @@
+"""Command line: up, down, status, restart, faults, and the internal serve-api entry point."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from . import supervisor
+from .components import UpOptions
+from .config import State
+
+FAULT_HELP = ("fault settings k=v: error_rate (0..1, answers 500), throttle_rate (0..1, answers 429), "
+              "retry_after (s), latency (s added), watch_cut (s, cut watch streams), "
+              "bookmark_interval (s)")
+
+
+def parse_kv(items: list[str]) -> dict[str, Any]:
+    """`k=v` pairs; values parsed as JSON when possible (numbers, true/false/null)."""
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep:
+            raise SystemExit(f"expected k=v, got {item!r}")
+        try:
+            out[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            out[key] = raw
+    return out
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m sandbox", description="local DVP sandbox")
+    p.add_argument("--state-dir", help="state directory (default: $DVP_SANDBOX_DIR or ./.sandbox)")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    up = sub.add_parser("up", help="start the sandbox (no-op when running)")
+    up.add_argument("--no-controller", action="store_true", help="start only the API server")
+    up.add_argument("--seed", action="store_true", help="seed demo content (controller)")
+    up.add_argument("--api-port", type=int, help="force the API port")
+    up.add_argument("--fault", action="append", default=[], metavar="K=V", help=FAULT_HELP)
+    sub.add_parser("down", help="stop everything this state dir started")
+    sub.add_parser("status", help="show what runs")
+    rs = sub.add_parser("restart", help="restart one component")
+    rs.add_argument("component")
+    fa = sub.add_parser("faults", help="show or change fault injection at run time")
+    fa.add_argument("--set", action="append", default=[], metavar="K=V", help=FAULT_HELP)
+    fa.add_argument("--clear", action="store_true", help="switch every fault off")
+    sub.add_parser("seed", help="make the demo sources in www/ and the user registry (sandbox must run)")
+    sub.add_parser("serve-api", help=argparse.SUPPRESS)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    state = State(args.state_dir)
+    try:
+        if args.cmd == "up":
+            print(supervisor.up(state, UpOptions(no_controller=args.no_controller, seed=args.seed,
+                                                 faults=parse_kv(args.fault), api_port=args.api_port)))
+        elif args.cmd == "down":
+            print(supervisor.down(state))
+        elif args.cmd == "status":
+            print(supervisor.status(state))
+        elif args.cmd == "restart":
+            print(supervisor.restart(state, args.component))
+        elif args.cmd == "faults":
+            from .handle import Sandbox
+            sb = Sandbox(state.root)
+            now = sb.set_faults(clear=args.clear, **parse_kv(args.set)) if (args.set or args.clear) \
+                else sb.faults()
+            print(json.dumps(now, indent=2, sort_keys=True))
+        elif args.cmd == "seed":
+            from .seed import seed
+            seed(state)
+            print(f"seeded {state.root / 'www'} and the user registry")
+        elif args.cmd == "serve-api":
+            from .api.server import serve
+            serve(state)
+    except supervisor.SandboxError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,135 @@
+"""The sandbox's state directory: where every file lives and the runtime facts (ports, tokens).
+
+One place decides paths, so the supervisor, the API server, the controller, the handle and the
+tests all agree.  Layout (under the state dir):
+
+    ca.crt / ca.key      sandbox CA (pki.py)
+    tls/                 server certificates, one pair per component
+    sandbox.json         machine-readable runtime info (endpoints, CA, tokens, components)
+    kubeconfig           contexts dvp-sandbox (admin, current) and dvp-sandbox-viewer
+    env                  shell file exporting KUBECONFIG, DVP_SANDBOX_* and component variables
+    faults.json          current fault-injection settings (read by the API server)
+    store/               persisted API objects
+    pids/ logs/          one pidfile / logfile per component
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+import tempfile
+from pathlib import Path
+from typing import Any
+
+DEFAULT_DIR = ".sandbox"
+ENV_DIR = "DVP_SANDBOX_DIR"
+USERS = ("admin", "viewer", "controller")
+
+
+def resolve_state_dir(arg: str | os.PathLike[str] | None = None) -> Path:
+    """--state-dir wins, then $DVP_SANDBOX_DIR, then ./.sandbox."""
+    raw = arg or os.environ.get(ENV_DIR) or DEFAULT_DIR
+    return Path(raw).expanduser().resolve()
+
+
+def atomic_write(path: Path, data: str | bytes, mode: int = 0o644) -> None:
+    """Write via a temp file + rename so readers (and a crash) never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    raw = data.encode() if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        os.write(fd, raw)
+        os.fchmod(fd, mode)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+
+
+def free_port() -> int:
+    """A port free on loopback right now (the OS picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class State:
+    """Paths and persistent runtime facts of one sandbox instance."""
+
+    def __init__(self, root: str | os.PathLike[str] | None = None) -> None:
+        self.root = resolve_state_dir(root)
+        self.ca_crt = self.root / "ca.crt"
+        self.ca_key = self.root / "ca.key"
+        self.tls_dir = self.root / "tls"
+        self.info_path = self.root / "sandbox.json"
+        self.kubeconfig_path = self.root / "kubeconfig"
+        self.env_path = self.root / "env"
+        self.faults_path = self.root / "faults.json"
+        self.store_dir = self.root / "store"
+        self.pids_dir = self.root / "pids"
+        self.logs_dir = self.root / "logs"
+
+    # -- directories / files -------------------------------------------------------------
+    def ensure_dirs(self) -> None:
+        for d in (self.root, self.tls_dir, self.store_dir, self.pids_dir, self.logs_dir):
+            d.mkdir(parents=True, exist_ok=True)
+
+    def pid_path(self, name: str) -> Path:
+        return self.pids_dir / f"{name}.pid"
+
+    def log_path(self, name: str) -> Path:
+        return self.logs_dir / f"{name}.log"
+
+    def component_dir(self, name: str) -> Path:
+        """A private work dir for a component (config files, data)."""
+        d = self.root / name
+        d.mkdir(parents=True, exist_ok=True)
+        return d
+
+    # -- sandbox.json ---------------------------------------------------------------------
+    def load_info(self) -> dict[str, Any]:
+        try:
+            return json.loads(self.info_path.read_text())
+        except FileNotFoundError:
+            return {}
+
+    def save_info(self, info: dict[str, Any]) -> None:
+        # Holds bearer tokens: owner-only.
+        atomic_write(self.info_path, json.dumps(info, indent=2, sort_keys=True) + "\n", 0o600)
+
+    def _persist(self, key: str, name: str, make: Any) -> Any:
+        info = self.load_info()
+        table = info.setdefault(key, {})
+        if name not in table:
+            table[name] = make()
+            self.save_info(info)
+        return table[name]
+
+    def port(self, name: str, forced: int | None = None) -> int:
+        """The loopback port of an endpoint: picked once, then reused so URLs stay valid."""
+        if forced:
+            info = self.load_info()
+            info.setdefault("ports", {})[name] = int(forced)
+            self.save_info(info)
+            return int(forced)
+        return int(self._persist("ports", name, free_port))
+
+    def tokens(self) -> dict[str, str]:
+        """Bearer tokens of the users admin, viewer and controller (made once)."""
+        for user in USERS:
+            self._persist("tokens", user, lambda: secrets.token_urlsafe(32))
+        return dict(self.load_info()["tokens"])
+
+    # -- derived facts ----------------------------------------------------------------------
+    @property
+    def api_url(self) -> str:
+        return f"https://127.0.0.1:{self.port('api')}"
+
+    def load_faults(self) -> dict[str, Any]:
+        try:
+            return json.loads(self.faults_path.read_text())
+        except FileNotFoundError:
+            return {}
+
+    def save_faults(self, faults: dict[str, Any]) -> None:
+        atomic_write(self.faults_path, json.dumps(faults, indent=2, sort_keys=True) + "\n")
