@@ -1,0 +1,1 @@
+"""The sandbox's virtualization controller (a separate process; see app.Controller)."""

@@ -1,0 +1,36 @@
+"""python -m sandbox.controller --state-dir DIR [--upload-deadline S] [--retry-window S] ..."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+
+from ..config import State
+from .app import Controller
+from .settings import Settings
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(prog="python -m sandbox.controller")
+    p.add_argument("--state-dir")
+    p.add_argument("--upload-deadline", type=float, help="seconds (platform: 600)")
+    p.add_argument("--retry-window", type=float, help="seconds transient HTTP errors are retried")
+    p.add_argument("--import-rate", type=int, help="bytes/s cap on imports (slow imports)")
+    p.add_argument("--image-check-interval", type=float, help="seconds between DVCR checks (ImageLost)")
+    p.add_argument("--vm-step", type=float, help="seconds a VM spends Starting/Stopping")
+    p.add_argument("--seed", action="store_true", help="make the demo sources first (see sandbox.seed)")
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    state = State(args.state_dir)
+    settings = Settings.load(state.root / "controller" / "settings.json", {
+        "upload_deadline": args.upload_deadline, "retry_window": args.retry_window,
+        "import_rate": args.import_rate, "image_check_interval": args.image_check_interval,
+        "vm_step": args.vm_step})
+    if args.seed:
+        from ..seed import seed
+        seed(state)
+    asyncio.run(Controller(state, settings).run())
+
+
+if __name__ == "__main__":
+    main()

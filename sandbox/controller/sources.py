@@ -1,0 +1,110 @@
+"""Is an image's data source readable yet, and how to read it.
+
+`resolve` returns either a blocked (reason, message) pair, exactly as DatasourceReady
+reports it, or a fetcher `(workdir, feed) -> Fetched` run in a worker thread.
+"""
+from __future__ import annotations
+
+import base64
+from functools import partial
+from typing import TYPE_CHECKING, Callable
+
+from .. import dvcr
+from . import importers
+from .kube import CVI, SECRET, VD, VDSNAP, VI, Kind
+
+if TYPE_CHECKING:
+    from .app import Controller
+    from .imagejob import ImageJob
+
+Blocked = tuple[str, str]
+Fetcher = Callable[..., importers.Fetched]
+
+
+class Sources:
+    def __init__(self, ctl: "Controller") -> None:
+        self.ctl = ctl
+
+    def resolve(self, kind: Kind, obj: dict, job: "ImageJob") -> tuple[Blocked | None, Fetcher | None]:
+        spec = obj.get("spec") or {}
+        ds = spec.get("dataSource") or {}
+        ns = obj["metadata"].get("namespace")
+        settings = self.ctl.settings.for_object(obj)
+        typ = ds.get("type")
+        if typ == "HTTP":
+            http = ds.get("http") or {}
+            return None, partial(_http, http.get("url", ""), http.get("caBundle"), http.get("checksum"),
+                                 settings.retry_window)
+        if typ == "ContainerImage":
+            return self._container_image(kind, ds.get("containerImage") or {}, ns)
+        if typ == "ObjectRef":
+            ref = ds.get("objectRef") or {}
+            ref_ns = ns if kind is VI else ref.get("namespace")
+            return self._object_ref(ref.get("kind", ""), ref_ns, ref.get("name", ""), job)
+        return None, None  # Upload: the uploader is the source
+
+    # -- ContainerImage -------------------------------------------------------------------------
+    def _container_image(self, kind: Kind, ci: dict, ns: str | None):
+        auth = None
+        secret_ref = ci.get("imagePullSecret") or {}
+        if secret_ref.get("name"):
+            secret_ns = ns if kind is VI else secret_ref.get("namespace")
+            secret = self.ctl.inf[SECRET.kind].get(secret_ns, secret_ref["name"])
+            if secret is None:
+                return ("ContainerRegistrySecretNotFound", "Container registry secret not found."), None
+            raw = (secret.get("data") or {}).get(".dockerconfigjson")
+            if raw:
+                try:
+                    host = dvcr.ImageRef.parse(ci.get("image", "")).host
+                    auth = dvcr.dockerconfig_auth(base64.b64decode(raw), host)
+                except (ValueError, dvcr.RegistryError):
+                    auth = None
+        return None, partial(_registry, ci.get("image", ""), ci.get("caBundle"), auth)
+
+    # -- ObjectRef ------------------------------------------------------------------------------
+    def _object_ref(self, ref_kind: str, ns: str | None, name: str, job: "ImageJob"):
+        ctl = self.ctl
+        if ref_kind in ("VirtualImage", "ClusterVirtualImage"):
+            src_kind = VI if ref_kind == "VirtualImage" else CVI
+            src = ctl.inf[src_kind.kind].get(ns if src_kind is VI else None, name)
+            if src is None or (src.get("status") or {}).get("phase") != "Ready" or src["metadata"].get(
+                    "deletionTimestamp"):
+                if src_kind is VI:
+                    return ("ImageNotReady", f"VirtualImage {name} not ready."), None
+                return ("ClusterImageNotReady", f"ClusterVirtualImage {name} not ready."), None
+            job.source_uid = src["metadata"]["uid"]
+            job.source_ref = (ref_kind, ns or "", name)
+            job.jumpy = True
+            target = (src.get("status") or {}).get("target") or {}
+            if target.get("persistentVolumeClaimName"):
+                path = ctl.volume_path(ns or "", target["persistentVolumeClaimName"])
+                return None, partial(importers.fetch_file, path, "disk.img")
+            repo = f"vi/{ns}/{name}" if src_kind is VI else f"cvi/{name}"
+            return None, partial(importers.fetch_dvcr, ctl.dvcr, repo, src["metadata"]["uid"])
+        if ref_kind == "VirtualDisk":
+            vd = ctl.inf[VD.kind].get(ns, name)
+            if vd is None or (vd.get("status") or {}).get("phase") != "Ready":
+                return ("VirtualDiskNotReady", f"VirtualDisk {name} not ready."), None
+            if ctl.machines.disk_mounted(ns or "", name):
+                return ("VirtualDiskAttachedToVirtualMachine",
+                        f"The VirtualDisk {name} attached to VirtualMachine."), None
+            job.source_uid = vd["metadata"]["uid"]
+            job.source_ref = (ref_kind, ns or "", name)
+            path = ctl.machines.disk_file(vd)
+            return None, partial(importers.fetch_file, path, "disk.img")
+        if ref_kind == "VirtualDiskSnapshot":
+            snap = ctl.inf[VDSNAP.kind].get(ns, name)
+            if snap is None or (snap.get("status") or {}).get("phase") != "Ready":
+                return ("VirtualDiskSnapshotNotReady", f"VirtualDiskSnapshot {name} not ready."), None
+            job.source_uid = snap["metadata"]["uid"]
+            job.source_ref = (ref_kind, ns or "", name)
+            return None, partial(importers.fetch_file, ctl.machines.snapshot_file(snap), "disk.img")
+        return (f"{ref_kind}NotReady", f"{ref_kind} {name} not ready."), None
+
+
+def _http(url: str, ca: str | None, checksum: dict | None, retry_window: float, workdir, feed):
+    return importers.fetch_http(url, ca, checksum, workdir, feed, retry_window)
+
+
+def _registry(image: str, ca: str | None, auth, workdir, feed):
+    return importers.fetch_registry(image, ca, auth, workdir, feed)

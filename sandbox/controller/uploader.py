@@ -1,0 +1,148 @@
+"""The upload server: what the platform's uploader pod and its ingress do, on loopback.
+
+One HTTPS listener serves every `external` URL (`/upload/<32 random [a-z0-9]>`); each
+upload also gets its own plain-HTTP listener for `inCluster` (`http://127.0.0.1:<port>/upload`),
+as each uploader pod has its own service. A URL serves exactly one upload and then dies.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import ssl
+import string
+from pathlib import Path
+from typing import Awaitable, Callable
+
+from aiohttp import web
+
+from .diskinfo import Checksums
+
+log = logging.getLogger(__name__)
+_ALPHABET = string.ascii_lowercase + string.digits
+_CHUNK = 1 << 20
+
+
+def random_path() -> str:
+    return "".join(secrets.choice(_ALPHABET) for _ in range(32))
+
+
+class UploadError(Exception):
+    """str() is the uploader's error text (`zero data source image size`, ...)."""
+
+
+class Uploader:
+    """One upload slot: accepts one PUT/POST, stores the bytes, then answers and closes."""
+
+    def __init__(self, token: str, dest: Path, checksum: dict | None,
+                 on_start: Callable[[int], None], on_bytes: Callable[[int, int], None],
+                 finish: Callable[[Path | None, str | None], Awaitable[str | None]]) -> None:
+        self.token = token
+        self.dest = dest
+        self.checksum = checksum
+        self.on_start = on_start
+        self.on_bytes = on_bytes
+        self.finish = finish          # (file, error) -> error after storing (None: stored fine)
+        self.busy = False
+        self.used = False
+        self.in_cluster_url = ""
+        self._runner: web.AppRunner | None = None
+
+    async def start_in_cluster(self) -> str:
+        app = web.Application(client_max_size=0)
+        app.router.add_route("*", "/upload", self.handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.in_cluster_url = f"http://127.0.0.1:{port}/upload"
+        return self.in_cluster_url
+
+    async def close(self) -> None:
+        self.used = True
+        if self._runner:
+            runner, self._runner = self._runner, None
+            await runner.cleanup()
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        if self.used and not self.busy:
+            raise web.HTTPNotFound()
+        if request.method == "GET":
+            return web.Response(status=200)
+        if request.method not in ("PUT", "POST"):
+            raise web.HTTPNotFound()
+        if self.busy:
+            return web.Response(status=503, text="upload in progress\n")
+        self.busy = True
+        self.used = True
+        try:
+            error = await self._receive(request)
+            error = await self.finish(None if error else self.dest, error)
+        finally:
+            self.busy = False
+        # The pod exits after one upload: stop the in-cluster listener once this answer is out.
+        asyncio.get_running_loop().call_later(0.2, lambda: asyncio.ensure_future(self.close()))
+        if error:
+            return web.Response(status=500, text=error + "\n")
+        return web.Response(status=200)
+
+    async def _receive(self, request: web.Request) -> str | None:
+        length = request.content_length
+        if not length or request.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            return "zero data source image size"
+        self.on_start(length)
+        sums = Checksums(self.checksum)
+        got = 0
+        try:
+            with open(self.dest, "wb") as f:
+                while True:
+                    chunk = await request.content.read(_CHUNK)
+                    if not chunk:
+                        break
+                    f.write(chunk)
+                    sums.update(chunk)
+                    got += len(chunk)
+                    self.on_bytes(got, length)
+        except (ConnectionError, asyncio.CancelledError, Exception) as exc:  # client went away mid-body
+            log.info("upload interrupted: %s", exc.__class__.__name__)
+            return "source image size mismatch"
+        if got != length:
+            return "source image size mismatch"
+        return sums.mismatch()
+
+
+class UploadHub:
+    """The shared HTTPS listener routing `/upload/<token>` to the live uploaders."""
+
+    def __init__(self, port: int, cert: Path, key: Path) -> None:
+        self.port = port
+        self.cert, self.key = cert, key
+        self.slots: dict[str, Uploader] = {}
+        self._runner: web.AppRunner | None = None
+
+    def external_url(self, token: str) -> str:
+        return f"https://127.0.0.1:{self.port}/upload/{token}"
+
+    async def start(self) -> None:
+        app = web.Application(client_max_size=0)
+        app.router.add_route("*", "/upload/{token}", self._route)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(str(self.cert), str(self.key))
+        await web.TCPSite(self._runner, "127.0.0.1", self.port, ssl_context=ctx).start()
+
+    async def _route(self, request: web.Request) -> web.StreamResponse:
+        slot = self.slots.get(request.match_info["token"])
+        if slot is None:
+            raise web.HTTPNotFound()
+        return await slot.handle(request)
+
+    def add(self, slot: Uploader) -> None:
+        self.slots[slot.token] = slot
+
+    async def remove(self, slot: Uploader) -> None:
+        if self.slots.get(slot.token) is slot:
+            del self.slots[slot.token]
+        await slot.close()
