@@ -8,7 +8,8 @@ export ANSIBLE_PYTHON_INTERPRETER := $(CURDIR)/$(BIN)/python
 PYTEST_ARGS ?=
 
 .PHONY: help venv test lint yamllint ansible-lint changelog-lint sanity units pytest molecule demo \
-        sandbox-up sandbox-down bench chaos build clean
+        sandbox-up sandbox-down bench chaos build clean \
+        docs docs-lint changelog ee-context test-matrix
 
 help:
 	@echo "make test          lint, ansible-test sanity and units, pytest suites, molecule"
@@ -18,16 +19,20 @@ help:
 	@echo "make bench         benchmarks (ratios against a baseline run side by side)"
 	@echo "make chaos         the long fault-injection suite"
 	@echo "make build         build the collection tarball into .build/"
+	@echo "make docs          build the docs site into docs/_build/html (warnings are errors)"
+	@echo "make changelog     render CHANGELOG.rst for the next release without consuming fragments"
+	@echo "make ee-context    build the collection and an execution-environment build context in .build/ee/"
+	@echo "make test-matrix   sanity, units and a smoke run on the newest ansible-core and Python 3.13"
 
 venv: $(BIN)/.ready
-$(BIN)/.ready: requirements.txt requirements-test.txt scripts/bootstrap.sh
+$(BIN)/.ready: requirements.txt requirements-test.txt requirements-docs.txt scripts/bootstrap.sh
 	PYTHON=$(PYTHON) VENV=$(VENV) scripts/bootstrap.sh
 	@touch $@
 
 test: venv lint sanity units pytest molecule
 	@echo "make test: all suites passed"
 
-lint: yamllint ansible-lint changelog-lint
+lint: yamllint ansible-lint changelog-lint docs-lint
 
 changelog-lint: venv
 	$(BIN)/antsibull-changelog lint
@@ -64,6 +69,23 @@ bench: venv
 
 chaos: venv
 	scripts/chaos.sh
+
+docs: venv
+	scripts/docs.sh site
+
+docs-lint: venv
+	scripts/docs.sh lint
+
+changelog: venv
+	scripts/docs.sh changelog
+
+ee-context: build
+	mkdir -p .build/ee
+	cp "$$(ls -t .build/deckhouse-virtualization-*.tar.gz | head -1)" .build/ee/deckhouse-virtualization.tar.gz
+	$(BIN)/ansible-builder create -f ee/execution-environment.yml -c .build/ee/context --output-filename Containerfile
+
+test-matrix: venv
+	scripts/test-matrix.sh
 
 build: venv
 	mkdir -p .build

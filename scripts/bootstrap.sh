@@ -26,12 +26,12 @@ if ((${#need_apt[@]})); then
 fi
 
 stamp="$VENV/.requirements.sha256"
-want=$(cat requirements.txt requirements-test.txt | sha256sum | cut -d' ' -f1)
+want=$(cat requirements.txt requirements-test.txt requirements-docs.txt | sha256sum | cut -d' ' -f1)
 if [ ! -x "$VENV/bin/python" ]; then
   "$PYTHON" -m venv "$VENV"
 fi
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r requirements-test.txt
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r requirements-test.txt -r requirements-docs.txt
   echo "$want" > "$stamp"
 fi
 

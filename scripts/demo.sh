@@ -7,11 +7,11 @@ export PATH="$PWD/.venv/bin:$PATH"
 
 state_dir=${DVP_SANDBOX_DIR:-$PWD/.sandbox}
 started_here=0
-cleanup() { if ((started_here)); then python -m sandbox down --state-dir "$state_dir" || true; fi; }
+cleanup() { if ((started_here)); then python -m sandbox --state-dir "$state_dir" down || true; fi; }
 trap cleanup EXIT
 
-if ! python -m sandbox status --state-dir "$state_dir" >/dev/null 2>&1; then
-  python -m sandbox up --seed --state-dir "$state_dir"
+if ! python -m sandbox --state-dir "$state_dir" status 2>/dev/null | grep -q "api  *running"; then
+  python -m sandbox --state-dir "$state_dir" up --seed
   started_here=1
 fi
 # shellcheck disable=SC1091

@@ -94,7 +94,7 @@ class Server:
                 entry["user"] = user.name
             if path == "/sandbox" or path.startswith("/sandbox/"):
                 return await self._sandbox(request, path, user)
-            await self.faults.before(info.verb)
+            await self.faults.before(info.verb, user.name if user else None)
             resp = await self._handle(request, info, query, user)
         except errors.ApiError as exc:
             resp = _with_warnings(_json(exc.status, exc.code, exc.headers), exc.warnings)

@@ -5,6 +5,7 @@ from the working tree.
 """
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -43,13 +44,43 @@ def test_tarball_installs_offline_and_modules_resolve(tarball: Path, tmp_path: P
     modules = _modules()
     assert modules, "no modules in plugins/modules"
     dest = tmp_path / "collections"
-    subprocess.run([BIN / "ansible-galaxy", "collection", "install", "--offline", "-p", dest, tarball],
-                   check=True, capture_output=True, text=True)
+    # --force and a cwd outside the repo: ansible-lint leaves a collections/ link tree in the repo root,
+    # which ansible-galaxy would otherwise take for an existing install.
+    subprocess.run([BIN / "ansible-galaxy", "collection", "install", "--offline", "--force", "-p", dest, tarball],
+                   check=True, capture_output=True, text=True, cwd=tmp_path)
     env = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(dest)}
     listed = subprocess.run([BIN / "ansible-doc", "-t", "module", "-l", FQCN],
-                            check=True, capture_output=True, text=True, env=env).stdout
+                            check=True, capture_output=True, text=True, env=env, cwd=tmp_path).stdout
     for module in modules:
         assert f"{FQCN}.{module}" in listed
         doc = subprocess.run([BIN / "ansible-doc", f"{FQCN}.{module}"],
-                             check=True, capture_output=True, text=True, env=env).stdout
+                             check=True, capture_output=True, text=True, env=env, cwd=tmp_path).stdout
         assert "EXAMPLES" in doc and "RETURN VALUES" in doc
+
+
+def test_installed_docs_are_complete(tarball: Path, tmp_path: Path) -> None:
+    """ansible-doc of the installed copy: every module and role fully documented, examples valid YAML."""
+    import yaml
+    dest = tmp_path / "collections"
+    # --force and a cwd outside the repo: ansible-lint leaves a collections/ link tree in the repo root,
+    # which ansible-galaxy would otherwise take for an existing install.
+    subprocess.run([BIN / "ansible-galaxy", "collection", "install", "--offline", "--force", "-p", dest, tarball],
+                   check=True, capture_output=True, text=True, cwd=tmp_path)
+    env = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(dest), "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": "false"}
+    names = ["%s.%s" % (FQCN, m) for m in _modules()]
+    docs = json.loads(subprocess.run([BIN / "ansible-doc", "--json", *names],
+                                     check=True, capture_output=True, text=True, env=env, cwd=tmp_path).stdout)
+    assert sorted(docs) == sorted(names)
+    for name, entry in docs.items():
+        doc = entry["doc"]
+        assert str(dest) in doc["filename"], (name, doc["filename"])
+        assert doc["short_description"] and doc["description"] and doc["author"], name
+        assert doc["options"] and all(o.get("description") for o in doc["options"].values()), name
+        assert entry["return"] and isinstance(yaml.safe_load(entry["examples"]), list), name
+    roles = sorted(p.name for p in (REPO / "roles").iterdir() if (p / "meta" / "argument_specs.yml").exists())
+    role_docs = json.loads(subprocess.run([BIN / "ansible-doc", "-t", "role", "--json",
+                                           *("%s.%s" % (FQCN, r) for r in roles)],
+                                          check=True, capture_output=True, text=True, env=env, cwd=tmp_path).stdout)
+    for role in roles:
+        main = role_docs["%s.%s" % (FQCN, role)]["entry_points"]["main"]
+        assert main["short_description"] and main["description"] and main["options"], role

@@ -47,6 +47,17 @@ def test_error_and_throttle_rates(api_sandbox: Any) -> None:
     assert all(c == 200 for c, _ in _codes(api_sandbox, 10))
 
 
+def test_deterministic_faults_for_one_user(api_sandbox: Any) -> None:
+    """error_every/throttle_every hit exactly the n-th request of the users named in only_users."""
+    api_sandbox.set_faults(only_users=["admin"], error_every=3, throttle_every=4)
+    codes = [c for c, _ in _codes(api_sandbox, 12)]
+    assert codes == [200, 200, 500, 429, 200, 500, 200, 429, 500, 200, 200, 500]
+    code, _, _ = api_sandbox.request("GET", "/api/v1/namespaces", user="viewer")
+    assert code == 200                                              # another user is not counted
+    code, _, body = api_sandbox.request("PUT", "/sandbox/faults", {"error_every": -1})
+    assert code == 400 and "error_every" in body["message"]
+
+
 def test_only_verbs_latency_and_watch_cut(api_sandbox: Any, ns: str) -> None:
     api_sandbox.set_faults(error_rate=1.0, only_verbs=["create"])
     assert api_sandbox.request("GET", "/api/v1/namespaces")[0] == 200

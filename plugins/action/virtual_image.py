@@ -1,0 +1,141 @@
+# -*- coding: utf-8 -*-
+# Copyright: deckhouse.virtualization contributors
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+"""Action plugin for the image modules.
+
+Two jobs the module cannot do where it runs: resolve ``src`` on the controller
+(as kubernetes.core does) and show progress while the module waits. For the
+second it hands the module a progress file and tails it with ``display.v``
+while ``_execute_module`` runs (only when the module runs on the controller,
+i.e. a local connection, and only at -v or more).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+from typing import Any, Dict, Optional, Tuple
+
+from ansible.errors import AnsibleActionFail, AnsibleError
+from ansible.module_utils.common.text.converters import to_text
+from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
+
+display = Display()
+TAIL_INTERVAL = 0.25
+
+
+class ProgressTail(threading.Thread):
+    """Prints the module's progress lines as they are appended."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(daemon=True)
+        self.path = path
+        self.stopped = threading.Event()
+        self._offset = 0
+
+    def run(self) -> None:
+        while not self.stopped.wait(TAIL_INTERVAL):
+            self.drain()
+        self.drain()
+
+    def drain(self) -> None:
+        """Print every complete line not printed yet."""
+        try:
+            with open(self.path, encoding="utf-8") as stream:
+                stream.seek(self._offset)
+                chunk = stream.read()
+        except OSError:
+            return
+        complete = chunk[:chunk.rfind("\n") + 1]
+        self._offset += len(complete.encode("utf-8"))
+        for line in complete.splitlines():
+            try:
+                display.v(json.loads(line)["line"])
+            except (ValueError, KeyError, TypeError):
+                continue
+
+    def stop(self) -> None:
+        """Stop after a last drain."""
+        self.stopped.set()
+        self.join(timeout=5)
+
+
+class ActionModule(ActionBase):
+    """Resolve ``src``, run the module, stream its progress."""
+
+    _VALID_ARGS = frozenset()  # every argument is the module's
+
+    def _read_src(self, src: str) -> str:
+        try:
+            path = self._find_needle("files", src)
+        except AnsibleError as exc:
+            raise AnsibleActionFail("src %s not found: %s" % (src, to_text(exc)))
+        with open(path, encoding="utf-8") as stream:
+            return stream.read()
+
+    def _local_file(self, path: str, option: str = "source.upload.path") -> Tuple[str, Optional[str]]:
+        """(real path, temporary decrypted copy to remove or None) of a file on the controller.
+
+        Resolved as ``copy`` resolves ``src`` (role files/, playbook dir); vault-encrypted
+        files are decrypted to a temporary file. Only for local connections. Messages name
+        ``option`` so a user sees which argument is wrong.
+        """
+        if os.path.isdir(path):
+            raise AnsibleActionFail("%s: %s is a directory, not a file" % (option, path))
+        try:
+            found = self._find_needle("files", path)
+        except AnsibleError as exc:
+            raise AnsibleActionFail("%s: %s not found: %s" % (option, path, to_text(exc)))
+        if os.path.isdir(found):
+            raise AnsibleActionFail("%s: %s is a directory, not a file" % (option, found))
+        real = self._loader.get_real_file(found, decrypt=True)
+        return real, (real if real != found else None)
+
+    def _progress_path(self) -> Optional[str]:
+        if display.verbosity < 1 or not self._is_local():
+            return None
+        handle, path = tempfile.mkstemp(prefix="dvp-progress-", suffix=".jsonl")
+        os.close(handle)
+        return path
+
+    def run(self, tmp: Any = None, task_vars: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+        result = super().run(tmp, task_vars)
+        args = dict(self._task.args)
+        if args.get("src") and args.get("definition") is None:
+            args["definition"] = self._read_src(args.pop("src"))
+        upload = (args.get("source") or {}).get("upload") if isinstance(args.get("source"), dict) else None
+        decrypted = None
+        if isinstance(upload, dict) and isinstance(upload.get("path"), str) and self._is_local():
+            real, decrypted = self._local_file(upload["path"])
+            args["source"] = dict(args["source"], upload=dict(upload, path=real))
+        try:
+            result.update(self._execute_with_progress(args, task_vars))
+        finally:
+            if decrypted:
+                self._loader.cleanup_tmp_file(decrypted)
+        return result
+
+    def _is_local(self) -> bool:
+        return getattr(self._connection, "transport", None) == "local"
+
+    def _execute_with_progress(self, args: Dict[str, Any], task_vars: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+        """Run the module with ``args``, tailing its progress file at -v on a local connection."""
+        result: Dict[str, Any] = {}
+        progress = self._progress_path()
+        tail = None
+        if progress:
+            args["progress_file"] = progress
+            tail = ProgressTail(progress)
+            tail.start()
+        try:
+            result.update(self._execute_module(module_name=self._task.resolved_action or self._task.action,
+                                               module_args=args, task_vars=task_vars))
+        finally:
+            if tail:
+                tail.stop()
+            if progress:
+                os.unlink(progress)
+        return result

@@ -1,0 +1,127 @@
+# -*- coding: utf-8 -*-
+# Copyright: deckhouse.virtualization contributors
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+"""Shared argument specs (one place for each option), deep-copied per module."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Dict
+
+from ansible.module_utils.basic import env_fallback
+
+AUTH_ARG_SPEC: Dict[str, Dict[str, Any]] = {
+    "kubeconfig": {"type": "raw", "fallback": (env_fallback, ["K8S_AUTH_KUBECONFIG"])},
+    "context": {"type": "str", "fallback": (env_fallback, ["K8S_AUTH_CONTEXT"])},
+    "host": {"type": "str", "fallback": (env_fallback, ["K8S_AUTH_HOST"])},
+    "api_key": {"type": "str", "no_log": True, "fallback": (env_fallback, ["K8S_AUTH_API_KEY"])},
+    "username": {"type": "str", "fallback": (env_fallback, ["K8S_AUTH_USERNAME"])},
+    "password": {"type": "str", "no_log": True, "fallback": (env_fallback, ["K8S_AUTH_PASSWORD"])},
+    "validate_certs": {"type": "bool", "aliases": ["verify_ssl"],
+                       "fallback": (env_fallback, ["K8S_AUTH_VERIFY_SSL"])},
+    "ca_cert": {"type": "path", "aliases": ["ssl_ca_cert"], "fallback": (env_fallback, ["K8S_AUTH_SSL_CA_CERT"])},
+    "client_cert": {"type": "path", "aliases": ["cert_file"], "fallback": (env_fallback, ["K8S_AUTH_CERT_FILE"])},
+    "client_key": {"type": "path", "aliases": ["key_file"], "no_log": False,
+                   "fallback": (env_fallback, ["K8S_AUTH_KEY_FILE"])},
+    "proxy": {"type": "str", "fallback": (env_fallback, ["K8S_AUTH_PROXY"])},
+    "no_proxy": {"type": "str", "fallback": (env_fallback, ["K8S_AUTH_NO_PROXY"])},
+    "proxy_headers": {
+        "type": "dict",
+        "options": {
+            "proxy_basic_auth": {"type": "str", "no_log": True,
+                                 "fallback": (env_fallback, ["K8S_AUTH_PROXY_HEADERS_PROXY_BASIC_AUTH"])},
+            "basic_auth": {"type": "str", "no_log": True,
+                           "fallback": (env_fallback, ["K8S_AUTH_PROXY_HEADERS_BASIC_AUTH"])},
+            "user_agent": {"type": "str", "fallback": (env_fallback, ["K8S_AUTH_PROXY_HEADERS_USER_AGENT"])},
+        },
+    },
+    "impersonate_user": {"type": "str", "fallback": (env_fallback, ["K8S_AUTH_IMPERSONATE_USER"])},
+    "impersonate_groups": {"type": "list", "elements": "str",
+                           "fallback": (env_fallback, ["K8S_AUTH_IMPERSONATE_GROUPS"])},
+    "persist_config": {"type": "bool", "fallback": (env_fallback, ["K8S_AUTH_PERSIST_CONFIG"])},
+    "request_timeout": {"type": "float", "default": 30.0},
+}
+
+WAIT_ARG_SPEC: Dict[str, Dict[str, Any]] = {
+    "wait": {"type": "bool", "default": True},
+    "wait_timeout": {"type": "int", "default": 1800},
+}
+
+CHECKSUM_SPEC: Dict[str, Any] = {
+    "type": "dict",
+    "options": {algo: {"type": "str"} for algo in ("md5", "sha1", "sha256", "sha512", "streebog256", "streebog512")},
+}
+
+# Internal option the action plugin sets: where to append progress lines.
+PROGRESS_ARG_SPEC: Dict[str, Dict[str, Any]] = {
+    "progress_file": {"type": "path"},
+}
+
+
+def image_source_spec(cluster: bool) -> Dict[str, Any]:
+    """The ``source`` option; CVI references carry a namespace, VI ones do not."""
+    secret_ref: Dict[str, Any]
+    object_ref: Dict[str, Any] = {
+        "kind": {"type": "str", "required": True,
+                 "choices": ["VirtualImage", "ClusterVirtualImage", "VirtualDisk", "VirtualDiskSnapshot"]},
+        "name": {"type": "str", "required": True},
+    }
+    if cluster:
+        secret_ref = {"type": "dict", "no_log": False,
+                      "options": {"name": {"type": "str"}, "namespace": {"type": "str"}}}
+        object_ref["namespace"] = {"type": "str"}
+    else:
+        secret_ref = {"type": "str", "no_log": False}
+    return {
+        "type": "dict",
+        "options": {
+            "http": {"type": "dict", "options": {
+                "url": {"type": "str", "required": True},
+                "checksum": copy.deepcopy(CHECKSUM_SPEC),
+                "ca_bundle": {"type": "str"},
+            }},
+            "container_image": {"type": "dict", "options": {
+                "image": {"type": "str", "required": True},
+                "image_pull_secret": secret_ref,
+                "ca_bundle": {"type": "str"},
+                "registry_credentials": {"type": "dict", "no_log": False, "options": {
+                    "username": {"type": "str", "required": True, "no_log": True},
+                    "password": {"type": "str", "required": True, "no_log": True},
+                }},
+            }},
+            "object_ref": {"type": "dict", "options": object_ref},
+            "upload": {"type": "dict", "options": {
+                "path": {"type": "path", "required": True},
+                "checksum": copy.deepcopy(CHECKSUM_SPEC),
+            }},
+        },
+    }
+
+
+def image_arg_spec(cluster: bool) -> Dict[str, Any]:
+    """Full argument spec of ``virtual_image`` / ``cluster_virtual_image``."""
+    spec: Dict[str, Any] = {
+        "name": {"type": "str"},
+        "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
+        "source": image_source_spec(cluster),
+        "labels": {"type": "dict"},
+        "annotations": {"type": "dict"},
+        "definition": {"type": "raw"},
+        "src": {"type": "path"},
+        "recreate": {"type": "bool", "default": False},
+    }
+    if not cluster:
+        spec["namespace"] = {"type": "str"}
+        # No argspec default: it would collide with definition/src; spec.py applies it.
+        spec["storage"] = {"type": "str", "choices": ["ContainerRegistry", "PersistentVolumeClaim"]}
+        spec["storage_class"] = {"type": "str"}
+    spec.update(copy_spec(WAIT_ARG_SPEC, AUTH_ARG_SPEC, PROGRESS_ARG_SPEC))
+    return spec
+
+
+def copy_spec(*specs: Dict[str, Any]) -> Dict[str, Any]:
+    """Merge argspec dicts into a fresh deep copy (AnsibleModule mutates its spec)."""
+    merged: Dict[str, Any] = {}
+    for spec in specs:
+        merged.update(copy.deepcopy(spec))
+    return merged

@@ -1,0 +1,95 @@
+# -*- coding: utf-8 -*-
+# Copyright: deckhouse.virtualization contributors
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+"""What to do for each object, decided from one list per namespace before any write.
+
+Pure functions: wanted objects + the live objects of a list -> actions. The
+comparison itself is the image modules' (compare.py), so a catalog re-run and a
+``virtual_image`` re-run agree on "unchanged".
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Tuple
+
+from ansible_collections.deckhouse.virtualization.plugins.module_utils import conditions as cond
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog import (
+    CATALOG_LABEL, FANOUT_LABEL, Wanted,
+)
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.compare import (
+    merge_patch, metadata_patch, spec_differences,
+)
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.kinds import PROVISIONED_PHASES, Kind
+
+CREATE, PATCH, KEEP, DELETE, REFUSE = "create", "patch", "keep", "delete", "refuse"
+
+
+class Action(NamedTuple):
+    """One step of the plan; ``wanted`` is None for a prune."""
+
+    verb: str
+    kind: Kind
+    namespace: Optional[str]
+    name: str
+    wanted: Optional[Wanted]
+    live: Optional[Dict[str, Any]]
+    patch: Optional[Dict[str, Any]] = None
+    message: str = ""
+
+
+def owner_of(obj: Mapping[str, Any], label: str = CATALOG_LABEL) -> Optional[str]:
+    """The catalog that owns an object (its label), or None."""
+    return ((obj.get("metadata") or {}).get("labels") or {}).get(label)
+
+
+def _decide(item: Wanted, live: Optional[Dict[str, Any]], catalog: str) -> Action:
+    name = item.manifest["metadata"]["name"]
+    base = (item.kind, item.namespace, name, item)
+    if live is None:
+        return Action(CREATE, *base, live=None)
+    owner_label = FANOUT_LABEL if FANOUT_LABEL in (item.manifest["metadata"].get("labels") or {}) else CATALOG_LABEL
+    if owner_of(live, owner_label) != catalog:
+        other = owner_of(live, owner_label)
+        return Action(REFUSE, *base, live=live, message=(
+            "%s already exists and %s; the catalog changes only images it owns (label %s=%s)"
+            % (item.kind.ref(name, item.namespace),
+               "belongs to catalog %s" % other if other else "is not owned by a catalog", owner_label, catalog)))
+    if (live.get("metadata") or {}).get("deletionTimestamp"):
+        return Action(REFUSE, *base, live=live, message="%s is being deleted; run again once it is gone"
+                      % item.kind.ref(name, item.namespace))
+    differing = spec_differences(item.manifest.get("spec"), live.get("spec"))
+    meta = metadata_patch(item.manifest.get("metadata") or {}, live.get("metadata") or {})
+    if differing and cond.phase(live) in PROVISIONED_PHASES:
+        return Action(REFUSE, *base, live=live, message=(
+            "%s is already provisioned (phase %s) and the platform rejects changes to its spec; differing "
+            "fields: %s. Delete it (or remove it from the catalog and prune) to have it created anew."
+            % (item.kind.ref(name, item.namespace), cond.phase(live), ", ".join(differing))))
+    if not differing and not meta:
+        return Action(KEEP, *base, live=live)
+    patch: Dict[str, Any] = {}
+    if meta:
+        patch["metadata"] = meta
+    if differing:
+        patch["spec"] = merge_patch(live.get("spec") or {}, item.manifest.get("spec") or {})
+    return Action(PATCH, *base, live=live, patch=patch)
+
+
+def plan(wanted: Iterable[Wanted], live_by_key: Mapping[Tuple[str, Optional[str], str], Dict[str, Any]],
+         catalog: str, prune_scope: Iterable[Tuple[Kind, Optional[str], str, Dict[str, Any]]] = ()) -> List[Action]:
+    """Actions for every wanted object, then deletions of owned objects no longer wanted.
+
+    ``live_by_key`` maps (kind, namespace, name) to the listed object; ``prune_scope``
+    yields the listed objects the catalog owns and may delete (kind, namespace, name, obj).
+    """
+    actions: List[Action] = []
+    keys = set()
+    for item in wanted:
+        name = item.manifest["metadata"]["name"]
+        key = (item.kind.kind, item.namespace, name)
+        keys.add(key)
+        actions.append(_decide(item, live_by_key.get(key), catalog))
+    for kind, namespace, name, obj in prune_scope:
+        if (kind.kind, namespace, name) in keys or (obj.get("metadata") or {}).get("deletionTimestamp"):
+            continue
+        actions.append(Action(DELETE, kind, namespace, name, None, obj))
+    return actions

@@ -1,0 +1,46 @@
+# -*- coding: utf-8 -*-
+# Copyright: deckhouse.virtualization contributors
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+"""Typed errors of the library.
+
+The library never calls ``fail_json`` itself: it raises one of these and the
+module turns it into a result, so the same code can run in tests and in-process.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+
+class ImageError(Exception):
+    """Base error: ``msg`` is safe to show; ``details`` are extra result keys."""
+
+    def __init__(self, msg: str, **details: Any) -> None:
+        super().__init__(msg)
+        self.msg = msg
+        self.details = details
+
+
+class ValidationError(ImageError):
+    """Invalid options, found before any request is sent."""
+
+
+class ApiError(ImageError):
+    """The API answered with an error (after retries, when retryable)."""
+
+    def __init__(self, msg: str, status: Optional[int] = None, reason: str = "", **details: Any) -> None:
+        super().__init__(msg, **details)
+        self.status = status
+        self.reason = reason
+
+
+class ImageFailed(ImageError):
+    """The platform reports a terminal state (Failed, ImageLost, PVCLost, InUse on delete)."""
+
+
+class WaitTimeout(ImageError):
+    """The wait deadline passed before the wanted state was reached."""
+
+
+class ImmutableSpec(ImageError):
+    """The spec differs from a provisioned image, which the platform rejects."""

@@ -1,0 +1,64 @@
+# -*- coding: utf-8 -*-
+# Copyright: deckhouse.virtualization contributors
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+"""The API facts about the two image kinds, in one place."""
+
+from __future__ import annotations
+
+from typing import NamedTuple, Optional
+
+GROUP = "virtualization.deckhouse.io"
+VERSION = "v1alpha2"
+API_VERSION = GROUP + "/" + VERSION
+
+
+class Kind(NamedTuple):
+    """An image kind: what the URL and messages need to know about it."""
+
+    kind: str
+    plural: str
+    namespaced: bool
+
+    def collection_path(self, namespace: Optional[str]) -> str:
+        """Path of the list endpoint (all namespaces when ``namespace`` is None)."""
+        base = "/apis/%s/%s" % (GROUP, VERSION)
+        if self.namespaced and namespace:
+            return "%s/namespaces/%s/%s" % (base, namespace, self.plural)
+        return "%s/%s" % (base, self.plural)
+
+    def object_path(self, name: str, namespace: Optional[str]) -> str:
+        """Path of one object."""
+        return "%s/%s" % (self.collection_path(namespace), name)
+
+    def ref(self, name: str, namespace: Optional[str]) -> str:
+        """Human reference used in messages: ``VirtualImage ns/name``."""
+        return "%s %s" % (self.kind, "%s/%s" % (namespace, name) if self.namespaced else name)
+
+
+VIRTUAL_IMAGE = Kind("VirtualImage", "virtualimages", True)
+CLUSTER_VIRTUAL_IMAGE = Kind("ClusterVirtualImage", "clustervirtualimages", False)
+
+# Kinds whose paths live under /api/v1 rather than the platform group.
+CORE_PATHS = {"secrets": "/api/v1"}
+
+
+def core_object_path(plural: str, name: Optional[str], namespace: str) -> str:
+    """Path of a core/v1 namespaced object (or its collection when name is None)."""
+    path = "%s/namespaces/%s/%s" % (CORE_PATHS[plural], namespace, plural)
+    return path + "/" + name if name else path
+
+
+SOURCE_KINDS = ("VirtualImage", "ClusterVirtualImage", "VirtualDisk", "VirtualDiskSnapshot")
+CHECKSUM_LENGTHS = {"md5": 32, "sha1": 40, "sha256": 64, "sha512": 128, "streebog256": 64, "streebog512": 128}
+# Source option name -> dataSource.type and the block's key in the API.
+SOURCE_TYPES = {
+    "http": ("HTTP", "http"),
+    "container_image": ("ContainerImage", "containerImage"),
+    "object_ref": ("ObjectRef", "objectRef"),
+    "upload": ("Upload", "upload"),
+}
+TERMINAL_FAILURE_PHASES = ("Failed", "ImageLost", "PVCLost")
+# Phases after which the platform rejects spec changes.
+PROVISIONED_PHASES = ("Ready", "ImageLost", "PVCLost")
+PULL_SECRET_TYPE = "kubernetes.io/dockerconfigjson"
+OWNED_SECRET_LABEL = "virtualization.deckhouse.io/ansible-owned-by"

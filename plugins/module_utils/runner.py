@@ -1,0 +1,71 @@
+# -*- coding: utf-8 -*-
+# Copyright: deckhouse.virtualization contributors
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+"""Glue between AnsibleModule and the library: the only place that exits."""
+
+from __future__ import annotations
+
+import copy
+import time
+from typing import Any, Dict
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.client import (
+    HAS_K8S, K8S_IMPORT_ERROR, build_client,
+)
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.errors import ImageError
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.image import ImageRunner
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.info import list_images, validate_info
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.kinds import Kind
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.progress import Tracker
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.spec import HAS_YAML, load_definition
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.upload import upload_after_create, wants_upload
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.validation import (
+    reject_unsupported, validate,
+)
+
+
+def _require_libs(module: AnsibleModule) -> None:
+    if not HAS_K8S:
+        module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(K8S_IMPORT_ERROR))
+    if not HAS_YAML:
+        module.fail_json(msg=missing_required_lib("PyYAML"))
+
+
+def run_image_module(module: AnsibleModule, kind: Kind) -> None:
+    """virtual_image / cluster_virtual_image main."""
+    _require_libs(module)
+    started = time.monotonic()
+    params: Dict[str, Any] = copy.deepcopy(module.params)
+    label = kind.ref(params.get("name") or "?", params.get("namespace"))
+    tracker = Tracker(label, params.get("progress_file"))
+    try:
+        load_definition(params)
+        validate(params, kind)
+        reject_unsupported(params)
+        tracker.label = kind.ref(params["name"], params.get("namespace"))
+        client = build_client(params, check_mode=module.check_mode)
+        upload = wants_upload(params)
+        result = ImageRunner(client, kind, dict(params, wait=False) if upload else params, tracker).run()
+        if upload:  # create (or check) the image without waiting, then stream the file and wait for Ready
+            result = upload_after_create(client, kind, params, tracker, result)
+    except ImageError as exc:
+        details = dict(exc.details)
+        module.fail_json(msg=exc.msg, duration=round(time.monotonic() - started, 3),
+                         phases=tracker.phases, **details)
+    if not module._diff:
+        result.pop("diff", None)
+    module.exit_json(**result)
+
+
+def run_info_module(module: AnsibleModule) -> None:
+    """virtual_image_info main."""
+    _require_libs(module)
+    try:
+        validate_info(module.params)
+        client = build_client(module.params)
+        result = list_images(client, module.params)
+    except ImageError as exc:
+        module.fail_json(msg=exc.msg, **exc.details)
+    module.exit_json(changed=False, **result)

@@ -1,0 +1,290 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: deckhouse.virtualization contributors
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+"""Manage one ClusterVirtualImage (thin: docs, argspec, main)."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: cluster_virtual_image
+short_description: Manage a ClusterVirtualImage of the Deckhouse Virtualization Platform
+version_added: 0.1.0
+description:
+  - Create, update, recreate or delete one C(ClusterVirtualImage) (a disk or ISO image visible to all namespaces,
+    always stored in DVCR) and wait until it is C(Ready) or gone.
+  - Changes are decided by comparing the wanted spec, labels and annotations with the live object before any
+    write; a run with nothing to change sends no write.
+  - Before the image is C(Ready) a spec change is patched (the platform restarts the import). Once C(Ready)
+    the platform rejects any spec change; the module then fails naming the differing fields unless O(recreate=true).
+  - Labels and annotations are merged into the live ones (keys not given are left alone) and always patched in place.
+author:
+  - Deckhouse virtualization contributors (@deckhouse)
+extends_documentation_fragment:
+  - deckhouse.virtualization.auth
+  - deckhouse.virtualization.wait
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: Uses the API server's dry run (C(dryRun=All)); nothing is stored.
+  diff_mode:
+    support: full
+  platform:
+    platforms: kubernetes
+options:
+  name:
+    description:
+      - Name of the image. Lower-case letters, digits and C(-); the platform forbids dots.
+      - Required unless given in O(definition) or O(src).
+      - Also see M(deckhouse.virtualization.virtual_image) for namespaced images.
+    type: str
+  state:
+    description:
+      - V(present) creates or updates the image, V(absent) deletes it (and the pull Secret the module created).
+    type: str
+    choices: [present, absent]
+    default: present
+  source:
+    description:
+      - Where the image data comes from; exactly one of the suboptions. Required for O(state=present) unless
+        O(definition) or O(src) is used.
+    type: dict
+    suboptions:
+      http:
+        description: Import from an HTTP or HTTPS URL.
+        type: dict
+        suboptions:
+          url:
+            description: URL of the file (qcow2, raw, vmdk, vdi, vhdx, vpc or iso; optionally .gz or .xz).
+            type: str
+            required: true
+          checksum:
+            description: Checksums the downloaded file must match (every one given).
+            type: dict
+            suboptions: &checksum
+              md5:
+                description: 32 hex characters.
+                type: str
+              sha1:
+                description: 40 hex characters.
+                type: str
+              sha256:
+                description: 64 hex characters.
+                type: str
+              sha512:
+                description: 128 hex characters.
+                type: str
+              streebog256:
+                description: GOST R 34.11-2012 256 bits, 64 hex characters.
+                type: str
+              streebog512:
+                description: GOST R 34.11-2012 512 bits, 128 hex characters.
+                type: str
+          ca_bundle:
+            description: PEM text of the CA chain to verify the server with (the module base64-encodes it).
+            type: str
+      container_image:
+        description: Import from an image in a TLS container registry holding the disk file under C(/disk/).
+        type: dict
+        suboptions:
+          image:
+            description: Image reference, for example C(registry.example.com/images/debian:12).
+            type: str
+            required: true
+          image_pull_secret:
+            description:
+              - A C(kubernetes.io/dockerconfigjson) Secret; both fields are required without
+                O(source.container_image.registry_credentials).
+              - With O(source.container_image.registry_credentials), where the Secret the module manages goes
+                (default name C(<name>-registry-credentials) in namespace C(default)).
+            type: dict
+            suboptions:
+              name:
+                description: Name of the Secret.
+                type: str
+              namespace:
+                description: Namespace of the Secret.
+                type: str
+          ca_bundle:
+            description: PEM text of the CA chain to verify the registry with.
+            type: str
+          registry_credentials:
+            description:
+              - Registry credentials. The module creates and owns a C(kubernetes.io/dockerconfigjson) Secret for
+                them (owner reference to the image and a label), updates it when they change, deletes it with
+                the image and points C(imagePullSecret) at it.
+            type: dict
+            suboptions:
+              username:
+                description: Registry user name.
+                type: str
+                required: true
+              password:
+                description: Registry password or token.
+                type: str
+                required: true
+      object_ref:
+        description: Copy from an existing object.
+        type: dict
+        suboptions:
+          kind:
+            description: Kind of the source object.
+            type: str
+            required: true
+            choices: [VirtualImage, ClusterVirtualImage, VirtualDisk, VirtualDiskSnapshot]
+          name:
+            description: Name of the source object.
+            type: str
+            required: true
+          namespace:
+            description: Namespace of the source object; required for all kinds but C(ClusterVirtualImage).
+            type: str
+      upload:
+        description:
+          - Upload a local file in the same task. The module creates the image, waits for C(WaitForUserUpload),
+            streams the file (constant memory, checksums computed while sending) and waits until C(Ready).
+          - Behaves like M(deckhouse.virtualization.virtual_image_upload) with its defaults (endpoint C(auto),
+            2 retries of a failed upload by recreating the image, a C(Ready) image whose recorded checksum
+            matches the file is left alone, a different file follows O(recreate)); see that module for details,
+            for progress at C(-v) and for the C(async)/C(poll) pattern.
+        type: dict
+        suboptions:
+          path:
+            description:
+              - Path of the file to upload. On the controller (a C(local) connection) it is resolved like C(copy)'s
+                C(src) (role C(files/), playbook directory; vault-encrypted files are decrypted to a temporary file);
+                otherwise it is a path on the managed host.
+            type: path
+            required: true
+          checksum:
+            description:
+              - Checksums of the file, also put in C(spec.dataSource.upload.checksum) so the server checks them.
+              - Verified before the last byte is sent; when none is given, C(sha256) is computed and recorded.
+            type: dict
+            suboptions: *checksum
+  labels:
+    description: Labels to set on the image (merged into the existing ones).
+    type: dict
+  annotations:
+    description: Annotations to set on the image (merged into the existing ones).
+    type: dict
+  definition:
+    description:
+      - A whole C(ClusterVirtualImage) manifest (dictionary or YAML text) instead of the typed options.
+      - O(name), when given, overrides the manifest's.
+    type: raw
+  src:
+    description:
+      - Path of a file holding a C(ClusterVirtualImage) manifest, read on the controller (like kubernetes.core's C(src)).
+      - Mutually exclusive with O(definition) and the typed options.
+    type: path
+  recreate:
+    description:
+      - When the image is already provisioned and its spec differs, delete it (waiting until it is gone) and
+        create it anew instead of failing.
+    type: bool
+    default: false
+"""
+
+EXAMPLES = r"""
+- name: Publish an ISO to every namespace
+  deckhouse.virtualization.cluster_virtual_image:
+    name: alpine-3-20
+    source:
+      http:
+        # e.g. https://dl-cdn.alpinelinux.org/alpine/v3.20/releases/x86_64/alpine-virt-3.20.0-x86_64.iso
+        url: "{{ alpine_iso_url }}"
+        checksum:
+          sha256: "{{ alpine_sha256 }}"
+
+- name: Publish a namespaced image cluster-wide
+  deckhouse.virtualization.cluster_virtual_image:
+    name: golden-debian
+    source:
+      object_ref:
+        kind: VirtualImage
+        name: debian-12
+        namespace: vms
+
+- name: Delete it without waiting
+  deckhouse.virtualization.cluster_virtual_image:
+    name: golden-debian
+    state: absent
+    wait: false
+"""
+
+RETURN = r"""
+image:
+  description: The image as the API returned it last (null after deletion).
+  returned: always
+  type: dict
+phase:
+  description: C(status.phase) of the image at the end.
+  returned: always
+  type: str
+  sample: Ready
+progress:
+  description: C(status.progress) of the image at the end.
+  returned: always
+  type: str
+  sample: 100%
+phases:
+  description: The phases seen while running, in order, with the progress when each was first seen.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"phase": "Pending", "progress": null, "time": "2026-01-01T10:00:00.000000Z"}]
+duration:
+  description: Seconds the task took.
+  returned: always
+  type: float
+bytes:
+  description: Bytes uploaded (0 when the image already held the file).
+  returned: with O(source.upload)
+  type: int
+throughput:
+  description: Bytes per second of the upload, to the server's answer.
+  returned: with O(source.upload)
+  type: float
+checksums:
+  description: Checksums computed from the file (the given algorithms, C(sha256) when none was given).
+  returned: with O(source.upload)
+  type: dict
+attempts:
+  description: Requests sent to the upload server.
+  returned: with O(source.upload)
+  type: int
+diff:
+  description: The object before and after (identity, labels, annotations and spec).
+  returned: when diff mode is on
+  type: dict
+differing_fields:
+  description: Spec fields that differ from a provisioned image (on that failure).
+  returned: on failure
+  type: list
+  elements: str
+  sample: [spec.dataSource.http.url]
+conditions:
+  description: The image's status conditions (on a failure of the image).
+  returned: on failure
+  type: list
+  elements: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.args import image_arg_spec
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.kinds import CLUSTER_VIRTUAL_IMAGE
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.runner import run_image_module
+
+
+def main() -> None:
+    """Entry point."""
+    module = AnsibleModule(argument_spec=image_arg_spec(cluster=True), supports_check_mode=True,
+                           mutually_exclusive=[("definition", "src")])
+    run_image_module(module, CLUSTER_VIRTUAL_IMAGE)
+
+
+if __name__ == "__main__":
+    main()

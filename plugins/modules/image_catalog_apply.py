@@ -1,0 +1,314 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: deckhouse.virtualization contributors
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+"""Apply a whole image catalog in one run (thin: docs, argspec, main)."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: image_catalog_apply
+short_description: Seed a catalog of VirtualImages or ClusterVirtualImages in one run
+version_added: 0.1.0
+description:
+  - Makes a set of images exist in a set of namespaces (or cluster-wide), all at once, and waits for all of them
+    side by side, so seeding N images takes about as long as the slowest one.
+  - Each namespace is listed once; what to create, patch or delete is decided from those lists before any write.
+    A re-run on a catalog already in place sends no write at all.
+  - Every image the module creates carries the label C(virtualization.deckhouse.io/ansible-catalog=<catalog>);
+    it only ever changes or deletes images with its own label, so several catalogs can live side by side.
+  - A failing image (for example a URL answering 404) fails the task naming it, after every other image has
+    finished; every image is reported in RV(images) and RV(table).
+  - The roles C(deckhouse.virtualization.image_catalog) and C(deckhouse.virtualization.cluster_image_catalog)
+    are the usual way to call it.
+author:
+  - Deckhouse virtualization contributors (@deckhouse)
+extends_documentation_fragment:
+  - deckhouse.virtualization.auth
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: Writes are sent with the API server's dry run (C(dryRun=All)); RV(pruned) lists what would be deleted.
+  diff_mode:
+    support: none
+  platform:
+    platforms: kubernetes
+options:
+  cluster:
+    description:
+      - V(false) manages C(VirtualImage)s in O(namespaces), V(true) manages C(ClusterVirtualImage)s.
+    type: bool
+    default: false
+  catalog:
+    description:
+      - Name of the catalog, recorded as the value of the ownership label on every image.
+    type: str
+    default: default
+  namespaces:
+    description:
+      - Namespaces to seed every entry into. Required unless O(cluster=true).
+    type: list
+    elements: str
+  create_namespaces:
+    description:
+      - Create namespaces of O(namespaces) that do not exist. Without it a missing namespace fails the run before
+        any write.
+    type: bool
+    default: false
+  images:
+    description:
+      - The catalog entries, each a mapping with C(name) and exactly one source field. The fields are checked
+        by the module (before any request) so that messages can name the entry, e.g. C(images[2] (debian-12)).
+      - C(name) (required) name of the image in every namespace (lower-case letters, digits and C(-)).
+      - C(url) import from this HTTP or HTTPS URL; C(image) import from this container image (disk file under
+        C(/disk/), TLS registry); C(path) upload this local file (relative paths are resolved against the
+        playbook directory on the controller); C(from) copy from an object, C({kind, name}) (and C(namespace)
+        for ClusterVirtualImages copying from a namespaced object).
+      - C(checksum) a mapping of C(md5), C(sha1), C(sha256), C(sha512), C(streebog256), C(streebog512) (for
+        C(url) and C(path)); C(ca_bundle) PEM text (for C(url) and C(image)); C(image_pull_secret) the name of a
+        C(kubernetes.io/dockerconfigjson) Secret (a C({name, namespace}) mapping for ClusterVirtualImages).
+      - C(storage) (C(ContainerRegistry) or C(PersistentVolumeClaim)) and C(storage_class), VirtualImages only;
+        C(labels) a mapping (the ownership label is added).
+    type: list
+    elements: dict
+    default: []
+  images_option:
+    description: How messages name O(images) (the roles pass their variable's name).
+    type: str
+    default: images
+  manifests:
+    description:
+      - Paths or globs of YAML files holding image manifests (several documents per file are fine); their images
+        join the catalog. Relative patterns are resolved against the playbook directory on the controller.
+      - A manifest without a namespace is seeded into every namespace of O(namespaces); one with a namespace only
+        into that one (which must be listed in O(namespaces)).
+    type: list
+    elements: str
+    default: []
+  definitions:
+    description:
+      - Manifests already read, as C({origin, manifest}) mappings. Set by the action plugin from O(manifests);
+        rarely useful by hand.
+    type: list
+    elements: dict
+    default: []
+  prune:
+    description:
+      - Delete images this catalog owns (by label) that are no longer listed, including those in namespaces no
+        longer listed when the credentials may list images cluster-wide. Never touches anything else.
+    type: bool
+    default: false
+  fanout:
+    description:
+      - V(cluster) downloads each distinct remote source (C(url) entries, and C(image) entries without a pull
+        Secret) once into a ClusterVirtualImage named C(<catalog>-src-<hash>) and has every namespace copy it
+        in-cluster, instead of every namespace downloading it again. Only for VirtualImages.
+    type: str
+    choices: [none, cluster]
+    default: none
+  connection:
+    description:
+      - Connection options that win over C(module_defaults) and the top-level options, each only when set (not
+        null). The roles pass their C(*_kubeconfig), C(*_context), C(*_host), C(*_api_key), C(*_validate_certs)
+        and C(*_ca_cert) variables here, because a task argument set to C(omit) would hide C(module_defaults).
+    type: dict
+    default: {}
+    suboptions:
+      kubeconfig:
+        description: As O(kubeconfig).
+        type: raw
+      context:
+        description: As O(context).
+        type: str
+      host:
+        description: As O(host).
+        type: str
+      api_key:
+        description: As O(api_key).
+        type: str
+      validate_certs:
+        description: As O(validate_certs).
+        type: bool
+      ca_cert:
+        description: As O(ca_cert).
+        type: path
+  wait:
+    description:
+      - Wait until every image is C(Ready) (and every pruned one gone), all side by side. Each image's wait stops
+        at once on C(Failed), C(ImageLost) or C(PVCLost) with the platform's message; the others go on.
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - Seconds to wait for the whole catalog.
+    type: int
+    default: 1800
+  progress_file:
+    description:
+      - Internal, set by the action plugin; do not set it yourself. Progress lines of every image are appended to
+        it so that they show at C(-v).
+    type: path
+"""
+
+EXAMPLES = r"""
+- name: Seed two namespaces with a catalog, downloading each source once
+  deckhouse.virtualization.image_catalog_apply:
+    catalog: base-images
+    namespaces: [team-a, team-b]
+    create_namespaces: true
+    fanout: cluster
+    images:
+      - name: debian-12
+        url: "{{ debian_url }}"  # e.g. https://mirror.example.com/debian-12.qcow2
+        checksum:
+          sha256: "{{ debian_sha256 }}"
+      - name: tools-iso
+        url: "{{ tools_iso_url }}"  # e.g. https://mirror.example.com/isos/tools-1.0.iso
+        ca_bundle: "{{ mirror_ca }}"  # PEM of the mirror's CA
+    manifests:
+      - catalog/*.yaml  # VirtualImage manifests next to the playbook
+    prune: true
+  register: catalog
+
+- name: Print the summary
+  ansible.builtin.debug:
+    msg: "{{ catalog.table }}"
+"""
+
+RETURN = r"""
+images:
+  description: One entry per image of the catalog, in namespace order then entry order.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    ref:
+      description: C(VirtualImage <namespace>/<name>) or C(ClusterVirtualImage <name>).
+      type: str
+    namespace:
+      description: Namespace (null for ClusterVirtualImages).
+      type: str
+    name:
+      description: Name of the image.
+      type: str
+    entry:
+      description: The catalog entry it comes from, e.g. C(images[2] (debian-12)).
+      type: str
+    action:
+      description: C(create), C(patch), C(keep), C(delete) or C(refuse) (an image the catalog may not change).
+      type: str
+    result:
+      description: C(created), C(updated), C(unchanged), C(deleted), C(refused), C(failed), or C(would ...) in check mode.
+      type: str
+    changed:
+      description: Whether this run wrote the image.
+      type: bool
+    phase:
+      description: C(status.phase) at the end.
+      type: str
+    size:
+      description: Unpacked (virtual) size, as the platform reports it.
+      type: str
+    stored_size:
+      description: Stored size.
+      type: str
+    format:
+      description: Disk format.
+      type: str
+    seconds:
+      description: Seconds this run spent on the image (writing and waiting).
+      type: float
+    error:
+      description: Why it failed; empty when it did not.
+      type: str
+fanout:
+  description: The fan-out ClusterVirtualImages (same fields as RV(images)).
+  returned: always
+  type: list
+  elements: dict
+pruned:
+  description: Images deleted (or, in check mode, that would be deleted) by O(prune).
+  returned: always
+  type: list
+  elements: dict
+created_namespaces:
+  description: Namespaces created (or that would be, in check mode).
+  returned: always
+  type: list
+  elements: str
+table:
+  description: The summary as aligned text lines (namespace, image, result, phase, size, format, time).
+  returned: always
+  type: list
+  elements: str
+failed_images:
+  description: "C(<ref> [<entry>]: <message>) for every image that failed."
+  returned: always
+  type: list
+  elements: str
+duration:
+  description: Seconds the task took.
+  returned: always
+  type: float
+"""
+
+import copy
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.args import (
+    AUTH_ARG_SPEC, PROGRESS_ARG_SPEC, WAIT_ARG_SPEC, copy_spec,
+)
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog import parse_catalog
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog_apply import CatalogRun, kind_of
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog_manifests import read_manifests
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog_upload import uploader
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.client import (
+    HAS_K8S, K8S_IMPORT_ERROR, build_client,
+)
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.errors import ImageError
+
+
+def argument_spec():
+    """The module's options (a fresh copy: AnsibleModule mutates it)."""
+    spec = {
+        "cluster": {"type": "bool", "default": False},
+        "catalog": {"type": "str", "default": "default"},
+        "namespaces": {"type": "list", "elements": "str"},
+        "create_namespaces": {"type": "bool", "default": False},
+        "images": {"type": "list", "elements": "dict", "default": []},
+        "images_option": {"type": "str", "default": "images"},
+        "manifests": {"type": "list", "elements": "str", "default": []},
+        "definitions": {"type": "list", "elements": "dict", "default": []},
+        "prune": {"type": "bool", "default": False},
+        "fanout": {"type": "str", "choices": ["none", "cluster"], "default": "none"},
+        "connection": {"type": "dict", "default": {}, "options": {
+            "kubeconfig": {"type": "raw"}, "context": {"type": "str"}, "host": {"type": "str"},
+            "api_key": {"type": "str", "no_log": True}, "validate_certs": {"type": "bool"}, "ca_cert": {"type": "path"},
+        }},
+    }
+    spec.update(copy_spec(WAIT_ARG_SPEC, AUTH_ARG_SPEC, PROGRESS_ARG_SPEC))
+    return spec
+
+
+def main():
+    """Entry point."""
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    if not HAS_K8S:
+        module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(K8S_IMPORT_ERROR))
+    params = copy.deepcopy(module.params)
+    params.update({key: value for key, value in (params.pop("connection") or {}).items() if value is not None})
+    try:
+        params["definitions"] = list(params["definitions"]) + read_manifests(params["manifests"])
+        kind = kind_of(params["cluster"])
+        entries = parse_catalog(params, kind)  # every check before the first request
+        run = CatalogRun(build_client(params, check_mode=module.check_mode), kind, params, uploader())
+        result = run.run(entries)
+    except ImageError as exc:
+        module.fail_json(msg=exc.msg, **exc.details)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

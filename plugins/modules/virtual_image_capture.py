@@ -1,0 +1,205 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: deckhouse.virtualization contributors
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+"""Capture a VirtualDisk into a VirtualImage (and a ClusterVirtualImage) (thin: docs, argspec, main)."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: virtual_image_capture
+short_description: Capture a VirtualDisk into a VirtualImage (and optionally a ClusterVirtualImage)
+version_added: 0.1.0
+description:
+  - Creates a C(VirtualImage) from a C(VirtualDisk) (C(dataSource.objectRef) of kind C(VirtualDisk)) and waits until
+    it is C(Ready); optionally publishes it cluster-wide as a C(ClusterVirtualImage) made from that image.
+  - The platform reads a disk only while no virtual machine mounts it (a VM lists it in C(status.blockDeviceRefs)
+    and is not C(Stopped)). Without O(stop_vm) such a disk is an error naming the VMs, not an endless C(Pending).
+  - With O(stop_vm=true) each mounting VM is stopped with a C(VirtualMachineOperation) of type C(Stop), the image
+    is made, and the VM is started again with a C(Start) operation. The VM cannot start while the image is being
+    made, so the module always waits for the image when it stopped a VM.
+  - A VM with runPolicy C(AlwaysOn) cannot be stopped by an operation; the module fails explaining the options
+    unless O(allow_run_policy_change=true), in which case it switches runPolicy to C(AlwaysOff) and restores
+    C(AlwaysOn) afterwards.
+  - If anything fails after a VM was stopped, the VM is started again before the task fails (unless
+    O(restart_vm_on_failure=false)); the message and RV(vms_restarted) say so.
+  - Idempotent. When the image already exists C(Ready), no VM is looked at or stopped; a re-run never bounces
+    a VM.
+author:
+  - Deckhouse virtualization contributors (@deckhouse)
+extends_documentation_fragment:
+  - deckhouse.virtualization.auth
+  - deckhouse.virtualization.wait
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: Reports the VMs it would stop and the images it would create; writes use the API server's dry run.
+  diff_mode:
+    support: full
+  platform:
+    platforms: kubernetes
+options:
+  namespace:
+    description: Namespace of the disk, the VMs and the new C(VirtualImage).
+    type: str
+    required: true
+  disk:
+    description: Name of the C(VirtualDisk) to capture.
+    type: str
+    required: true
+  name:
+    description: Name of the C(VirtualImage) to create from the disk. The platform forbids dots.
+    type: str
+    required: true
+  storage:
+    description: Where the image is stored.
+    type: str
+    choices: [ContainerRegistry, PersistentVolumeClaim]
+  storage_class:
+    description: Storage class of the image's PVC (only with O(storage=PersistentVolumeClaim)).
+    type: str
+  labels:
+    description: Labels of the image (and of the cluster image).
+    type: dict
+  cluster_image:
+    description:
+      - Name of a C(ClusterVirtualImage) to publish from the captured image (chain C(VirtualDisk) to
+        C(VirtualImage) to C(ClusterVirtualImage)). It is made after the VMs were started again.
+    type: str
+  stop_vm:
+    description: Stop the VMs that mount the disk for the capture and start again those that were running.
+    type: bool
+    default: false
+  allow_run_policy_change:
+    description:
+      - Allow stopping an C(AlwaysOn) VM by switching its runPolicy to C(AlwaysOff); C(AlwaysOn) is restored
+        afterwards (also after a failure, unless O(restart_vm_on_failure=false)).
+    type: bool
+    default: false
+  restart_vm_on_failure:
+    description: Start the stopped VMs again when the capture fails after stopping them.
+    type: bool
+    default: true
+"""
+
+EXAMPLES = r"""
+- name: Capture a stopped disk
+  deckhouse.virtualization.virtual_image_capture:
+    namespace: vms
+    disk: build-root
+    name: golden-2026-08
+
+- name: Capture the root disk of a running VM and publish it cluster-wide
+  deckhouse.virtualization.virtual_image_capture:
+    namespace: vms
+    disk: web-root
+    name: web-golden
+    cluster_image: web-golden
+    stop_vm: true
+    wait_timeout: 1200
+"""
+
+RETURN = r"""
+image:
+  description: The C(VirtualImage) as the API returned it last.
+  returned: always
+  type: dict
+phase:
+  description: C(status.phase) of the image at the end.
+  returned: always
+  type: str
+  sample: Ready
+cluster_image:
+  description: The C(ClusterVirtualImage) (null without O(cluster_image)).
+  returned: always
+  type: dict
+cluster_image_phase:
+  description: C(status.phase) of the cluster image at the end.
+  returned: always
+  type: str
+vm_actions:
+  description:
+    - The VM actions taken, in order, each with C(vm), C(action) (C(Stop), C(Start) or C(SetRunPolicy)),
+      C(duration) in seconds, C(operation) (the VMOP name) or C(run_policy), C(phase) and C(check_mode).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"vm": "web", "action": "Stop", "operation": "web-stop-1a2b3c", "phase": "Completed", "duration": 4.2}]
+vms_stopped:
+  description: The VMs the module stopped (or would stop in check mode).
+  returned: always
+  type: list
+  elements: str
+vms_restarted:
+  description: The VMs the module started again.
+  returned: always
+  type: list
+  elements: str
+vms_left_stopped:
+  description: VMs that stay stopped after a failure (restart disabled or failed).
+  returned: on failure
+  type: list
+  elements: str
+duration:
+  description: Seconds the task took.
+  returned: always
+  type: float
+diff:
+  description: The images before and after.
+  returned: when diff mode is on
+  type: dict
+"""
+
+import copy
+import time
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.args import (
+    AUTH_ARG_SPEC, PROGRESS_ARG_SPEC, WAIT_ARG_SPEC, copy_spec,
+)
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.capture import CaptureRunner, validate_capture
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.client import (
+    HAS_K8S, K8S_IMPORT_ERROR, build_client,
+)
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.errors import ImageError
+
+
+def argument_spec() -> dict:
+    """Options of this module plus the shared connection and wait options."""
+    spec = {
+        "namespace": {"type": "str", "required": True},
+        "disk": {"type": "str", "required": True},
+        "name": {"type": "str", "required": True},
+        "storage": {"type": "str", "choices": ["ContainerRegistry", "PersistentVolumeClaim"]},
+        "storage_class": {"type": "str"},
+        "labels": {"type": "dict"},
+        "cluster_image": {"type": "str"},
+        "stop_vm": {"type": "bool", "default": False},
+        "allow_run_policy_change": {"type": "bool", "default": False},
+        "restart_vm_on_failure": {"type": "bool", "default": True},
+    }
+    spec.update(copy_spec(WAIT_ARG_SPEC, AUTH_ARG_SPEC, PROGRESS_ARG_SPEC))
+    return spec
+
+
+def main() -> None:
+    """Entry point."""
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    if not HAS_K8S:
+        module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(K8S_IMPORT_ERROR))
+    started = time.monotonic()
+    params = copy.deepcopy(module.params)
+    try:
+        validate_capture(params)
+        result = CaptureRunner(build_client(params, check_mode=module.check_mode), params).run()
+    except ImageError as exc:
+        module.fail_json(msg=exc.msg, duration=round(time.monotonic() - started, 3), **exc.details)
+    if not module._diff:
+        result.pop("diff", None)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,159 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: deckhouse.virtualization contributors
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+"""List VirtualImages or ClusterVirtualImages (thin: docs, argspec, main)."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: virtual_image_info
+short_description: List VirtualImages and ClusterVirtualImages of the Deckhouse Virtualization Platform
+version_added: 0.1.0
+description:
+  - Returns the images as the API gives them and a flat summary of each.
+  - A cluster without the virtualization API is an error; a namespace without images gives empty lists.
+author:
+  - Deckhouse virtualization contributors (@deckhouse)
+extends_documentation_fragment:
+  - deckhouse.virtualization.auth
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: The module only reads.
+  diff_mode:
+    support: none
+  platform:
+    platforms: kubernetes
+options:
+  namespace:
+    description:
+      - Namespace to list C(VirtualImage)s in; all namespaces when omitted. Not used with O(cluster=true).
+    type: str
+  name:
+    description: Only the image with this name.
+    type: str
+  cluster:
+    description: List C(ClusterVirtualImage)s instead of C(VirtualImage)s.
+    type: bool
+    default: false
+  label_selectors:
+    description: Label selectors (for example C(os=debian), C(tier in (gold,silver))); all must match.
+    type: list
+    elements: str
+  phase:
+    description: Only images in one of these phases.
+    type: list
+    elements: str
+    choices: [Pending, Provisioning, WaitForUserUpload, Ready, Failed, Terminating, ImageLost, PVCLost]
+"""
+
+EXAMPLES = r"""
+- name: All images of a namespace
+  deckhouse.virtualization.virtual_image_info:
+    namespace: vms
+  register: vms_images
+
+- name: Show name, phase and size of each
+  ansible.builtin.debug:
+    msg: "{{ item.name }}: {{ item.phase }} {{ item.unpacked_size }}"
+  loop: "{{ vms_images.summary }}"
+
+- name: Failed cluster images
+  deckhouse.virtualization.virtual_image_info:
+    cluster: true
+    phase: [Failed]
+"""
+
+RETURN = r"""
+images:
+  description: The images as the API returns them, sorted by namespace and name.
+  returned: always
+  type: list
+  elements: dict
+summary:
+  description: One flat dictionary per image, in the same order as RV(images).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Name.
+      type: str
+    namespace:
+      description: Namespace (null for ClusterVirtualImages).
+      type: str
+    kind:
+      description: VirtualImage or ClusterVirtualImage.
+      type: str
+    phase:
+      description: C(status.phase).
+      type: str
+    progress:
+      description: C(status.progress).
+      type: str
+    format:
+      description: Image format (qcow2, raw, iso, ...).
+      type: str
+    cdrom:
+      description: Whether the image is an ISO mounted as a CD-ROM.
+      type: bool
+    stored_size:
+      description: Size of the stored data, human form.
+      type: str
+    unpacked_size:
+      description: Virtual size, human form.
+      type: str
+    registry_url:
+      description: Where DVCR keeps the image.
+      type: str
+    pvc_name:
+      description: The PVC holding the image (PersistentVolumeClaim storage).
+      type: str
+    ready_reason:
+      description: Reason of the Ready condition.
+      type: str
+    ready_message:
+      description: Message of the Ready condition.
+      type: str
+  sample:
+    - name: debian-12
+      namespace: vms
+      kind: VirtualImage
+      phase: Ready
+      progress: 100%
+      format: qcow2
+      cdrom: false
+      stored_size: 285.3Mi
+      unpacked_size: 2Gi
+      registry_url: dvcr.d8-virtualization.svc/vi/vms/debian-12:0b5c
+      pvc_name: null
+      ready_reason: Ready
+      ready_message: ""
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.args import AUTH_ARG_SPEC, copy_spec
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.runner import run_info_module
+
+PHASES = ["Pending", "Provisioning", "WaitForUserUpload", "Ready", "Failed", "Terminating", "ImageLost", "PVCLost"]
+
+
+def main() -> None:
+    """Entry point."""
+    spec = copy_spec(AUTH_ARG_SPEC)
+    spec.update(
+        namespace={"type": "str"},
+        name={"type": "str"},
+        cluster={"type": "bool", "default": False},
+        label_selectors={"type": "list", "elements": "str"},
+        phase={"type": "list", "elements": "str", "choices": PHASES},
+    )
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    run_info_module(module)
+
+
+if __name__ == "__main__":
+    main()

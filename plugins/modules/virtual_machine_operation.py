@@ -1,0 +1,141 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: deckhouse.virtualization contributors
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+"""Start, stop or restart a VirtualMachine through a VirtualMachineOperation (thin: docs, argspec, main)."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: virtual_machine_operation
+short_description: Start, stop or restart a VirtualMachine of the Deckhouse Virtualization Platform
+version_added: 0.1.0
+description:
+  - Creates a C(VirtualMachineOperation) (what C(d8 v start|stop|restart) does) and waits until the operation is
+    C(Completed) and the VM is C(Running) (Start, Restart) or C(Stopped) (Stop).
+  - C(Start) of a C(Running) VM and C(Stop) of a C(Stopped) VM change nothing and create no operation.
+  - The platform refuses C(Stop) for runPolicy C(AlwaysOn) and C(Start)/C(Restart) for C(AlwaysOff); the module
+    fails with that rule and the ways out before creating an operation. Any other refusal fails the task at once
+    with the operation's message.
+author:
+  - Deckhouse virtualization contributors (@deckhouse)
+extends_documentation_fragment:
+  - deckhouse.virtualization.auth
+  - deckhouse.virtualization.wait
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: The operation is sent with the API server's dry run; nothing is stored and the VM is not touched.
+  diff_mode:
+    support: none
+  platform:
+    platforms: kubernetes
+options:
+  namespace:
+    description: Namespace of the VM.
+    type: str
+    required: true
+  name:
+    description: Name of the C(VirtualMachine).
+    type: str
+    required: true
+  type:
+    description: The operation.
+    type: str
+    required: true
+    choices: [Start, Stop, Restart]
+"""
+
+EXAMPLES = r"""
+- name: Stop a VM and wait until it is Stopped
+  deckhouse.virtualization.virtual_machine_operation:
+    namespace: vms
+    name: web
+    type: Stop
+
+- name: Start it again
+  deckhouse.virtualization.virtual_machine_operation:
+    namespace: vms
+    name: web
+    type: Start
+
+- name: Restart it, allowing five minutes
+  deckhouse.virtualization.virtual_machine_operation:
+    namespace: vms
+    name: web
+    type: Restart
+    wait_timeout: 300
+"""
+
+RETURN = r"""
+operation:
+  description: The C(VirtualMachineOperation) as last seen (null when nothing had to be done).
+  returned: always
+  type: dict
+vm_phase:
+  description: The VM's C(status.phase) at the end.
+  returned: always
+  type: str
+  sample: Running
+run_policy:
+  description: The VM's runPolicy.
+  returned: always
+  type: str
+  sample: Manual
+vm_actions:
+  description: The actions taken with their durations (see M(deckhouse.virtualization.virtual_image_capture)).
+  returned: always
+  type: list
+  elements: dict
+duration:
+  description: Seconds the task took.
+  returned: always
+  type: float
+"""
+
+import copy
+import time
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.args import (
+    AUTH_ARG_SPEC, PROGRESS_ARG_SPEC, WAIT_ARG_SPEC, copy_spec,
+)
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.client import (
+    HAS_K8S, K8S_IMPORT_ERROR, build_client,
+)
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.errors import ImageError
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.validation import check_name, check_namespace
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.vm import OPERATIONS, run_operation
+
+
+def argument_spec() -> dict:
+    """Options of this module plus the shared connection and wait options."""
+    spec = {
+        "namespace": {"type": "str", "required": True},
+        "name": {"type": "str", "required": True},
+        "type": {"type": "str", "required": True, "choices": list(OPERATIONS)},
+    }
+    spec.update(copy_spec(WAIT_ARG_SPEC, AUTH_ARG_SPEC, PROGRESS_ARG_SPEC))
+    return spec
+
+
+def main() -> None:
+    """Entry point."""
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    if not HAS_K8S:
+        module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(K8S_IMPORT_ERROR))
+    started = time.monotonic()
+    params = copy.deepcopy(module.params)
+    try:
+        check_namespace(params["namespace"])
+        check_name(params["name"], "name", "VirtualMachine")
+        result = run_operation(build_client(params, check_mode=module.check_mode), params)
+    except ImageError as exc:
+        module.fail_json(msg=exc.msg, duration=round(time.monotonic() - started, 3), **exc.details)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

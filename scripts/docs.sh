@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Build the docs site (default), lint the collection's docs (`lint`) or preview CHANGELOG.rst (`changelog`).
+# The site: antsibull-docs renders module/role pages and the guides in docs/docsite/rst into
+# docs/_build/rst, then Sphinx builds docs/_build/html with warnings as errors.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=${VENV:-.venv}
+export PATH="$PWD/$VENV/bin:$PATH"
+
+# antsibull-docs finds the collection through ANSIBLE_COLLECTIONS_PATH: a link to this checkout.
+root="$PWD/.build/collections"
+link="$root/ansible_collections/deckhouse/virtualization"
+mkdir -p "$(dirname "$link")"
+if [ "$(readlink "$link" 2>/dev/null)" != "$PWD" ]; then rm -f "$link"; ln -s "$PWD" "$link"; fi
+export ANSIBLE_COLLECTIONS_PATH="$root"
+
+case "${1:-site}" in
+  lint)
+    antsibull-docs lint-collection-docs --plugin-docs .
+    ;;
+  site)
+    out=docs/_build
+    rm -rf "$out/rst" "$out/html"
+    mkdir -p "$out/rst"
+    chmod og-w "$out/rst"  # antsibull-docs refuses a destination others can write to
+    log=$(mktemp)
+    trap 'rm -f "$log"' EXIT
+    # antsibull-docs reports broken plugin docs as log errors yet exits 0: treat any ERROR as a failure.
+    antsibull-docs --config-file docs/antsibull-docs.cfg collection --cleanup everything --use-current \
+      --dest-dir "$out/rst" deckhouse.virtualization 2>"$log" || { cat "$log" >&2; exit 1; }
+    if grep -q 'ERROR' "$log"; then cat "$log" >&2; exit 1; fi
+    cp docs/index.rst docs/ansible_refs.rst "$out/rst/"
+    sphinx-build -W --keep-going -q -b html -c docs "$out/rst" "$out/html"
+    echo "docs: site built in $out/html/index.html"
+    ;;
+  changelog)
+    # A preview of the next release's CHANGELOG.rst that consumes no fragment: release in a throw-away copy
+    # (the real release flow is in docs/docsite/rst/guide_releasing.rst).
+    work=$(mktemp -d)
+    trap 'rm -rf "$work"' EXIT
+    cp -r changelogs galaxy.yml meta plugins roles "$work/"
+    version=$(sed -n 's/^version: *//p' galaxy.yml)
+    (cd "$work" && antsibull-changelog release --version "$version")
+    cp "$work/CHANGELOG.rst" CHANGELOG.rst
+    echo "changelog: CHANGELOG.rst rendered for $version (fragments kept)"
+    ;;
+  *)
+    echo "usage: scripts/docs.sh [site|lint|changelog]" >&2; exit 2
+    ;;
+esac

@@ -1,0 +1,192 @@
+"""Fixtures for the module integration suites: real ansible-playbook runs against the sandbox.
+
+- `collections_root`: `.build/collections` holding `ansible_collections/deckhouse/virtualization`
+  as a symlink to the repo root (ANSIBLE_COLLECTIONS_PATH points here).
+- `play`: run a list of tasks in one playbook (module_defaults for the group carry the sandbox
+  kubeconfig), return the registered results by name plus stdout.
+- `sources`: small disk files in the sandbox file server's www dir and their URLs.
+- `admin_writes`: the admin's write requests (POST/PUT/PATCH/DELETE) the audit saw for a namespace.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterator, List, Optional
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+VENV_PYTHON = REPO / ".venv" / "bin" / "python"
+PLAYBOOK_BIN = REPO / ".venv" / "bin" / "ansible-playbook"
+WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+GROUP = "group/deckhouse.virtualization.virtualization"
+IMAGE_MODULES = ("deckhouse.virtualization.virtual_image", "deckhouse.virtualization.cluster_virtual_image")
+WAIT_CAP = 60
+
+
+@pytest.fixture(scope="session")
+def collections_root() -> Path:
+    root = REPO / ".build" / "collections"
+    link = root / "ansible_collections" / "deckhouse" / "virtualization"
+    link.parent.mkdir(parents=True, exist_ok=True)
+    if not link.is_symlink() or Path(os.readlink(link)) != REPO:
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        link.symlink_to(REPO)
+    return root
+
+
+@dataclass
+class PlayResult:
+    """What one ansible-playbook run gave."""
+
+    rc: int
+    stdout: str
+    results: Dict[str, Any]
+
+    def __getitem__(self, name: str) -> Any:
+        return self.results[name]
+
+
+def _registered(tasks: List[Dict[str, Any]]) -> List[str]:
+    names = []
+    for task in tasks:
+        if "register" in task:
+            names.append(task["register"])
+        for key in ("block", "rescue", "always"):
+            names.extend(_registered(task.get(key) or []))
+    return names
+
+
+def _bound_waits(tasks: List[Dict[str, Any]]) -> None:
+    """A test must fail, not hang: image tasks wait at most WAIT_CAP seconds unless they say otherwise."""
+    for task in tasks:
+        for key in IMAGE_MODULES:
+            if isinstance(task.get(key), dict):
+                task[key].setdefault("wait_timeout", WAIT_CAP)
+
+
+@pytest.fixture
+def play(sandbox: Any, collections_root: Path, tmp_path: Path) -> Callable[..., PlayResult]:
+    """play(tasks, check=False, diff=False, verbosity=0, extra_vars=None) -> PlayResult."""
+    counter = {"n": 0}
+
+    def run(tasks: List[Dict[str, Any]], check: bool = False, diff: bool = False, verbosity: int = 0,
+            extra_vars: Optional[Dict[str, Any]] = None, defaults: Optional[Dict[str, Any]] = None) -> PlayResult:
+        counter["n"] += 1
+        work = tmp_path / ("play%d" % counter["n"])
+        work.mkdir()
+        out = work / "results.json"
+        names = _registered(tasks)
+        _bound_waits(tasks)
+        dump = "{{ {%s} | to_json }}" % ", ".join("'%s': %s | default(None)" % (n, n) for n in names)
+        module_defaults = {"kubeconfig": sandbox.kubeconfig}
+        module_defaults.update(defaults or {})
+        playbook = [{
+            "hosts": "localhost", "gather_facts": False,
+            "module_defaults": {GROUP: module_defaults},
+            "tasks": [{"block": tasks, "always": [
+                {"ansible.builtin.copy": {"content": dump, "dest": str(out)}, "check_mode": False,
+                 "diff": False}]}],
+        }]
+        (work / "play.yml").write_text(yaml.safe_dump(playbook, sort_keys=False))
+        env = dict(os.environ)
+        env.update({"ANSIBLE_COLLECTIONS_PATH": str(collections_root), "ANSIBLE_NOCOLOR": "1",
+                    "ANSIBLE_HOST_KEY_CHECKING": "0", "ANSIBLE_RETRY_FILES_ENABLED": "0", "ANSIBLE_PIPELINING": "1",
+                    "ANSIBLE_LOCAL_TEMP": str(work / "tmp"), "ANSIBLE_HOME": str(work / "home"),
+                    "PATH": "%s:%s" % (VENV_PYTHON.parent, env.get("PATH", ""))})
+        for key in [k for k in env if k.startswith("K8S_AUTH_") or k == "KUBECONFIG"]:
+            del env[key]
+        argv = [str(PLAYBOOK_BIN), "-i", "localhost,", "-c", "local",
+                "-e", "ansible_python_interpreter=%s" % VENV_PYTHON, "-e", json.dumps(extra_vars or {}),
+                str(work / "play.yml")]
+        if check:
+            argv.append("--check")
+        if diff:
+            argv.append("--diff")
+        if verbosity:
+            argv.append("-" + "v" * verbosity)
+        proc = subprocess.run(argv, cwd=work, env=env, capture_output=True, text=True, timeout=240, check=False)
+        results = json.loads(out.read_text()) if out.exists() else {}
+        return PlayResult(proc.returncode, proc.stdout + proc.stderr, results)
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def sources(sandbox: Any) -> Dict[str, str]:
+    """Small disk images on the sandbox file server: name -> URL (http), plus 'https' variants."""
+    from sandbox import seed
+    fileserver = sandbox.components["fileserver"]
+    www = Path(fileserver["www"])
+    www.mkdir(parents=True, exist_ok=True)
+    urls: Dict[str, str] = {}
+    for fmt in ("qcow2", "raw"):
+        path = www / ("it-disk.%s" % fmt)
+        if not path.exists():
+            seed.make_disk(path, fmt)
+        urls[fmt] = "%s/%s" % (fileserver["http_url"], path.name)
+        urls["https_" + fmt] = "%s/%s" % (fileserver["https_url"], path.name)
+    iso = www / "it-cd.iso"
+    if not iso.exists():
+        seed.make_iso(iso)
+    urls["iso"] = "%s/%s" % (fileserver["http_url"], iso.name)
+    urls["missing"] = "%s/no-such-file.qcow2" % fileserver["http_url"]
+    return urls
+
+
+@pytest.fixture(scope="session")
+def registry_image(sandbox: Any, sources: Dict[str, str]) -> Dict[str, str]:
+    """A container image with disk/ in the sandbox's user registry (needs credentials)."""
+    from sandbox import dvcr
+    from sandbox.config import State
+    from sandbox.controller.processes import registry_credentials
+    state = State(sandbox.state_dir)
+    reg_info = sandbox.components["registry"]
+    www = Path(sandbox.components["fileserver"]["www"])
+    reg = dvcr.Registry(reg_info["host"], str(sandbox.ca_path), registry_credentials(state))
+    work = Path(sandbox.state_dir) / "it-registry-work"
+    work.mkdir(exist_ok=True)
+    reg.push_files("it/disk", "v1", {"disk/disk.qcow2": www / "it-disk.qcow2"}, work, compress=True)
+    return {"image": "%s/it/disk:v1" % reg_info["host"], "username": reg_info["username"],
+            "password": reg_info["password"], "ca": Path(sandbox.ca_path).read_text()}
+
+
+class AdminWrites:
+    """admin_writes(namespace) -> the admin's writes since the last clear() (namespace None: cluster-scoped)."""
+
+    def __init__(self, sandbox: Any) -> None:
+        self.sandbox = sandbox
+        self.clear()
+
+    def clear(self) -> None:
+        self.sandbox.clear_audit()
+
+    def __call__(self, namespace: Optional[str] = None, resource: Optional[str] = None) -> List[Dict[str, Any]]:
+        return [item for item in self.sandbox.audit()
+                if item.get("user") == "admin" and item.get("method") in WRITE_METHODS
+                and (item.get("namespace") or None) == (namespace or None)   # cluster scope: None or ""
+                and (resource is None or item.get("resource") == resource)]
+
+
+@pytest.fixture
+def admin_writes(sandbox: Any) -> AdminWrites:
+    """The audit, filtered to the admin's writes; cleared at the start of each test."""
+    return AdminWrites(sandbox)
+
+
+@pytest.fixture(scope="session")
+def crd_schemas() -> Iterator[Dict[str, Any]]:
+    """kind -> openAPIV3Schema from ../shared/reference/crds (skip when absent)."""
+    folder = REPO.parent / "shared" / "reference" / "crds"
+    if not folder.is_dir():
+        pytest.skip("reference CRDs not found at %s" % folder)
+    schemas = {}
+    for path in folder.glob("*.yaml"):
+        crd = yaml.safe_load(path.read_text())
+        schemas[crd["spec"]["names"]["kind"]] = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+    yield schemas

@@ -1,0 +1,162 @@
+"""virtual_image_capture against the sandbox: free disk, mounted disk, AlwaysOn, failure restart, re-run, check mode."""
+from __future__ import annotations
+
+import time
+from typing import Any, Callable, Dict, List, Optional
+
+GROUP = "virtualization.deckhouse.io/v1alpha2"
+MOD = "deckhouse.virtualization.virtual_image_capture"
+WAIT = 60
+
+
+def get(k8s: Any, kind: str, namespace: Optional[str], name: str) -> Optional[Dict[str, Any]]:
+    """The object as a dict, or None."""
+    api = k8s.resources.get(api_version=GROUP, kind=kind)
+    try:
+        obj = api.get(name=name, namespace=namespace) if namespace else api.get(name=name)
+    except Exception as exc:  # NotFoundError
+        if getattr(exc, "status", None) == 404:
+            return None
+        raise
+    return obj.to_dict()
+
+
+def poll(what: str, probe: Callable[[], Any], timeout: float = WAIT) -> Any:
+    """The first truthy probe() result; a server state polled with a deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value:
+            return value
+        assert time.monotonic() < deadline, "timed out waiting for " + what
+        time.sleep(0.2)
+
+
+def vm_phase(k8s: Any, namespace: str, name: str) -> Optional[str]:
+    return ((get(k8s, "VirtualMachine", namespace, name) or {}).get("status") or {}).get("phase")
+
+
+def make_disk(k8s: Any, namespace: str, name: str) -> Dict[str, Any]:
+    """A blank 8Mi VirtualDisk, Ready."""
+    k8s.resources.get(api_version=GROUP, kind="VirtualDisk").create(namespace=namespace, body={
+        "apiVersion": GROUP, "kind": "VirtualDisk", "metadata": {"name": name, "namespace": namespace},
+        "spec": {"persistentVolumeClaim": {"size": "8Mi"}}})
+
+    def ready_disk():
+        disk = get(k8s, "VirtualDisk", namespace, name)
+        return disk if ((disk or {}).get("status") or {}).get("phase") == "Ready" else None
+
+    return poll("disk Ready", ready_disk)
+
+
+def make_vm(k8s: Any, namespace: str, name: str, disk: str, policy: str) -> None:
+    """A VM mounting the disk, Running."""
+    k8s.resources.get(api_version=GROUP, kind="VirtualMachine").create(namespace=namespace, body={
+        "apiVersion": GROUP, "kind": "VirtualMachine", "metadata": {"name": name, "namespace": namespace},
+        "spec": {"virtualMachineClassName": "generic", "runPolicy": policy, "cpu": {"cores": 1},
+                 "memory": {"size": "1Gi"}, "blockDeviceRefs": [{"kind": "VirtualDisk", "name": disk}]}})
+    poll("VM Running", lambda: vm_phase(k8s, namespace, name) == "Running")
+
+
+def writes(admin_writes: Any, namespace: str, resource: str, method: str = "POST") -> List[Dict[str, Any]]:
+    return [w for w in admin_writes(namespace, resource) if w["method"] == method and not w.get("dryRun")]
+
+
+def test_free_disk_chain_to_cluster_image_and_rerun(play, namespace, k8s, admin_writes):
+    disk = make_disk(k8s, namespace, "data")
+    cvi = "%s-golden" % namespace
+    task = {"namespace": namespace, "disk": "data", "name": "img", "cluster_image": cvi, "labels": {"tier": "gold"},
+            "wait_timeout": WAIT}
+    admin_writes.clear()
+    run = play([{MOD: task, "register": "first"}, {MOD: task, "register": "again"}])
+    assert run.rc == 0, run.stdout
+    first = run["first"]
+    assert first["changed"] is True and first["phase"] == "Ready" and first["vm_actions"] == []
+    assert first["image"]["spec"]["dataSource"] == {
+        "type": "ObjectRef", "objectRef": {"kind": "VirtualDisk", "name": "data"}}
+    assert first["image"]["status"]["sourceUID"] == disk["metadata"]["uid"]
+    assert first["cluster_image_phase"] == "Ready"
+    assert first["cluster_image"]["spec"]["dataSource"]["objectRef"] == {
+        "kind": "VirtualImage", "name": "img", "namespace": namespace}
+    assert first["cluster_image"]["metadata"]["labels"] == {"tier": "gold"}
+    assert run["again"]["changed"] is False and run["again"]["cluster_image_phase"] == "Ready"
+    # one create each, all from the first run: the re-run wrote nothing
+    assert [w["method"] for w in admin_writes(namespace)] == ["POST"]
+    assert [w["method"] for w in admin_writes("", "clustervirtualimages")] == ["POST"]
+    k8s.resources.get(api_version=GROUP, kind="ClusterVirtualImage").delete(name=cvi)
+
+
+def test_mounted_disk_check_mode_refusal_stop_and_rerun(play, namespace, k8s, admin_writes):
+    make_disk(k8s, namespace, "root")
+    make_vm(k8s, namespace, "web", "root", "AlwaysOnUnlessStoppedManually")
+    task = {"namespace": namespace, "disk": "root", "name": "web-img", "wait_timeout": WAIT}
+    admin_writes.clear()
+    run = play([
+        {MOD: dict(task, stop_vm=True, cluster_image=namespace + "-cvi"), "register": "check", "check_mode": True},
+        {MOD: task, "register": "refused", "ignore_errors": True},
+        {MOD: dict(task, stop_vm=True), "register": "captured"},
+        {MOD: dict(task, stop_vm=True), "register": "again"},
+    ])
+    assert run.rc == 0, run.stdout
+    check, refused, captured, again = run["check"], run["refused"], run["captured"], run["again"]
+    assert check["changed"] is True and check["vms_stopped"] == ["web"], check
+    assert [a["action"] for a in check["vm_actions"]] == ["Stop"] and check["vm_actions"][0]["check_mode"] is True
+    assert check["image"]["metadata"]["name"] == "web-img" and check["cluster_image"]["metadata"]["name"] == namespace + "-cvi"
+    assert [w["dryRun"] for w in admin_writes("", "clustervirtualimages")] == [True]
+    assert refused["failed"] is True
+    assert 'mounted by VirtualMachine "web" (phase Running)' in refused["msg"] and "stop_vm: true" in refused["msg"]
+    assert refused["vms"] == ["web"]
+
+    assert captured["changed"] is True and captured["phase"] == "Ready"
+    assert [(a["vm"], a["action"], a["phase"]) for a in captured["vm_actions"]] == [
+        ("web", "Stop", "Completed"), ("web", "Start", "Completed")]
+    assert all(a["duration"] > 0 for a in captured["vm_actions"])
+    assert captured["vms_stopped"] == ["web"] and captured["vms_restarted"] == ["web"]
+    assert again["changed"] is False and again["vm_actions"] == [] and again["vms_stopped"] == []
+    # check mode sent only dry runs (one VMOP, one VI); the refusal and the re-run wrote nothing:
+    # the real writes are exactly the capture's Stop, its image and its Start
+    dry = admin_writes(namespace)
+    assert sorted(w["resource"] for w in dry if w.get("dryRun")) == ["virtualimages", "virtualmachineoperations"]
+    assert [(w["resource"], w["method"]) for w in dry if not w.get("dryRun")] == [
+        ("virtualmachineoperations", "POST"), ("virtualimages", "POST"), ("virtualmachineoperations", "POST")]
+    assert vm_phase(k8s, namespace, "web") == "Running"
+
+
+def test_always_on_refused_then_allowed_with_run_policy_restored(play, namespace, k8s, admin_writes):
+    make_disk(k8s, namespace, "root")
+    make_vm(k8s, namespace, "db", "root", "AlwaysOn")
+    task = {"namespace": namespace, "disk": "root", "name": "db-img", "stop_vm": True, "wait_timeout": WAIT}
+    admin_writes.clear()
+    run = play([{MOD: task, "register": "refused", "ignore_errors": True},
+                {MOD: dict(task, allow_run_policy_change=True), "register": "allowed"}])
+    refused, allowed = run["refused"], run["allowed"]
+    assert refused["failed"] is True
+    assert "Operation type Stop is not applicable for VirtualMachine with runPolicy AlwaysOn" in refused["msg"]
+    assert "allow_run_policy_change: true" in refused["msg"]
+    assert allowed["changed"] is True and allowed["phase"] == "Ready", allowed
+    assert [(a["action"], a["run_policy"]) for a in allowed["vm_actions"]] == [
+        ("SetRunPolicy", "AlwaysOff"), ("SetRunPolicy", "AlwaysOn")]
+    assert writes(admin_writes, namespace, "virtualmachineoperations") == []
+    assert len(writes(admin_writes, namespace, "virtualmachines", "PATCH")) == 2
+    vm = get(k8s, "VirtualMachine", namespace, "db")
+    assert vm["spec"]["runPolicy"] == "AlwaysOn" and vm["status"]["phase"] == "Running"
+
+
+def test_failure_after_stop_starts_the_vm_again(play, namespace, k8s):
+    make_disk(k8s, namespace, "root")
+    make_vm(k8s, namespace, "app", "root", "AlwaysOnUnlessStoppedManually")
+    # an image into a PVC of a storage class that does not exist stays blocked: the wait times out after the stop
+    task = {"namespace": namespace, "disk": "root", "name": "app-img", "stop_vm": True,
+            "storage": "PersistentVolumeClaim", "storage_class": "no-such-class", "wait_timeout": 5}
+    run = play([{MOD: task, "register": "failed", "ignore_errors": True},
+                {MOD: dict(task, name="app-img2", restart_vm_on_failure=False), "register": "left",
+                 "ignore_errors": True}])
+    failed, left = run["failed"], run["left"]
+    assert failed["failed"] is True
+    assert "timed out" in failed["msg"] and "StorageClass" in failed["msg"], failed["msg"]
+    assert "were started again: app" in failed["msg"]
+    assert failed["vms_restarted"] == ["app"]
+    assert [a["action"] for a in failed["vm_actions"]] == ["Stop", "Start"]
+    assert left["failed"] is True and left["vms_left_stopped"] == ["app"]
+    assert "stay stopped (restart_vm_on_failure is false)" in left["msg"]
+    assert vm_phase(k8s, namespace, "app") == "Stopped"

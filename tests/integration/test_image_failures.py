@@ -1,0 +1,108 @@
+"""virtual_image failure paths: fail fast with the platform's message, blocked, RBAC, bad token, InUse."""
+from __future__ import annotations
+
+import ssl
+from pathlib import Path
+from typing import Any
+
+
+VI = "virtualization.deckhouse.io/v1alpha2"
+MOD = "deckhouse.virtualization.virtual_image"
+
+
+def sources_ca_bundle() -> str:
+    """The system CA bundle: real CAs, none of which signed the sandbox's certificate."""
+    return ssl.get_default_verify_paths().cafile or "/etc/ssl/certs/ca-certificates.crt"
+
+
+def test_failed_import_fails_fast_and_validation_sends_nothing(play, namespace, sources, admin_writes, tmp_path):
+    disk = tmp_path / "disk.img"
+    disk.write_bytes(b"\0" * 512)
+    run = play([
+        {MOD: {"name": "broken", "namespace": namespace, "source": {"http": {"url": sources["missing"]}},
+               "wait_timeout": 120}, "register": "failed", "ignore_errors": True},
+        {MOD: {"name": "bad-sum", "namespace": namespace,
+               "source": {"http": {"url": sources["qcow2"], "checksum": {"sha256": "abc123abc123"}}}},
+         "register": "bad_checksum", "ignore_errors": True},
+        {MOD: {"name": "up", "namespace": namespace,
+               "definition": {"apiVersion": VI, "kind": "VirtualImage", "spec": {"dataSource": {"type": "Upload"}}}},
+         "register": "upload", "ignore_errors": True},
+        {MOD: {"name": "dot.ted", "namespace": namespace, "source": {"http": {"url": sources["qcow2"]}}},
+         "register": "dotted", "ignore_errors": True},
+    ])
+    failed = run["failed"]
+    assert failed["failed"] is True
+    assert "phase Failed" in failed["msg"]
+    assert "expected status code 200, got 404" in failed["msg"]
+    assert failed["duration"] < 60  # stopped at the terminal phase, not at the 120 s timeout
+    assert failed["image"]["status"]["phase"] == "Failed"
+    assert any(c["type"] == "Ready" and c["reason"] == "ProvisioningFailed" for c in failed["conditions"])
+    assert "msg" in run["bad_checksum"], run["bad_checksum"]
+    assert run["bad_checksum"]["msg"] == "source.http.checksum.sha256 must be 64 hex characters, got 12"
+    assert "names no file to send: use source.upload" in run["upload"]["msg"]
+    assert "'.' is forbidden, allowed name symbols are [0-9a-zA-Z-]" in run["dotted"]["msg"]
+    # only the failed import was written: the invalid ones stopped before any request
+    assert [w["name"] for w in admin_writes(namespace) if w["method"] == "POST"] in ([""], ["broken"], [None])
+
+
+def test_forbidden_and_unauthorized_are_clear(play, namespace, sources, sandbox, tmp_path):
+    other_ca = tmp_path / "other-ca.pem"  # a CA that did not sign the API server's certificate
+    other_ca.write_text(Path(sources_ca_bundle()).read_text())
+    image = {"name": "nope", "namespace": namespace, "source": {"http": {"url": sources["qcow2"]}}}
+    run = play([
+        {MOD: dict(image, context="dvp-sandbox-viewer"), "register": "viewer", "ignore_errors": True},
+        {MOD: dict(image, host=sandbox.api_url, api_key="not-a-valid-token", ca_cert=sandbox.ca_path),
+         "register": "bad_token", "ignore_errors": True},
+        {"deckhouse.virtualization.virtual_image_info": {"namespace": namespace, "context": "dvp-sandbox-viewer"},
+         "register": "viewer_can_read"},
+        {"deckhouse.virtualization.virtual_image_info": {"namespace": namespace, "ca_cert": str(other_ca)},
+         "register": "untrusted", "ignore_errors": True},
+    ])
+    viewer = run["viewer"]["msg"]
+    assert viewer.startswith("Forbidden (403): not allowed to create virtualimages in namespace %s" % namespace)
+    assert 'User "viewer" cannot create resource "virtualimages"' in viewer
+    assert run["bad_token"]["msg"].startswith("Unauthorized (401)")
+    assert "not-a-valid-token" not in run.stdout
+    assert run["viewer_can_read"]["images"] == []
+    untrusted = run["untrusted"]["msg"]  # TLS is verified: a wrong CA is a clear error, not a traceback
+    assert untrusted.startswith("cannot talk to the API server to get virtualimages") and "CERTIFICATE" in untrusted
+
+
+def _vm(namespace: str, image: str) -> dict:
+    return {"apiVersion": VI, "kind": "VirtualMachine", "metadata": {"name": "user-vm", "namespace": namespace},
+            "spec": {"virtualMachineClassName": "generic", "runPolicy": "AlwaysOn", "cpu": {"cores": 1},
+                     "memory": {"size": "1Gi"}, "blockDeviceRefs": [{"kind": "VirtualImage", "name": image}]}}
+
+
+def test_delete_blocked_by_vm_reports_in_use(play, namespace, sources, k8s: Any):
+    made = play([{MOD: {"name": "used", "namespace": namespace, "source": {"http": {"url": sources["iso"]}}},
+                  "register": "made"}])
+    assert made.rc == 0 and made["made"]["image"]["status"]["cdrom"] is True
+    vms = k8s.resources.get(api_version=VI, kind="VirtualMachine")
+    vms.create(body=_vm(namespace, "used"), namespace=namespace)
+    run = play([{MOD: {"name": "used", "namespace": namespace, "state": "absent", "wait_timeout": 60},
+                 "register": "blocked", "ignore_errors": True}])
+    blocked = run["blocked"]
+    assert blocked["failed"] is True
+    assert 'in use by the VirtualMachine "user-vm"' in blocked["msg"]
+    assert blocked["duration"] < 50
+    vms.delete(name="user-vm", namespace=namespace)
+
+
+def test_transient_api_errors_and_cut_watches_are_survived(play, namespace, sources, sandbox):
+    """500s, 429s with Retry-After and watch streams cut every half second: the task still succeeds."""
+    slow = {"name": "bumpy", "namespace": namespace, "source": {"http": {"url": sources["raw"]}},
+            "annotations": {"sandbox.deckhouse.io/import-rate": str(2 * 1024 * 1024)}}
+    sandbox.clear_audit()
+    # Deterministic on the module's own requests (every 3rd a 500, every 4th a 429), so both surely hit.
+    sandbox.set_faults(only_users=["admin"], error_every=3, throttle_every=4, retry_after=1, watch_cut=0.5)
+    try:
+        run = play([{MOD: slow, "register": "bumpy"}, {MOD: slow, "register": "again"}])
+    finally:
+        sandbox.set_faults(clear=True)
+    assert run.rc == 0, run.stdout
+    assert run["bumpy"]["changed"] is True and run["bumpy"]["phase"] == "Ready"
+    assert run["again"]["changed"] is False
+    codes = {item["code"] for item in sandbox.audit() if item.get("user") == "admin"
+             and item.get("namespace") == namespace}
+    assert {500, 429} <= codes  # the faults did hit the module's requests

@@ -1,0 +1,42 @@
+"""virtual_machine_operation against the sandbox: Stop/Start/Restart, no-ops, check mode, runPolicy refusal."""
+from __future__ import annotations
+
+from test_capture import make_disk, make_vm, vm_phase, writes
+
+MOD = "deckhouse.virtualization.virtual_machine_operation"
+
+
+def test_stop_start_restart_and_run_policy_rule(play, namespace, k8s, admin_writes):
+    make_disk(k8s, namespace, "root")
+    make_disk(k8s, namespace, "other")
+    make_vm(k8s, namespace, "svc", "root", "AlwaysOnUnlessStoppedManually")
+    make_vm(k8s, namespace, "pinned", "other", "AlwaysOn")
+    vm = {"namespace": namespace, "name": "svc", "wait_timeout": 60}
+    admin_writes.clear()
+    run = play([
+        {MOD: dict(vm, type="Stop"), "register": "stop"},
+        {MOD: dict(vm, type="Stop"), "register": "stop_again"},
+        {MOD: dict(vm, type="Start"), "register": "check_start", "check_mode": True},
+        {MOD: dict(vm, type="Start"), "register": "start"},
+        {MOD: dict(vm, type="Restart"), "register": "restart"},
+        {MOD: dict(vm, name="pinned", type="Stop"), "register": "pinned", "ignore_errors": True},
+        {MOD: dict(vm, name="ghost", type="Start"), "register": "ghost", "ignore_errors": True},
+    ])
+    stop, start, restart = run["stop"], run["start"], run["restart"]
+    assert stop["changed"] is True and stop["vm_phase"] == "Stopped", stop
+    assert stop["operation"]["status"]["phase"] == "Completed"
+    assert stop["operation"]["spec"] == {"type": "Stop", "virtualMachineName": "svc"}
+    assert run["stop_again"]["changed"] is False and run["stop_again"]["operation"] is None
+    assert run["check_start"]["changed"] is True and run["check_start"]["vm_phase"] == "Stopped"
+    assert start["changed"] is True and start["vm_phase"] == "Running"
+    assert restart["changed"] is True and restart["vm_phase"] == "Running"
+    assert restart["vm_actions"][0]["action"] == "Restart" and restart["vm_actions"][0]["phase"] == "Completed"
+    pinned = run["pinned"]
+    assert pinned["failed"] is True
+    assert "Operation type Stop is not applicable for VirtualMachine with runPolicy AlwaysOn" in pinned["msg"]
+    assert "VirtualMachine %s/ghost not found" % namespace == run["ghost"]["msg"]
+    # Stop, Start, Restart: three operations stored; the no-op, the refusal and check mode stored none
+    assert len(writes(admin_writes, namespace, "virtualmachineoperations")) == 3
+    assert [w["resource"] for w in admin_writes(namespace) if not w.get("dryRun")] == ["virtualmachineoperations"] * 3
+    assert len([w for w in admin_writes(namespace) if w.get("dryRun")]) == 1
+    assert vm_phase(k8s, namespace, "svc") == "Running" and vm_phase(k8s, namespace, "pinned") == "Running"

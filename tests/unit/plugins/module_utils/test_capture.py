@@ -1,0 +1,140 @@
+# -*- coding: utf-8 -*-
+"""Capture decisions before any VM is touched: Ready means hands off, mounted and AlwaysOn are explained."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.capture import (
+    CaptureRunner, image_params, validate_capture,
+)
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.errors import ImageError, ValidationError
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.vm import mounting_vms, refusal
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.waiter import (
+    DONE, FAIL, WAIT, PREDICATES, is_vmop_completed,
+)
+
+
+class FakeClient:
+    """Objects by the last path segment of their kind; records every write and list."""
+
+    def __init__(self, objects, check_mode=False):
+        self.objects = objects
+        self.check_mode = check_mode
+        self.writes = []
+        self.lists = []
+
+    def get(self, path):
+        plural, name = path.rstrip("/").split("/")[-2:]
+        return copy.deepcopy(self.objects.get((plural, name)))
+
+    def list(self, path, **_kw):
+        self.lists.append(path)
+        plural = path.rstrip("/").split("/")[-1]
+        return {"items": [copy.deepcopy(o) for (p, _n), o in self.objects.items() if p == plural]}
+
+    def create(self, path, body):
+        self.writes.append(("POST", path))
+        return body
+
+    def patch(self, path, body):
+        self.writes.append(("PATCH", path))
+        return body
+
+
+def params(**kw):
+    base = {"namespace": "ns", "disk": "root", "name": "img", "cluster_image": None, "storage": None,
+            "storage_class": None, "labels": None, "stop_vm": False, "allow_run_policy_change": False,
+            "restart_vm_on_failure": True, "wait": True, "wait_timeout": 5}
+    base.update(kw)
+    return base
+
+
+def vm(name, phase, policy="Manual", disk="root"):
+    return {"metadata": {"name": name, "uid": name}, "spec": {"runPolicy": policy},
+            "status": {"phase": phase, "blockDeviceRefs": [{"kind": "VirtualDisk", "name": disk}]}}
+
+
+def ready_image():
+    manifest = {"apiVersion": "virtualization.deckhouse.io/v1alpha2", "kind": "VirtualImage",
+                "metadata": {"name": "img", "namespace": "ns", "generation": 1, "resourceVersion": "3"},
+                "spec": {"storage": "ContainerRegistry",
+                         "dataSource": {"type": "ObjectRef", "objectRef": {"kind": "VirtualDisk", "name": "root"}}}}
+    manifest["status"] = {"phase": "Ready", "observedGeneration": 1,
+                          "conditions": [{"type": "Ready", "status": "True", "reason": "Ready", "observedGeneration": 1}]}
+    return manifest
+
+
+def test_ready_image_never_looks_at_vms():
+    client = FakeClient({("virtualimages", "img"): ready_image(), ("virtualdisks", "root"): {"status": {}},
+                         ("virtualmachines", "web"): vm("web", "Running")})
+    result = CaptureRunner(client, params(stop_vm=True)).run()
+    assert result["changed"] is False and result["vm_actions"] == []
+    assert client.writes == [] and client.lists == []
+
+
+def test_failed_image_fails_without_touching_vms():
+    failed = ready_image()
+    failed["status"] = {"phase": "Failed", "conditions": [{"type": "Ready", "status": "False", "message": "boom"}]}
+    client = FakeClient({("virtualimages", "img"): failed, ("virtualmachines", "web"): vm("web", "Running")})
+    with pytest.raises(ImageError, match="is Failed \\(boom\\).*delete it"):
+        CaptureRunner(client, params(stop_vm=True)).run()
+    assert client.writes == [] and client.lists == []
+
+
+def test_mounted_disk_without_stop_vm_names_the_vm():
+    client = FakeClient({("virtualdisks", "root"): {"status": {}}, ("virtualmachines", "web"): vm("web", "Running")})
+    with pytest.raises(ImageError) as err:
+        CaptureRunner(client, params()).run()
+    assert 'mounted by VirtualMachine "web" (phase Running)' in err.value.msg
+    assert err.value.details["vms"] == ["web"] and client.writes == []
+
+
+def test_always_on_is_refused_with_the_options_before_anything_stops():
+    client = FakeClient({("virtualdisks", "root"): {"status": {}},
+                         ("virtualmachines", "a"): vm("a", "Running"),
+                         ("virtualmachines", "b"): vm("b", "Running", "AlwaysOn")})
+    with pytest.raises(ImageError) as err:
+        CaptureRunner(client, params(stop_vm=True)).run()
+    assert "runPolicy AlwaysOn" in err.value.msg and "allow_run_policy_change: true" in err.value.msg
+    assert client.writes == []  # "a" was not stopped either
+
+
+def test_missing_disk_is_an_error():
+    with pytest.raises(ImageError, match="VirtualDisk ns/root not found"):
+        CaptureRunner(FakeClient({}), params()).run()
+
+
+def test_mounted_means_listed_and_not_stopped():
+    client = FakeClient({("virtualmachines", n): vm(n, p) for n, p in
+                         (("run", "Running"), ("halting", "Stopping"), ("off", "Stopped"), ("pend", "Pending"))})
+    client.objects[("virtualmachines", "elsewhere")] = vm("elsewhere", "Running", disk="other")
+    assert sorted(v["metadata"]["name"] for v in mounting_vms(client, "ns", "root")) == ["halting", "pend", "run"]
+
+
+def test_run_policy_rules():
+    assert refusal("Stop", "vm", "Manual") is None and refusal("Start", "vm", "AlwaysOn") is None
+    assert "runPolicy AlwaysOff" in refusal("Restart", "vm", "AlwaysOff")
+    assert refusal("Stop", "vm", "AlwaysOn").startswith(
+        "Operation type Stop is not applicable for VirtualMachine with runPolicy AlwaysOn")
+
+
+def test_chain_params_and_validation():
+    cvi = image_params(params(cluster_image="gold"), cluster=True)
+    assert cvi["source"] == {"object_ref": {"kind": "VirtualImage", "name": "img", "namespace": "ns"}}
+    assert image_params(params(), cluster=False)["source"] == {"object_ref": {"kind": "VirtualDisk", "name": "root"}}
+    with pytest.raises(ValidationError, match="cluster_image"):
+        validate_capture(params(cluster_image="bad.name"))
+    with pytest.raises(ValidationError, match="disk"):
+        validate_capture(params(disk="Bad"))
+
+
+@pytest.mark.parametrize("phase,state", [("Completed", DONE), ("InProgress", WAIT), ("Failed", FAIL),
+                                         ("Superseded", FAIL)])
+def test_vmop_predicate(phase, state):
+    op = {"status": {"phase": phase, "conditions": [{"type": "Completed", "message": "why"}]}}
+    assert is_vmop_completed(op).state == state
+    assert PREDICATES["vm-stopped"][0]({"metadata": {}, "status": {"phase": "Stopped"}}).state == DONE
+    assert PREDICATES["vm-running"][0](None).state == FAIL
