@@ -67,6 +67,7 @@ class ActionModule(ActionBase):
     """Resolve ``src``, run the module, stream its progress."""
 
     _VALID_ARGS = frozenset()  # every argument is the module's
+    _supports_async = True
 
     def _read_src(self, src: str) -> str:
         try:
@@ -94,8 +95,20 @@ class ActionModule(ActionBase):
         real = self._loader.get_real_file(found, decrypt=True)
         return real, (real if real != found else None)
 
+    def _wrap_async(self) -> bool:
+        """True when the task runs with ``async`` and the connection cannot run it natively."""
+        return bool(self._task.async_val) and not self._connection.has_native_async
+
+    def _keep_local_file(self, decrypted: Optional[str], option: str) -> None:
+        """An async job reads its file after this plugin returns: a decrypted copy cannot be cleaned up then."""
+        if decrypted and self._wrap_async():
+            self._loader.cleanup_tmp_file(decrypted)
+            raise AnsibleActionFail("%s: a vault-encrypted file cannot be used with async (its decrypted copy "
+                                    "would outlive the task); run the task without async or with poll > 0 "
+                                    "and no async" % option)
+
     def _progress_path(self) -> Optional[str]:
-        if display.verbosity < 1 or not self._is_local():
+        if display.verbosity < 1 or not self._is_local() or self._wrap_async():
             return None
         handle, path = tempfile.mkstemp(prefix="dvp-progress-", suffix=".jsonl")
         os.close(handle)
@@ -110,6 +123,7 @@ class ActionModule(ActionBase):
         decrypted = None
         if isinstance(upload, dict) and isinstance(upload.get("path"), str) and self._is_local():
             real, decrypted = self._local_file(upload["path"])
+            self._keep_local_file(decrypted, "source.upload.path")
             args["source"] = dict(args["source"], upload=dict(upload, path=real))
         try:
             result.update(self._execute_with_progress(args, task_vars))
@@ -131,8 +145,11 @@ class ActionModule(ActionBase):
             tail = ProgressTail(progress)
             tail.start()
         try:
+            wrap_async = self._wrap_async()
             result.update(self._execute_module(module_name=self._task.resolved_action or self._task.action,
-                                               module_args=args, task_vars=task_vars))
+                                               module_args=args, task_vars=task_vars, wrap_async=wrap_async))
+            if not wrap_async:
+                self._remove_tmp_path(self._connection._shell.tmpdir)
         finally:
             if tail:
                 tail.stop()

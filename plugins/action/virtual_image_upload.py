@@ -30,6 +30,7 @@ class ActionModule(ImageActionModule):
         decrypted: Optional[str] = None
         if self._is_local() and isinstance(args.get("path"), str) and args["path"]:
             args["path"], decrypted = self._local_file(args["path"], "path")
+            self._keep_local_file(decrypted, "path")
         try:
             result.update(self._execute_with_progress(args, task_vars))
         finally:

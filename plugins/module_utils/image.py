@@ -23,6 +23,7 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.kinds imp
     OWNED_SECRET_LABEL, PROVISIONED_PHASES, Kind, core_object_path,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.progress import Tracker
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.redaction import redact_image
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.spec import build_manifest, build_pull_secret
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.waiter import Waiter
 
@@ -205,7 +206,7 @@ class ImageRunner:
     def _result(self, changed: bool, obj: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
         result: Dict[str, Any] = {
             "changed": changed,
-            "image": without_managed_fields(obj),
+            "image": redact_image(without_managed_fields(obj)),  # upload URLs are credentials
             "phase": cond.phase(obj),
             "progress": cond.progress(obj),
             "duration": round(time.monotonic() - self.started, 3),

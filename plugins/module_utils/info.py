@@ -13,7 +13,7 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.kinds imp
     API_VERSION, CLUSTER_VIRTUAL_IMAGE, VIRTUAL_IMAGE,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.summary import summarize
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.upload import redact_image
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.redaction import redact_image
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.validation import check_name, check_namespace
 
 

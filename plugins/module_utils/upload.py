@@ -29,7 +29,7 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils import co
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.args import CHECKSUM_SPEC
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.client import Client
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.errors import (
-    ImageError, ImageFailed, ImmutableSpec, ValidationError,
+    ImageError, ImageFailed, ImmutableSpec, ValidationError, WaitTimeout,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.hashing import (
     HAS_GOSTCRYPTO, algorithms_for, hash_file, mismatches,
@@ -38,9 +38,9 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.kinds imp
     PROVISIONED_PHASES, TERMINAL_FAILURE_PHASES, Kind,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.progress import Tracker
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.redaction import redact, redact_image
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.upload_stream import (
-    ChecksumMismatch, ConnectFailed, FileChanged, Interrupted, Outcome, Sender, TlsRejected, probe, redact,
-    tls_context,
+    ChecksumMismatch, ConnectFailed, FileChanged, Interrupted, Outcome, Sender, TlsRejected, probe, tls_context,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.validation import (
     check_checksums, check_pem_file, check_url,
@@ -155,17 +155,6 @@ def record_value(checksums: Mapping[str, str], size: int) -> str:
     record: Dict[str, Any] = dict(sorted(checksums.items()))
     record["size"] = size
     return json.dumps(record, separators=(",", ":"))
-
-
-def redact_image(obj: Optional[Mapping[str, Any]]) -> Optional[Dict[str, Any]]:
-    """A copy with the upload URLs replaced by their redacted form (they are credentials)."""
-    if obj is None:
-        return None
-    clean = copy.deepcopy(dict(obj))
-    urls = (clean.get("status") or {}).get("imageUploadURLs")
-    if isinstance(urls, dict):
-        clean["status"]["imageUploadURLs"] = {k: redact(v) if v else v for k, v in urls.items()}
-    return clean
 
 
 def _view(obj: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
@@ -390,7 +379,7 @@ class UploadRunner:
                 return fresh
             except (Interrupted, FileChanged) as exc:
                 self.tracker.note("upload failed: %s" % exc)
-                return self._settle(self._remaining())
+                return self._settle(self._remaining(), "upload failed: %s" % exc)
             if outcome.status == 200:
                 self.sent = outcome
                 self.checksums = outcome.checksums
@@ -401,8 +390,9 @@ class UploadRunner:
                 if fresh is None:
                     continue
                 return fresh
-            self.tracker.note("upload refused: HTTP %d %s" % (outcome.status, outcome.body[:200]))
-            return self._settle(self._remaining())
+            refused = "upload refused: HTTP %d %s" % (outcome.status, outcome.body[:200])
+            self.tracker.note(refused)
+            return self._settle(self._remaining(), refused)
 
     def _retry_or_fail(self, obj: Mapping[str, Any], why: str) -> Optional[Mapping[str, Any]]:
         """Back off; None to send again, or the image when its phase moved on (someone else finished)."""
@@ -419,9 +409,14 @@ class UploadRunner:
             return None
         return fresh
 
-    def _settle(self, timeout: float) -> Mapping[str, Any]:
-        """After a failed send: wait until the image leaves the URL we used behind."""
-        result = self.waiter.wait(actionable(self.spent), max(timeout, 1.0))
+    def _settle(self, timeout: float, why: str) -> Mapping[str, Any]:
+        """After a failed send: wait until the image leaves the URL we used behind.
+
+        A timeout here says why the send failed: the platform never moved on, so that is the news."""
+        try:
+            result = self.waiter.wait(actionable(self.spent), max(timeout, 1.0))
+        except WaitTimeout as exc:
+            raise WaitTimeout("%s: %s; then %s" % (self.ref, self._scrub(why), exc.msg), **exc.details)
         if result is None:  # pragma: no cover - the predicate fails on deletion
             raise ImageFailed("%s was deleted while uploading" % self.ref)
         return result

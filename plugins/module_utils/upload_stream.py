@@ -10,7 +10,7 @@ read once. The last buffer is held back until every checksum is known: when a
 given checksum is wrong the connection is dropped before the last byte, so the
 server never stores a wrong image (a one-buffer file is not sent at all).
 
-Messages never contain the URL (it is a credential): see ``redact``.
+Messages never contain the URL (it is a credential): see ``redaction.redact``.
 """
 
 from __future__ import annotations
@@ -30,12 +30,6 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.hashing i
 
 USER_AGENT = "deckhouse.virtualization-upload"
 ProgressCallback = Callable[[int, int], None]
-
-
-def redact(url: str) -> str:
-    """``scheme://host:port/<redacted>``: what may be shown of an upload URL."""
-    parts = urlsplit(url)
-    return "%s://%s/<redacted>" % (parts.scheme or "?", parts.netloc or "?")
 
 
 class StreamError(Exception):

@@ -157,13 +157,23 @@ EXAMPLES = r"""
     endpoint: external
     upload_ca_cert: "{{ ingress_ca_file }}"  # e.g. /etc/pki/ingress-ca.pem
 
-- name: A long upload, allowing 50 minutes
+- name: A long upload in the background, allowing 50 minutes
   deckhouse.virtualization.virtual_image_upload:
     name: big-disk
     namespace: vms
     path: "{{ images_dir }}/big.raw"
     wait_timeout: 3000
+  async: 3600
+  poll: 0
+  register: upload_job
+
+- name: Collect the background upload
+  ansible.builtin.async_status:
+    jid: "{{ upload_job.ansible_job_id }}"
   register: upload_result
+  until: upload_result.finished
+  retries: 600
+  delay: 5
 """
 
 RETURN = r"""

@@ -424,10 +424,14 @@ def test_path_from_a_role_and_a_vault_encrypted_file(play, namespace, k8s, disks
     run = play([
         {"ansible.builtin.include_role": {"name": "uploader"}},
         {"ansible.builtin.set_fact": {"role_copy": "{{ role_result }}"}, "register": "from_role"},
+        {"name": "vault with async", MOD: {"name": "from-vault", "namespace": namespace, "path": str(vaulted)},
+         "async": 60, "poll": 0, "register": "vault_async", "ignore_errors": True},
         {"name": "vault", MOD: {"name": "from-vault", "namespace": namespace, "path": str(vaulted)},
          "register": "from_vault"},
     ])
     assert run.rc == 0, run.stdout[-3000:]
+    assert run["vault_async"]["failed"] is True
+    assert "path: a vault-encrypted file cannot be used with async" in run["vault_async"]["msg"]
     from_role = run["from_role"]["ansible_facts"]["role_copy"]
     assert from_role["phase"] == "Ready" and from_role["bytes"] == disks["qcow2"].stat().st_size
     assert run["from_vault"]["checksums"] == {"sha256": sha256(disks["raw"])}  # the plaintext was sent

@@ -12,8 +12,9 @@ from typing import Any, Dict, List
 import pytest
 
 from ansible_collections.deckhouse.virtualization.plugins.module_utils import hashing
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.redaction import redact
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.upload_stream import (
-    ChecksumMismatch, ConnectFailed, FileChanged, Interrupted, Sender, parse_target, probe, redact, tls_context,
+    ChecksumMismatch, ConnectFailed, FileChanged, Interrupted, Sender, parse_target, probe, tls_context,
 )
 
 SECRET = "/upload/abcdefghijklmnopqrstuvwxyz012345"
