@@ -50,7 +50,7 @@ units: venv
 	scripts/ansible-test.sh units --local --python 3.11 --color no
 
 pytest: venv
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
 molecule: venv
 	scripts/molecule-all.sh

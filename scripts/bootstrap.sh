@@ -35,17 +35,4 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 
-# ansible-test downloads a pip bootstrap script on first use; give it a local stand-in.
-pip_version=$("$VENV/bin/python" - <<'PY'
-import pathlib, re
-import ansible_test
-src = pathlib.Path(ansible_test.__file__).parent / "_internal" / "python_requirements.py"
-m = re.search(r"pip=['\"]([0-9.]+)['\"]", src.read_text())
-print(m.group(1) if m else "")
-PY
-)
-if [ -n "$pip_version" ]; then
-  cache="$HOME/.ansible/test/cache"
-  mkdir -p "$cache"
-  install -m 0644 scripts/get_pip_standin.py "$cache/get_pip_${pip_version//./_}.py"
-fi
+scripts/get-pip-standin.sh "$VENV"

@@ -31,19 +31,7 @@ fi
 core=$("$VENV/bin/ansible" --version | sed -n '1s/.*core \([0-9.]*\).*/\1/p')
 echo "test-matrix: ansible-core $core on $("$VENV/bin/python" --version)"
 
-# ansible-test bootstraps pip from a download on first use: give it the local stand-in (as bootstrap.sh does).
-pip_version=$("$VENV/bin/python" - <<'PY'
-import pathlib, re
-import ansible_test
-src = pathlib.Path(ansible_test.__file__).parent / "_internal" / "python_requirements.py"
-m = re.search(r"pip=['\"]([0-9.]+)['\"]", src.read_text())
-print(m.group(1) if m else "")
-PY
-)
-if [ -n "$pip_version" ]; then
-  mkdir -p "$HOME/.ansible/test/cache"
-  install -m 0644 scripts/get_pip_standin.py "$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py"
-fi
+scripts/get-pip-standin.sh "$VENV"
 
 export PATH="$root/$VENV/bin:$PATH"
 VENV=$VENV scripts/ansible-test.sh sanity --local --python "$PYVER" --color no

@@ -37,6 +37,7 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.hashing i
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.kinds import (
     PROVISIONED_PHASES, TERMINAL_FAILURE_PHASES, Kind,
 )
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.image import view
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.progress import Tracker
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.redaction import redact, redact_image
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.upload_stream import (
@@ -155,15 +156,6 @@ def record_value(checksums: Mapping[str, str], size: int) -> str:
     record: Dict[str, Any] = dict(sorted(checksums.items()))
     record["size"] = size
     return json.dumps(record, separators=(",", ":"))
-
-
-def _view(obj: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
-    if not obj:
-        return {}
-    meta = obj.get("metadata") or {}
-    shown = {key: meta[key] for key in ("name", "namespace", "labels", "annotations") if meta.get(key)}
-    return {"apiVersion": obj.get("apiVersion"), "kind": obj.get("kind"), "metadata": shown,
-            "spec": copy.deepcopy(obj.get("spec") or {})}
 
 
 def can_send(obj: Mapping[str, Any], spent: Collection[str]) -> bool:
@@ -300,9 +292,9 @@ class UploadRunner:
                     return self._result(obj)
             elif can_send(obj, self.spent):
                 if self.client.check_mode:
-                    after = _view(obj)
+                    after = view(obj)
                     after["metadata"].setdefault("annotations", {})[ANNOTATION] = "(recorded after the upload)"
-                    self.diff = {"before": _view(obj), "after": after}
+                    self.diff = {"before": view(obj), "after": after}
                     self.changed = True
                     return self._result(obj)
                 obj = self._upload(obj)
@@ -311,7 +303,7 @@ class UploadRunner:
             else:
                 if self.client.check_mode:
                     self.changed = True
-                    self.diff = {"before": _view(obj), "after": _view(obj)}
+                    self.diff = {"before": view(obj), "after": view(obj)}
                     return self._result(obj)
                 obj = self.waiter.wait(actionable(self.spent), self._remaining(), obj)
 
@@ -331,7 +323,7 @@ class UploadRunner:
             if self.checksums.get(algo) != value:
                 differing.append("checksum.%s (image %s, file %s)" % (algo, value, self.checksums.get(algo)))
         if not differing:
-            self.diff = {"before": _view(obj), "after": _view(obj)}
+            self.diff = {"before": view(obj), "after": view(obj)}
             return True, obj
         if not self.opts.recreate:
             raise ImmutableSpec(
@@ -425,9 +417,9 @@ class UploadRunner:
         """Record what was uploaded, then wait for Ready when asked."""
         value = record_value(self.checksums, self.size)
         patched = self.client.patch(self.path, {"metadata": {"annotations": {ANNOTATION: value}}})
-        after = _view(obj)
+        after = view(obj)
         after["metadata"].setdefault("annotations", {})[ANNOTATION] = value
-        self.diff = {"before": _view(obj), "after": after}
+        self.diff = {"before": view(obj), "after": after}
         if not self.opts.wait:
             self.tracker.update(patched)
             return patched
@@ -441,7 +433,7 @@ class UploadRunner:
         manifest = _fresh_manifest(obj)
         self.tracker.note("recreating the image: %s" % why)
         self.changed = True
-        self.diff = {"before": _view(obj), "after": _view(manifest)}
+        self.diff = {"before": view(obj), "after": view(manifest)}
         self.client.delete(self.path)
         if self.client.check_mode:
             return obj
