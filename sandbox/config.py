@@ -9,6 +9,7 @@ tests all agree.  Layout (under the state dir):
     kubeconfig           contexts dvp-sandbox (admin, current) and dvp-sandbox-viewer
     env                  shell file exporting KUBECONFIG, DVP_SANDBOX_* and component variables
     faults.json          current fault-injection settings (read by the API server)
+    audit.jsonl          the API server's audit trail (GET/DELETE /sandbox/audit)
     store/               persisted API objects
     pids/ logs/          one pidfile / logfile per component
 """

@@ -10,5 +10,6 @@ exec "$VENV/bin/pytest" -s -p no:cacheprovider --timeout=900 -o addopts="-ra --s
     tests/integration/test_reliability_guards.py \
     tests/integration/test_reliability_faults.py \
     tests/integration/test_reliability_sources.py \
+    tests/integration/test_reliability_upload.py \
     tests/integration/test_upload.py \
     "$@"

@@ -1,23 +1,43 @@
-"""The audit trail tests read to count what clients did (e.g. "a no-op run sends no write")."""
+"""The audit trail tests read to count what clients did (e.g. "a no-op run sends no write").
+
+Kept as JSON lines in the state dir as well as in memory, so a restart of the API server in the middle of
+a run (a chaos test does exactly that) loses no entry.
+"""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import deque
+from pathlib import Path
 from typing import Any
 
 WRITE_VERBS = frozenset({"create", "update", "patch", "delete", "deletecollection"})
 
 
 class Audit:
-    def __init__(self, limit: int = 100_000) -> None:
+    def __init__(self, path: Path | None = None, limit: int = 100_000) -> None:
+        self.path = path
         self.entries: deque[dict[str, Any]] = deque(maxlen=limit)
+        if path is not None and path.exists():
+            with path.open(encoding="utf-8") as stream:
+                for line in stream:
+                    try:
+                        self.entries.append(json.loads(line))
+                    except ValueError:            # a line cut short by a kill: drop it
+                        continue
+        self._file = path.open("a", encoding="utf-8") if path is not None else None
 
     def record(self, entry: dict[str, Any]) -> None:
         entry.setdefault("time", dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds"))
         self.entries.append(entry)
+        if self._file is not None:
+            self._file.write(json.dumps(entry, separators=(",", ":")) + "\n")
+            self._file.flush()
 
     def items(self) -> list[dict[str, Any]]:
         return list(self.entries)
 
     def clear(self) -> None:
         self.entries.clear()
+        if self._file is not None:
+            self._file.truncate(0)

@@ -47,7 +47,7 @@ class Server:
         self.collector = Collector(self.api)
         self.auth = Authenticator(state.tokens())
         self.faults = Faults(state)
-        self.audit = Audit()
+        self.audit = Audit(state.root / "audit.jsonl")
         if self.store.rv == 0:
             self._first_start()
         self.collector.sweep()

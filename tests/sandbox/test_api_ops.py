@@ -19,6 +19,9 @@ def test_restart_keeps_objects_and_resource_versions(api_sandbox: Any, ns: str, 
     again = res.get(name="keep", namespace=ns)
     assert again.metadata.uid == made.metadata.uid
     assert again.metadata.resourceVersion == made.metadata.resourceVersion
+    created = [e for e in api_sandbox.audit() if e.get("verb") == "create"
+               and e.get("resource") == "virtualimages" and e.get("namespace") == ns]
+    assert [e["code"] for e in created] == [201]                     # the audit survives the restart too
     after = res.patch(name="keep", namespace=ns, content_type="application/merge-patch+json",
                       body={"metadata": {"labels": {"x": "2"}}})
     assert int(after.metadata.resourceVersion) > int(made.metadata.resourceVersion)
