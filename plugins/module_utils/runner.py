@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import copy
 import time
-from typing import Any, Dict
+from typing import Any, Callable, Dict, Optional
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
@@ -33,14 +33,31 @@ def _require_libs(module: AnsibleModule) -> None:
         module.fail_json(msg=missing_required_lib("PyYAML"))
 
 
-def run_image_module(module: AnsibleModule, kind: Kind) -> None:
-    """virtual_image / cluster_virtual_image main."""
+def run_module(module: AnsibleModule, work: Callable[[Dict[str, Any]], Dict[str, Any]],
+               tracker: Optional[Tracker] = None) -> None:
+    """What every module's main shares: the libraries, a private copy of the options, typed errors turned
+    into ``fail_json`` (with the duration and, when tracked, the phases seen), ``diff`` only when asked."""
     _require_libs(module)
     started = time.monotonic()
-    params: Dict[str, Any] = copy.deepcopy(module.params)
-    label = kind.ref(params.get("name") or "?", params.get("namespace"))
-    tracker = Tracker(label, params.get("progress_file"))
     try:
+        result = work(copy.deepcopy(module.params))
+    except ImageError as exc:
+        failure: Dict[str, Any] = {"duration": round(time.monotonic() - started, 3)}
+        if tracker is not None:
+            failure["phases"] = tracker.phases
+        failure.update(exc.details)
+        module.fail_json(msg=exc.msg, **failure)
+    if not module._diff:
+        result.pop("diff", None)
+    module.exit_json(**result)
+
+
+def run_image_module(module: AnsibleModule, kind: Kind) -> None:
+    """virtual_image / cluster_virtual_image main."""
+    label = kind.ref(module.params.get("name") or "?", module.params.get("namespace"))
+    tracker = Tracker(label, module.params.get("progress_file"))
+
+    def work(params: Dict[str, Any]) -> Dict[str, Any]:
         load_definition(params)
         validate(params, kind)
         reject_unsupported(params)
@@ -50,13 +67,9 @@ def run_image_module(module: AnsibleModule, kind: Kind) -> None:
         result = ImageRunner(client, kind, dict(params, wait=False) if upload else params, tracker).run()
         if upload:  # create (or check) the image without waiting, then stream the file and wait for Ready
             result = upload_after_create(client, kind, params, tracker, result)
-    except ImageError as exc:
-        details = dict(exc.details)
-        module.fail_json(msg=exc.msg, duration=round(time.monotonic() - started, 3),
-                         phases=tracker.phases, **details)
-    if not module._diff:
-        result.pop("diff", None)
-    module.exit_json(**result)
+        return result
+
+    run_module(module, work, tracker)
 
 
 def run_info_module(module: AnsibleModule) -> None:

@@ -151,19 +151,15 @@ diff:
   type: dict
 """
 
-import copy
-import time
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.args import (
     AUTH_ARG_SPEC, PROGRESS_ARG_SPEC, WAIT_ARG_SPEC, copy_spec,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.capture import CaptureRunner, validate_capture
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.client import (
-    HAS_K8S, K8S_IMPORT_ERROR, build_client,
-)
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.errors import ImageError
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.client import build_client
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.runner import run_module
 
 
 def argument_spec() -> dict:
@@ -187,18 +183,12 @@ def argument_spec() -> dict:
 def main() -> None:
     """Entry point."""
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    if not HAS_K8S:
-        module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(K8S_IMPORT_ERROR))
-    started = time.monotonic()
-    params = copy.deepcopy(module.params)
-    try:
+
+    def work(params):
         validate_capture(params)
-        result = CaptureRunner(build_client(params, check_mode=module.check_mode), params).run()
-    except ImageError as exc:
-        module.fail_json(msg=exc.msg, duration=round(time.monotonic() - started, 3), **exc.details)
-    if not module._diff:
-        result.pop("diff", None)
-    module.exit_json(**result)
+        return CaptureRunner(build_client(params, check_mode=module.check_mode), params).run()
+
+    run_module(module, work)
 
 
 if __name__ == "__main__":

@@ -246,19 +246,15 @@ conditions:
   elements: dict
 """
 
-import copy
-import time
 from typing import Any, Dict
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.args import (
     AUTH_ARG_SPEC, PROGRESS_ARG_SPEC, WAIT_ARG_SPEC, copy_spec,
 )
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.client import (
-    HAS_K8S, K8S_IMPORT_ERROR, build_client,
-)
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.errors import ImageError
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.client import build_client
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.kinds import (
     CLUSTER_VIRTUAL_IMAGE, VIRTUAL_IMAGE,
 )
@@ -266,6 +262,7 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.progress 
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.upload import (
     UPLOAD_OPTIONS_SPEC, UploadOptions, UploadRunner, validate_upload,
 )
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.runner import run_module
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.validation import (
     check_name, check_namespace,
 )
@@ -285,27 +282,21 @@ def argument_spec() -> Dict[str, Any]:
 def main() -> None:
     """Entry point."""
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    if not HAS_K8S:
-        module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(K8S_IMPORT_ERROR))
-    started = time.monotonic()
-    params = copy.deepcopy(module.params)
+    params = module.params
     kind = CLUSTER_VIRTUAL_IMAGE if params["cluster"] else VIRTUAL_IMAGE
     namespace = None if params["cluster"] else params.get("namespace")
     tracker = Tracker(kind.ref(params["name"], namespace), params.get("progress_file"))
-    try:
+
+    def work(params: Dict[str, Any]) -> Dict[str, Any]:
         check_name(params["name"], "name", kind.kind)
         if not params["cluster"]:
             check_namespace(namespace)
         opts = UploadOptions.from_params(params)
         validate_upload(opts)
         client = build_client(params, check_mode=module.check_mode)
-        result = UploadRunner(client, kind, params["name"], namespace, opts, tracker).run()
-    except ImageError as exc:
-        module.fail_json(msg=exc.msg, duration=round(time.monotonic() - started, 3), phases=tracker.phases,
-                         **exc.details)
-    if not module._diff:
-        result.pop("diff", None)
-    module.exit_json(**result)
+        return UploadRunner(client, kind, params["name"], namespace, opts, tracker).run()
+
+    run_module(module, work, tracker)
 
 
 if __name__ == "__main__":

@@ -94,18 +94,14 @@ duration:
   type: float
 """
 
-import copy
-import time
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.args import (
     AUTH_ARG_SPEC, PROGRESS_ARG_SPEC, WAIT_ARG_SPEC, copy_spec,
 )
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.client import (
-    HAS_K8S, K8S_IMPORT_ERROR, build_client,
-)
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.errors import ImageError
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.client import build_client
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.runner import run_module
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.validation import check_name, check_namespace
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.vm import OPERATIONS, run_operation
 
@@ -124,17 +120,13 @@ def argument_spec() -> dict:
 def main() -> None:
     """Entry point."""
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    if not HAS_K8S:
-        module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(K8S_IMPORT_ERROR))
-    started = time.monotonic()
-    params = copy.deepcopy(module.params)
-    try:
+
+    def work(params):
         check_namespace(params["namespace"])
         check_name(params["name"], "name", "VirtualMachine")
-        result = run_operation(build_client(params, check_mode=module.check_mode), params)
-    except ImageError as exc:
-        module.fail_json(msg=exc.msg, duration=round(time.monotonic() - started, 3), **exc.details)
-    module.exit_json(**result)
+        return run_operation(build_client(params, check_mode=module.check_mode), params)
+
+    run_module(module, work)
 
 
 if __name__ == "__main__":
