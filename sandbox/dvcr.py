@@ -190,9 +190,7 @@ class Registry:
         if self._req("HEAD", f"{self.base}/{repo}/blobs/{digest}").status_code == 200:
             return digest, size
         resp = self._check(self._req("POST", f"{self.base}/{repo}/blobs/uploads/"), "start upload")
-        location = resp.headers["Location"]
-        if location.startswith("/"):
-            location = f"https://{self.host}{location}"
+        location = self._absolute(resp.headers["Location"])
         sep = "&" if "?" in location else "?"
         url = f"{location}{sep}digest={digest}"
         headers = {"Content-Type": "application/octet-stream", "Content-Length": str(size)}
@@ -203,44 +201,32 @@ class Registry:
             self._check(self._req("PUT", url, data=body, headers=headers), "upload blob")
         return digest, size
 
+    def _push_stream(self, repo: str, layer: "TarLayer") -> tuple[str, int]:
+        """Stream a layer in one pass (POST, PATCH the bytes, PUT the digest): no temp file, one hash."""
+        resp = self._check(self._req("POST", f"{self.base}/{repo}/blobs/uploads/"), "start upload")
+        resp = self._check(self._req("PATCH", self._absolute(resp.headers["Location"]), data=layer,
+                                     headers={"Content-Type": "application/octet-stream"}), "upload blob")
+        digest = layer.digest()
+        location = self._absolute(resp.headers["Location"])
+        sep = "&" if "?" in location else "?"
+        self._check(self._req("PUT", f"{location}{sep}digest={digest}"), "commit blob")
+        return digest, layer.size
+
+    def _absolute(self, location: str) -> str:
+        return f"https://{self.host}{location}" if location.startswith("/") else location
+
     def push_disk(self, repo: str, tag: str, file: Path, name: str, workdir: Path) -> str:
         """Store file as the platform does: one uncompressed tar layer with disk/<name>. Returns the manifest digest."""
         return self.push_files(repo, tag, {f"disk/{name}": file}, workdir, compress=False)
 
     def push_files(self, repo: str, tag: str, files: dict[str, Path], workdir: Path, compress: bool = False) -> str:
         """Push a one-layer image holding files at the given paths (gzip layer when compress)."""
-        layer = workdir / "layer.tar"
-        dirs = sorted({str(Path(arc).parent) for arc in files} - {"."})
-        with tarfile.open(layer, "w", format=tarfile.PAX_FORMAT) as tar:
-            for d in dirs:
-                info = tarfile.TarInfo(d)
-                info.type, info.mode = tarfile.DIRTYPE, 0o755
-                tar.addfile(info)
-            for arc, file in files.items():
-                info = tar.gettarinfo(str(file), arcname=arc)
-                info.uid = info.gid = 0
-                info.uname = info.gname = ""
-                info.mtime = 0
-                info.mode = 0o644
-                with open(file, "rb") as f:
-                    tar.addfile(info, f)
-        blob = layer
-        media = LAYER_TAR
-        try:
-            diff_id = "sha256:" + _sha256_file(layer)
-            if compress:
-                import gzip
-                import shutil
-
-                blob = workdir / "layer.tar.gz"
-                with open(layer, "rb") as fin, open(blob, "wb") as raw, \
-                        gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as fout:
-                    shutil.copyfileobj(fin, fout, _CHUNK)
-                media = LAYER_TAR + "+gzip"
-            layer_digest, layer_size = self._push_blob(repo, blob)
-        finally:
-            layer.unlink(missing_ok=True)
-            blob.unlink(missing_ok=True)
+        if compress:
+            diff_id, (layer_digest, layer_size) = self._push_gzip_layer(repo, files, workdir)
+            media = LAYER_TAR + "+gzip"
+        else:
+            layer_digest, layer_size = self._push_stream(repo, TarLayer(files))
+            diff_id, media = layer_digest, LAYER_TAR
         config = json.dumps({
             "architecture": "amd64", "os": "linux", "config": {},
             "rootfs": {"type": "layers", "diff_ids": [diff_id]},
@@ -256,6 +242,20 @@ class Registry:
                               headers={"Content-Type": MANIFEST_OCI}), "put manifest")
         return "sha256:" + hashlib.sha256(manifest).hexdigest()
 
+    def _push_gzip_layer(self, repo: str, files: dict[str, Path], workdir: Path) -> tuple[str, tuple[str, int]]:
+        """(diff_id, (digest, size)) of a gzip layer (test fixtures and seeds only: registries users fill)."""
+        import gzip
+
+        tar = TarLayer(files)
+        blob = workdir / "layer.tar.gz"
+        try:
+            with open(blob, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as fout:
+                for chunk in tar:
+                    fout.write(chunk)
+            return tar.digest(), self._push_blob(repo, blob)
+        finally:
+            blob.unlink(missing_ok=True)
+
     def delete(self, repo: str, ref: str) -> bool:
         """Delete a manifest (what garbage collection would eventually do); False when absent."""
         resp = self._req("HEAD", f"{self.base}/{repo}/manifests/{ref}", headers={"Accept": _ACCEPT})
@@ -266,12 +266,56 @@ class Registry:
         return True
 
 
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(_CHUNK):
-            h.update(chunk)
-    return h.hexdigest()
+class TarLayer:
+    """An uncompressed tar of files, produced while it is read and hashed on the way.
+
+    The bytes are those `tarfile` writes in PAX format (directories first, root-owned, mtime 0),
+    so a registry sees a normal layer; the size is known up front for Content-Length.
+    """
+
+    def __init__(self, files: dict[str, Path]) -> None:
+        self._parts: list[bytes | Path] = []
+        for d in sorted({str(Path(arc).parent) for arc in files} - {"."}):
+            self._parts.append(self._header(d, tarfile.DIRTYPE, 0o755, 0))
+        for arc, file in files.items():
+            size = file.stat().st_size
+            self._parts += [self._header(arc, tarfile.REGTYPE, 0o644, size), file, b"\0" * (-size % tarfile.BLOCKSIZE)]
+        body = sum(len(p) if isinstance(p, bytes) else p.stat().st_size for p in self._parts) + 2 * tarfile.BLOCKSIZE
+        self._parts.append(b"\0" * (2 * tarfile.BLOCKSIZE + (-body % tarfile.RECORDSIZE)))
+        self.size = body + (-body % tarfile.RECORDSIZE)
+        self._sha = hashlib.sha256()
+        self._read = 0
+
+    @staticmethod
+    def _header(name: str, kind: bytes, mode: int, size: int) -> bytes:
+        info = tarfile.TarInfo(name)
+        info.type, info.mode, info.size, info.mtime = kind, mode, size, 0
+        info.uid = info.gid = 0
+        info.uname = info.gname = ""
+        return info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape")
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __iter__(self):
+        for part in self._parts:
+            if isinstance(part, bytes):
+                yield self._count(part)
+                continue
+            with open(part, "rb") as f:
+                while chunk := f.read(_CHUNK):
+                    yield self._count(chunk)
+
+    def _count(self, chunk: bytes) -> bytes:
+        self._sha.update(chunk)
+        self._read += len(chunk)
+        return chunk
+
+    def digest(self) -> str:
+        """sha256 of everything read; only meaningful once the whole layer went through."""
+        if self._read != self.size:
+            raise RegistryError(f"layer: {self._read} of {self.size} bytes sent (a file changed while it was read)")
+        return "sha256:" + self._sha.hexdigest()
 
 
 def dockerconfig_auth(dockerconfigjson: bytes, host: str) -> tuple[str, str] | None:

@@ -104,6 +104,33 @@ options:
         backoff within a total budget of about a minute; other 4xx answers are not retried.
     type: float
     default: 30
+  connection:
+    description:
+      - The main connection options as one dictionary, for roles and other wrappers. Each key that is set (not
+        null) wins over the top-level option of the same name; a key left out or null leaves that option alone,
+        so C(module_defaults) and the E(K8S_AUTH_*) variables still apply. (A task argument set to C(omit) would
+        hide C(module_defaults) instead.)
+    type: dict
+    default: {}
+    suboptions:
+      kubeconfig:
+        description: As O(kubeconfig).
+        type: raw
+      context:
+        description: As O(context).
+        type: str
+      host:
+        description: As O(host).
+        type: str
+      api_key:
+        description: As O(api_key).
+        type: str
+      validate_certs:
+        description: As O(validate_certs).
+        type: bool
+      ca_cert:
+        description: As O(ca_cert).
+        type: path
 requirements:
   - python >= 3.9
   - kubernetes >= 24.2.0

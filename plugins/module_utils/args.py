@@ -119,6 +119,31 @@ def image_arg_spec(cluster: bool) -> Dict[str, Any]:
     return spec
 
 
+# The auth options a role may pass as one ``connection`` dict.
+CONNECTION_KEYS = ("kubeconfig", "context", "host", "api_key", "validate_certs", "ca_cert")
+
+
+def connection_spec() -> Dict[str, Any]:
+    """The ``connection`` option: those auth options without fallbacks, aliases or defaults, so a key left
+    out (or null) leaves the module's own option alone (set by ``module_defaults`` or the environment)."""
+    options = {}
+    for key in CONNECTION_KEYS:
+        option = copy.deepcopy(AUTH_ARG_SPEC[key])
+        for unwanted in ("fallback", "aliases", "default"):
+            option.pop(unwanted, None)
+        options[key] = option
+    return {"type": "dict", "default": {}, "options": options}
+
+
+AUTH_ARG_SPEC["connection"] = connection_spec()
+
+
+def merge_connection(params: Dict[str, Any]) -> None:
+    """Fold a ``connection`` dict into the top-level auth options (given keys win)."""
+    given = params.pop("connection", None) or {}
+    params.update({key: value for key, value in given.items() if value is not None})
+
+
 def copy_spec(*specs: Dict[str, Any]) -> Dict[str, Any]:
     """Merge argspec dicts into a fresh deep copy (AnsibleModule mutates its spec)."""
     merged: Dict[str, Any] = {}

@@ -22,7 +22,7 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog i
     CATALOG_LABEL, FANOUT_LABEL, Entry, Wanted, wanted_objects,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog_plan import (
-    CREATE, DELETE, KEEP, PATCH, REFUSE, Action, owner_of, plan,
+    CREATE, DELETE, KEEP, PATCH, RECREATE, REFUSE, Action, owner_of, plan,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog_report import result_row, table
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog_upload import Upload
@@ -30,6 +30,7 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.client im
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.errors import (
     ApiError, ImageError, ValidationError,
 )
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.image import patched_view, view
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.kinds import (
     API_VERSION, CLUSTER_VIRTUAL_IMAGE, VIRTUAL_IMAGE, Kind,
 )
@@ -37,6 +38,8 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.progress 
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.waiter import Waiter
 
 MAX_WORKERS = 64
+WRITES = (CREATE, PATCH, RECREATE, DELETE)
+ENSURED = (CREATE, PATCH, RECREATE, KEEP)
 NAMESPACES_PATH = "/api/v1/namespaces"
 LiveIndex = Dict[Tuple[str, Optional[str], str], Dict[str, Any]]
 
@@ -139,7 +142,7 @@ class CatalogRun:
         started = time.monotonic()
         tracker = self._tracker(action)
         obj: Optional[Mapping[str, Any]] = action.live
-        changed = action.verb in (CREATE, PATCH, DELETE)
+        changed = action.verb in WRITES
         error = action.message if action.verb == REFUSE else ""
         try:
             path = action.kind.object_path(action.name, action.namespace)
@@ -149,13 +152,15 @@ class CatalogRun:
                 obj = self.client.create(action.kind.collection_path(action.namespace), action.wanted.manifest)
             elif action.verb == PATCH:
                 obj = self.client.patch(path, action.patch)
+            elif action.verb == RECREATE:
+                obj = self._recreate(action, path, tracker)
             elif action.verb == DELETE:
                 self.client.delete(path)
                 obj = self._wait(action, obj, tracker, "absent")
-            if action.verb in (CREATE, PATCH, KEEP) and action.wanted.entry.upload_path and obj is not None:
+            if action.verb in ENSURED and action.wanted.entry.upload_path and obj is not None:
                 obj, uploaded = self._upload(action, obj, tracker)
                 changed = changed or uploaded
-            if action.verb in (CREATE, PATCH, KEEP):
+            if action.verb in ENSURED:
                 obj = self._wait(action, obj, tracker)
         except ImageError as exc:
             error = exc.msg
@@ -163,14 +168,25 @@ class CatalogRun:
         return result_row(action, obj, changed, error, time.monotonic() - started, tracker.phases,
                           self.client.check_mode)
 
+    def _recreate(self, action: Action, path: str, tracker: Tracker) -> Optional[Mapping[str, Any]]:
+        """Delete, wait until gone (whatever ``wait`` says: the name must be free), create anew.
+        Check mode stops after the dry-run delete."""
+        tracker.note("deleting to recreate with the new spec")
+        self.client.delete(path)
+        if self.client.check_mode:
+            return action.live
+        Waiter(self.client, action.kind, action.name, action.namespace, on_update=tracker.update).wait(
+            "absent", self._remaining(), action.live)
+        return self.client.create(action.kind.collection_path(action.namespace), action.wanted.manifest)
+
     def _upload(self, action: Action, obj: Mapping[str, Any], tracker: Tracker) -> Tuple[Any, bool]:
         """(image, changed): the file sent, or a Ready image checked against it (upload library)."""
         if self.uploader is None:
             raise ImageError("%s: uploading a local file needs the collection's upload library "
                              "(plugins/module_utils/upload.py), which this installation does not have"
                              % action.wanted.entry.label)
-        if self.client.check_mode and action.verb == CREATE:
-            return obj, True  # the dry-run create stored nothing to upload into
+        if self.client.check_mode and action.verb in (CREATE, RECREATE):
+            return obj, True  # the dry-run write stored nothing to upload into
         return self.uploader(self.client, action.kind, obj, action.wanted.entry.params, tracker, self._remaining())
 
     def run(self, entries: List[Entry]) -> Dict[str, Any]:
@@ -180,7 +196,7 @@ class CatalogRun:
         created_namespaces = self._ensure_namespaces([ns for ns in namespaces if ns]) if self.kind.namespaced else []
         self.new_namespaces = set(created_namespaces)
         live, scope = self._read(namespaces, wanted)
-        actions = plan(wanted, live, self.catalog, scope)
+        actions = plan(wanted, live, self.catalog, scope, bool(self.params.get("recreate")))
         hubs = [a for a in actions if a.kind != self.kind]
         rest = [a for a in actions if a.kind == self.kind]
         rows: List[Dict[str, Any]] = []
@@ -189,9 +205,10 @@ class CatalogRun:
             with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
                 futures = [pool.submit(self._execute, action) for action in hubs + rest]
                 rows = [future.result() for future in futures]
-        return self._result(rows, created_namespaces)
+        return self._result(rows, created_namespaces, _diff(actions))
 
-    def _result(self, rows: List[Dict[str, Any]], created_namespaces: List[str]) -> Dict[str, Any]:
+    def _result(self, rows: List[Dict[str, Any]], created_namespaces: List[str],
+                diff: Dict[str, Any]) -> Dict[str, Any]:
         images = [row for row in rows if row["action"] != "delete" and not row["hub"]]
         hubs = [row for row in rows if row["hub"]]
         pruned = [row for row in rows if row["action"] == "delete"]
@@ -206,11 +223,30 @@ class CatalogRun:
             "table": table(hubs + images + pruned),
             "duration": round(time.monotonic() - self.started, 3),
             "failed_images": [_failure(row) for row in failed],
+            "diff": diff,
         }
         if failed:
             raise CatalogFailed("%d of %d catalog objects failed: %s" % (
                 len(failed), len(rows), "; ".join(result["failed_images"])), **result)
         return result
+
+
+def _diff(actions: List[Action]) -> Dict[str, Any]:
+    """Before and after of every object the plan writes, keyed by reference (what ``--diff`` shows)."""
+    before: Dict[str, Any] = {}
+    after: Dict[str, Any] = {}
+    for action in actions:
+        if action.verb not in WRITES:
+            continue
+        ref = action.kind.ref(action.name, action.namespace)
+        if action.live is not None:
+            before[ref] = view(action.live)
+        if action.verb == PATCH:
+            spec = (action.patch or {}).get("spec") and action.wanted.manifest.get("spec")
+            after[ref] = patched_view(action.live, (action.patch or {}).get("metadata"), spec)
+        elif action.verb in (CREATE, RECREATE):
+            after[ref] = view(action.wanted.manifest)
+    return {"before": before, "after": after}
 
 
 def kind_of(cluster: bool) -> Kind:

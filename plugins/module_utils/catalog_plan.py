@@ -21,7 +21,7 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.compare i
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.kinds import PROVISIONED_PHASES, Kind
 
-CREATE, PATCH, KEEP, DELETE, REFUSE = "create", "patch", "keep", "delete", "refuse"
+CREATE, PATCH, KEEP, DELETE, REFUSE, RECREATE = "create", "patch", "keep", "delete", "refuse", "recreate"
 
 
 class Action(NamedTuple):
@@ -42,7 +42,7 @@ def owner_of(obj: Mapping[str, Any], label: str = CATALOG_LABEL) -> Optional[str
     return ((obj.get("metadata") or {}).get("labels") or {}).get(label)
 
 
-def _decide(item: Wanted, live: Optional[Dict[str, Any]], catalog: str) -> Action:
+def _decide(item: Wanted, live: Optional[Dict[str, Any]], catalog: str, recreate: bool) -> Action:
     name = item.manifest["metadata"]["name"]
     base = (item.kind, item.namespace, name, item)
     if live is None:
@@ -60,9 +60,11 @@ def _decide(item: Wanted, live: Optional[Dict[str, Any]], catalog: str) -> Actio
     differing = spec_differences(item.manifest.get("spec"), live.get("spec"))
     meta = metadata_patch(item.manifest.get("metadata") or {}, live.get("metadata") or {})
     if differing and cond.phase(live) in PROVISIONED_PHASES:
+        if recreate:
+            return Action(RECREATE, *base, live=live)
         return Action(REFUSE, *base, live=live, message=(
             "%s is already provisioned (phase %s) and the platform rejects changes to its spec; differing "
-            "fields: %s. Delete it (or remove it from the catalog and prune) to have it created anew."
+            "fields: %s. Set recreate (role: image_catalog_recreate: true) to delete it and create it anew."
             % (item.kind.ref(name, item.namespace), cond.phase(live), ", ".join(differing))))
     if not differing and not meta:
         return Action(KEEP, *base, live=live)
@@ -75,11 +77,13 @@ def _decide(item: Wanted, live: Optional[Dict[str, Any]], catalog: str) -> Actio
 
 
 def plan(wanted: Iterable[Wanted], live_by_key: Mapping[Tuple[str, Optional[str], str], Dict[str, Any]],
-         catalog: str, prune_scope: Iterable[Tuple[Kind, Optional[str], str, Dict[str, Any]]] = ()) -> List[Action]:
+         catalog: str, prune_scope: Iterable[Tuple[Kind, Optional[str], str, Dict[str, Any]]] = (),
+         recreate: bool = False) -> List[Action]:
     """Actions for every wanted object, then deletions of owned objects no longer wanted.
 
     ``live_by_key`` maps (kind, namespace, name) to the listed object; ``prune_scope``
-    yields the listed objects the catalog owns and may delete (kind, namespace, name, obj).
+    yields the listed objects the catalog owns and may delete (kind, namespace, name, obj);
+    ``recreate`` replaces provisioned owned images whose spec changed instead of refusing them.
     """
     actions: List[Action] = []
     keys = set()
@@ -87,7 +91,7 @@ def plan(wanted: Iterable[Wanted], live_by_key: Mapping[Tuple[str, Optional[str]
         name = item.manifest["metadata"]["name"]
         key = (item.kind.kind, item.namespace, name)
         keys.add(key)
-        actions.append(_decide(item, live_by_key.get(key), catalog))
+        actions.append(_decide(item, live_by_key.get(key), catalog, recreate))
     for kind, namespace, name, obj in prune_scope:
         if (kind.kind, namespace, name) in keys or (obj.get("metadata") or {}).get("deletionTimestamp"):
             continue

@@ -14,8 +14,9 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils import co
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog import FANOUT_LABEL
 
 VERB_WORDS = {"create": "created", "patch": "updated", "keep": "unchanged", "delete": "deleted",
-              "refuse": "refused"}
-CHECK_WORDS = {"create": "would create", "patch": "would update", "delete": "would delete"}
+              "refuse": "refused", "recreate": "recreated"}
+CHECK_WORDS = {"create": "would create", "patch": "would update", "delete": "would delete",
+               "recreate": "would recreate"}
 COLUMNS = (("namespace", "NAMESPACE"), ("name", "IMAGE"), ("result", "RESULT"), ("phase", "PHASE"),
            ("size", "SIZE"), ("format", "FORMAT"), ("time", "TIME"))
 

@@ -38,6 +38,16 @@ def view(obj: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
             "spec": copy.deepcopy(obj.get("spec") or {})}
 
 
+def patched_view(live: Mapping[str, Any], meta: Optional[Mapping[str, Any]],
+                 spec: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
+    """The diff's "after" for a patch: ``live`` with the metadata patch applied and, when given, the new spec."""
+    after = view(live)
+    after["metadata"] = apply_metadata(after["metadata"], meta)
+    if spec is not None:
+        after["spec"] = copy.deepcopy(spec)
+    return after
+
+
 class ImageRunner:
     """One run of virtual_image / cluster_virtual_image."""
 
@@ -125,11 +135,7 @@ class ImageRunner:
         if differing:
             patch["spec"] = merge_patch(live.get("spec") or {}, wanted.get("spec") or {})
         obj = self.client.patch(self.path, patch)
-        after = view(live)
-        after["metadata"] = apply_metadata(after["metadata"], meta)
-        if differing:
-            after["spec"] = copy.deepcopy(wanted["spec"])
-        self.diff = {"before": view(live), "after": after}
+        self.diff = {"before": view(live), "after": patched_view(live, meta, wanted["spec"] if differing else None)}
         return obj, True
 
     def _recreate(self, live: Dict[str, Any], wanted: Dict[str, Any]) -> Dict[str, Any]:

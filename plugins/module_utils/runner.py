@@ -11,6 +11,7 @@ from typing import Any, Callable, Dict, Optional
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.args import merge_connection
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.client import (
     HAS_K8S, K8S_IMPORT_ERROR, build_client,
 )
@@ -35,21 +36,29 @@ def _require_libs(module: AnsibleModule) -> None:
 
 def run_module(module: AnsibleModule, work: Callable[[Dict[str, Any]], Dict[str, Any]],
                tracker: Optional[Tracker] = None) -> None:
-    """What every module's main shares: the libraries, a private copy of the options, typed errors turned
+    """What every module's main shares: the libraries, a private copy of the options (``connection`` folded
+    into the auth options), typed errors turned
     into ``fail_json`` (with the duration and, when tracked, the phases seen), ``diff`` only when asked."""
     _require_libs(module)
     started = time.monotonic()
+    params = copy.deepcopy(module.params)
+    merge_connection(params)
     try:
-        result = work(copy.deepcopy(module.params))
+        result = work(params)
     except ImageError as exc:
         failure: Dict[str, Any] = {"duration": round(time.monotonic() - started, 3)}
         if tracker is not None:
             failure["phases"] = tracker.phases
         failure.update(exc.details)
+        _diff_when_asked(module, failure)
         module.fail_json(msg=exc.msg, **failure)
+    _diff_when_asked(module, result)
+    module.exit_json(**result)
+
+
+def _diff_when_asked(module: AnsibleModule, result: Dict[str, Any]) -> None:
     if not module._diff:
         result.pop("diff", None)
-    module.exit_json(**result)
 
 
 def run_image_module(module: AnsibleModule, kind: Kind) -> None:
@@ -74,11 +83,9 @@ def run_image_module(module: AnsibleModule, kind: Kind) -> None:
 
 def run_info_module(module: AnsibleModule) -> None:
     """virtual_image_info main."""
-    _require_libs(module)
-    try:
-        validate_info(module.params)
-        client = build_client(module.params)
-        result = list_images(client, module.params)
-    except ImageError as exc:
-        module.fail_json(msg=exc.msg, **exc.details)
-    module.exit_json(changed=False, **result)
+
+    def work(params: Dict[str, Any]) -> Dict[str, Any]:
+        validate_info(params)
+        return dict(list_images(build_client(params), params), changed=False)
+
+    run_module(module, work)

@@ -99,6 +99,15 @@ options:
         longer listed when the credentials may list images cluster-wide. Never touches anything else.
     type: bool
     default: false
+  recreate:
+    description:
+      - An image this catalog owns that is already provisioned cannot have its spec changed (the platform
+        rejects it). With V(true), such an image is deleted and created anew with the listed spec (the name is
+        freed first, whatever O(wait) says); with V(false), the run fails for that entry and names the
+        differing fields, while the other images still finish.
+      - In check mode only the deletion is tried (server-side dry run).
+    type: bool
+    default: false
   fanout:
     description:
       - V(cluster) downloads each distinct remote source (C(url) entries, and C(image) entries without a pull
@@ -107,32 +116,6 @@ options:
     type: str
     choices: [none, cluster]
     default: none
-  connection:
-    description:
-      - Connection options that win over C(module_defaults) and the top-level options, each only when set (not
-        null). The roles pass their C(*_kubeconfig), C(*_context), C(*_host), C(*_api_key), C(*_validate_certs)
-        and C(*_ca_cert) variables here, because a task argument set to C(omit) would hide C(module_defaults).
-    type: dict
-    default: {}
-    suboptions:
-      kubeconfig:
-        description: As O(kubeconfig).
-        type: raw
-      context:
-        description: As O(context).
-        type: str
-      host:
-        description: As O(host).
-        type: str
-      api_key:
-        description: As O(api_key).
-        type: str
-      validate_certs:
-        description: As O(validate_certs).
-        type: bool
-      ca_cert:
-        description: As O(ca_cert).
-        type: path
   wait:
     description:
       - Wait until every image is C(Ready) (and every pruned one gone), all side by side. Each image's wait stops
@@ -253,9 +236,7 @@ duration:
   type: float
 """
 
-import copy
-
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.args import (
     AUTH_ARG_SPEC, PROGRESS_ARG_SPEC, WAIT_ARG_SPEC, copy_spec,
@@ -264,10 +245,8 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog i
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog_apply import CatalogRun, kind_of
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog_manifests import read_manifests
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog_upload import uploader
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.client import (
-    HAS_K8S, K8S_IMPORT_ERROR, build_client,
-)
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.errors import ImageError
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.client import build_client
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.runner import run_module
 
 
 def argument_spec():
@@ -282,11 +261,8 @@ def argument_spec():
         "manifests": {"type": "list", "elements": "str", "default": []},
         "definitions": {"type": "list", "elements": "dict", "default": []},
         "prune": {"type": "bool", "default": False},
+        "recreate": {"type": "bool", "default": False},
         "fanout": {"type": "str", "choices": ["none", "cluster"], "default": "none"},
-        "connection": {"type": "dict", "default": {}, "options": {
-            "kubeconfig": {"type": "raw"}, "context": {"type": "str"}, "host": {"type": "str"},
-            "api_key": {"type": "str", "no_log": True}, "validate_certs": {"type": "bool"}, "ca_cert": {"type": "path"},
-        }},
     }
     spec.update(copy_spec(WAIT_ARG_SPEC, AUTH_ARG_SPEC, PROGRESS_ARG_SPEC))
     return spec
@@ -295,19 +271,14 @@ def argument_spec():
 def main():
     """Entry point."""
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    if not HAS_K8S:
-        module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(K8S_IMPORT_ERROR))
-    params = copy.deepcopy(module.params)
-    params.update({key: value for key, value in (params.pop("connection") or {}).items() if value is not None})
-    try:
+
+    def work(params):
         params["definitions"] = list(params["definitions"]) + read_manifests(params["manifests"])
         kind = kind_of(params["cluster"])
         entries = parse_catalog(params, kind)  # every check before the first request
-        run = CatalogRun(build_client(params, check_mode=module.check_mode), kind, params, uploader())
-        result = run.run(entries)
-    except ImageError as exc:
-        module.fail_json(msg=exc.msg, **exc.details)
-    module.exit_json(**result)
+        return CatalogRun(build_client(params, check_mode=module.check_mode), kind, params, uploader()).run(entries)
+
+    run_module(module, work)
 
 
 if __name__ == "__main__":

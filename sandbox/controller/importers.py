@@ -65,7 +65,7 @@ class Feed:
                 self.cancel.wait(ahead)
                 self.check()
                 t = time.monotonic()
-        if t - self._last_t >= 0.25:
+        if t - self._last_t >= 0.5:   # progress twice a second: status writes stay cheap at catalog scale
             self.current_bps = (self.done_bytes - self._last_b) / (t - self._last_t)
             self._last_t, self._last_b = t, self.done_bytes
             self.notify()

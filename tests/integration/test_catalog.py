@@ -34,9 +34,10 @@ def placeholder(var: str) -> Dict[str, Any]:
     return {"name": "capture " + var, "ansible.builtin.debug": {"msg": "-"}, "when": False, "register": var}
 
 
-def catalog_play(play: Any, name: str = "image_catalog", check: bool = False, **variables: Any) -> Any:
+def catalog_play(play: Any, name: str = "image_catalog", check: bool = False, diff: bool = False,
+                 **variables: Any) -> Any:
     var = name + "_result"
-    return play([placeholder(var), role(name, **variables)], check=check), var
+    return play([placeholder(var), role(name, **variables)], check=check, diff=diff), var
 
 
 def rows(result: Any, var: str = "image_catalog_result") -> Dict[str, Dict[str, Any]]:
@@ -137,6 +138,47 @@ def test_seed_rerun_add_relabel_prune(play, sandbox, k8s, namespace, second_name
     assert real.rc == 0, real.stdout
     for ns in spaces:
         assert sorted(vi_names(k8s, ns)) == sorted(["disk-b", "from-manifest"] + (["foreign"] if ns == namespace else []))
+
+
+def test_changed_source_refused_then_recreated_with_diff(play, sandbox, k8s, namespace, sources):
+    """A Ready image whose listed URL changed: refused by default (the others finish); recreate replaces it."""
+    base = {"image_catalog_namespaces": [namespace], "image_catalog_name": "it-re"}
+    entries = [{"name": "moving", "url": sources["raw"]}, {"name": "steady", "url": sources["raw"]}]
+    first, var = catalog_play(play, image_catalog_images=entries, **base)
+    assert first.rc == 0, first.stdout
+    uid = vi_names(k8s, namespace)["moving"]["metadata"]["uid"]
+    moved = [{"name": "moving", "url": sources["qcow2"]}, entries[1]]
+
+    sandbox.clear_audit()
+    refused, _output = catalog_play(play, image_catalog_images=moved, **base)
+    assert refused.rc != 0
+    assert "spec.dataSource.http.url" in refused.stdout and "image_catalog_recreate: true" in refused.stdout
+    assert writes(sandbox, [namespace]) == []
+    assert vi_names(k8s, namespace)["moving"]["metadata"]["uid"] == uid
+
+    dry, _output = catalog_play(play, check=True, diff=True, image_catalog_images=moved,
+                                image_catalog_recreate=True, **base)
+    assert dry.rc == 0, dry.stdout
+    assert rows(dry)["%s/moving" % namespace]["result"] == "would recreate"
+    assert writes(sandbox, [namespace], dry_run=False) == []
+    assert vi_names(k8s, namespace)["moving"]["metadata"]["uid"] == uid
+
+    real, _output = catalog_play(play, diff=True, image_catalog_images=moved, image_catalog_recreate=True, **base)
+    assert real.rc == 0, real.stdout
+    results = rows(real)
+    assert results["%s/moving" % namespace]["result"] == "recreated"
+    assert results["%s/moving" % namespace]["phase"] == "Ready"
+    assert results["%s/moving" % namespace]["format"] == "qcow2"
+    assert results["%s/steady" % namespace]["result"] == "unchanged"
+    live = vi_names(k8s, namespace)["moving"]
+    assert live["metadata"]["uid"] != uid and live["spec"]["dataSource"]["http"]["url"] == sources["qcow2"]
+    assert sorted(w["method"] for w in writes(sandbox, [namespace], dry_run=False)) == ["DELETE", "POST"]
+    ref = "VirtualImage %s/moving" % namespace
+    diff = real[var]["diff"]
+    assert list(diff["before"]) == [ref] and list(diff["after"]) == [ref]
+    assert diff["before"][ref]["spec"]["dataSource"]["http"]["url"] == sources["raw"]
+    assert diff["after"][ref]["spec"]["dataSource"]["http"]["url"] == sources["qcow2"]
+    assert "+++ after" in real.stdout
 
 
 def _stats(fileserver: Dict[str, Any]) -> Dict[str, Any]:

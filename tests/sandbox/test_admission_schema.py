@@ -498,3 +498,19 @@ def test_ratcheting_applies_to_cel_rules_and_whole_lists() -> None:
     update(with_(vm, "spec.runPolicy", "Manual"), vm)
     grown = with_(vm, "spec.blockDeviceRefs", vm["spec"]["blockDeviceRefs"] + [{"kind": "VirtualDisk", "name": "d"}])
     assert causes(rejected("UPDATE", grown, vm))[0].startswith('spec.blockDeviceRefs[0].kind: Unsupported value')
+
+
+def test_a_status_write_evaluates_no_rule_under_the_unchanged_spec(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Status updates are the controller's hot path: rules on the untouched spec must not run."""
+    from sandbox.api.admission import cel
+
+    seen: list[str] = []
+    real = cel._rules
+    monkeypatch.setattr(cel, "_rules", lambda value, schema, old, path, rules, errs: (
+        seen.append(path), real(value, schema, old, path, rules, errs)))
+    stored_obj = create(obj("VirtualImage", HTTP_VI)).obj
+    seen.clear()
+    update(with_(stored_obj, "status", {"phase": "Provisioning", "progress": "10%"}), stored_obj)
+    assert not [p for p in seen if p.startswith("spec")]
+    update(with_(stored_obj, "spec.dataSource.http.url", "https://example.com/new.img"), stored_obj)
+    assert "spec.dataSource" in seen

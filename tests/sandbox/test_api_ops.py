@@ -123,3 +123,17 @@ def test_supervisor_start_flags_status_and_down(tmp_path: Path) -> None:
     assert not sb.running() and not sb.state.pid_path("api").exists()
     assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split(")")[1][:3]
     assert sb.down() == "nothing was running"
+
+
+def test_audit_file_keeps_only_the_newest_entries(tmp_path: Path) -> None:
+    """A long-lived sandbox must not grow its audit file without bound, nor lose the newest entries."""
+    from sandbox.api.audit import Audit
+
+    path = tmp_path / "audit.jsonl"
+    audit = Audit(path, limit=3)
+    for n in range(7):
+        audit.record({"n": n})
+    assert len(path.read_text().splitlines()) < 6
+    assert [e["n"] for e in Audit(path, limit=3).items()] == [4, 5, 6]
+    audit.record({"n": 7})
+    assert [e["n"] for e in Audit(path, limit=3).items()] == [5, 6, 7]

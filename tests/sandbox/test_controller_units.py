@@ -102,3 +102,48 @@ def test_iso_detected_by_signature_and_html_is_raw(tmp_path: Path) -> None:
     page = tmp_path / "index.html"
     page.write_text("<html><body>not a disk</body></html>")
     assert inspect_file(page, tmp_path).format == "raw"
+
+
+@pytest.mark.parametrize("sizes", [(0,), (1,), (511, 512, 513), (10240 * 3 + 7,)])
+def test_streamed_layer_is_byte_for_byte_the_tar_tarfile_writes(tmp_path: Path, sizes: tuple[int, ...]) -> None:
+    """DVCR layers are streamed without a temp file; any drift from a real tar would break pulls."""
+    import io
+    import tarfile
+
+    from sandbox.dvcr import TarLayer
+
+    files = {}
+    for i, size in enumerate(sizes):
+        path = tmp_path / f"f{i}"
+        path.write_bytes(bytes((i + n) % 251 for n in range(size)))
+        files[f"disk/f{i}.img" if i == 0 else f"extra/sub/f{i}"] = path
+    expected = io.BytesIO()
+    with tarfile.open(fileobj=expected, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for d in sorted({str(Path(a).parent) for a in files}):
+            info = tarfile.TarInfo(d)
+            info.type, info.mode = tarfile.DIRTYPE, 0o755
+            tar.addfile(info)
+        for arc, path in files.items():
+            info = tar.gettarinfo(str(path), arcname=arc)
+            info.uid = info.gid = 0
+            info.uname = info.gname = ""
+            info.mtime, info.mode = 0, 0o644
+            with open(path, "rb") as f:
+                tar.addfile(info, f)
+    layer = TarLayer(files)
+    streamed = b"".join(layer)
+    assert len(layer) == len(streamed)
+    assert streamed == expected.getvalue()
+    assert layer.digest() == "sha256:" + hashlib.sha256(streamed).hexdigest()
+
+
+def test_streamed_layer_refuses_a_digest_when_a_file_changed_under_it(tmp_path: Path) -> None:
+    from sandbox.dvcr import RegistryError, TarLayer
+
+    path = tmp_path / "disk.img"
+    path.write_bytes(b"x" * 4096)
+    layer = TarLayer({"disk/disk.img": path})
+    path.write_bytes(b"x" * 100)
+    b"".join(layer)
+    with pytest.raises(RegistryError, match="bytes sent"):
+        layer.digest()

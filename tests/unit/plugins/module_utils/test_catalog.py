@@ -9,7 +9,7 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog i
     CATALOG_LABEL, FANOUT_LABEL, hub_name, parse_catalog, parse_entry, wanted_objects,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog_plan import (
-    CREATE, DELETE, KEEP, PATCH, REFUSE, plan,
+    CREATE, DELETE, KEEP, PATCH, RECREATE, REFUSE, plan,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog_report import result_row, table
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.errors import ValidationError
@@ -136,6 +136,9 @@ def test_plan_creates_keeps_patches_refuses_and_prunes_only_owned():
     assert "differing fields: spec.dataSource.http.url" in moved.message
     foreign = next(a for a in actions if a.name == "foreign")
     assert "is not owned by a catalog" in foreign.message
+    # with recreate, only the owned provisioned image whose spec changed is replaced; foreign ones stay refused
+    again = {a.name: a.verb for a in plan(objs, live, "base", [(VIRTUAL_IMAGE, "a", "stale", stale)], recreate=True)}
+    assert again == dict(verbs, moved=RECREATE)
 
 
 def test_spec_change_before_ready_is_patched():

@@ -1,0 +1,33 @@
+# -*- coding: utf-8 -*-
+# Copyright: deckhouse.virtualization contributors
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+"""The shared ``connection`` option: set keys win, unset ones leave module_defaults alone."""
+
+from __future__ import annotations
+
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.args import (
+    AUTH_ARG_SPEC, CONNECTION_KEYS, merge_connection,
+)
+
+
+def test_set_connection_keys_win_and_null_ones_keep_the_top_level_option():
+    params = {"kubeconfig": "/from/module_defaults", "host": "https://defaults", "validate_certs": True,
+              "connection": {"kubeconfig": None, "host": "https://role", "validate_certs": False}}
+    merge_connection(params)
+    assert params == {"kubeconfig": "/from/module_defaults", "host": "https://role", "validate_certs": False}
+
+
+def test_a_missing_or_null_connection_changes_nothing():
+    for given in ({}, {"connection": None}, {"connection": {}}):
+        params = dict(given, context="ctx")
+        merge_connection(params)
+        assert params == {"context": "ctx"}
+
+
+def test_connection_suboptions_match_the_auth_options_without_env_fallbacks_or_aliases():
+    options = AUTH_ARG_SPEC["connection"]["options"]
+    assert tuple(options) == CONNECTION_KEYS
+    for key, option in options.items():
+        assert option["type"] == AUTH_ARG_SPEC[key]["type"]
+        assert not {"fallback", "aliases", "default"} & set(option)
+    assert options["api_key"]["no_log"] is True
