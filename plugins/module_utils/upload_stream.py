@@ -258,10 +258,11 @@ class Sender:
                 if sock is None:  # nothing to send: an empty file
                     sock = connect(self.target, self.context, self.io_timeout)
                     self._send(sock, memoryview(_request_head(self.target, size, self.method)), 0)
-                if sent == size and not computed:
-                    computed = hasher.hexdigests()  # finishes while the server stores the image
                 status, body = self._response(sock, sent)
-                return Outcome(status, body, sent, time.monotonic() - started, computed if sent == size else {},
+                answered = time.monotonic() - started  # the span curl -T reports: request start to the answer
+                if sent == size and not computed:
+                    computed = hasher.hexdigests()  # recorded only: it went on while the server stored the image
+                return Outcome(status, body, sent, answered, computed if sent == size else {},
                                last_byte - first_byte)
             finally:
                 if sock is not None:

@@ -152,7 +152,7 @@ options:
           checksum:
             description:
               - Checksums of the file, also put in C(spec.dataSource.upload.checksum) so the server checks them.
-              - Verified before the last byte is sent; when none is given, C(sha256) is computed and recorded.
+              - Verified before the last byte is sent; when none is given, C(sha1) is computed and recorded.
             type: dict
             suboptions: *checksum
   storage:
@@ -267,7 +267,7 @@ throughput:
   returned: with O(source.upload)
   type: float
 checksums:
-  description: Checksums computed from the file (the given algorithms, C(sha256) when none was given).
+  description: Checksums computed from the file (the given algorithms, C(sha1) when none was given).
   returned: with O(source.upload)
   type: dict
 attempts:

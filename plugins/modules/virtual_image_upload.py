@@ -76,7 +76,8 @@ options:
       - Checksums the file must have. Every one given is computed while sending and checked before the last byte
         is sent; on a mismatch the upload is stopped so nothing is stored. With a single-buffer file (up to
         1 MiB) nothing is sent at all.
-      - When none is given, C(sha256) is computed and recorded.
+      - When none is given, C(sha1) is computed and recorded (only to tell a re-run whether the file is the same;
+        it is the fastest of these algorithms).
     type: dict
     suboptions:
       md5:
@@ -209,10 +210,10 @@ transfer_seconds:
   returned: always
   type: float
 checksums:
-  description: Checksums computed from the file (the given algorithms, C(sha256) when none was given).
+  description: Checksums computed from the file (the given algorithms, C(sha1) when none was given).
   returned: always
   type: dict
-  sample: {"sha256": "5f2b..."}
+  sample: {"sha1": "5f2b..."}
 attempts:
   description: Requests sent to the upload server (retries of 503 and of failed uploads included).
   returned: always

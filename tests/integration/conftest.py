@@ -72,11 +72,15 @@ def _bound_waits(tasks: List[Dict[str, Any]]) -> None:
 
 @pytest.fixture
 def play(sandbox: Any, collections_root: Path, tmp_path: Path) -> Callable[..., PlayResult]:
-    """play(tasks, check=False, diff=False, verbosity=0, extra_vars=None) -> PlayResult."""
+    """play(tasks, check=False, diff=False, verbosity=0, extra_vars=None, defaults=None, env=None) -> PlayResult.
+
+    ``defaults`` adds to the module_defaults (a None value removes that key); ``env`` adds environment
+    variables after every K8S_AUTH_* and KUBECONFIG of the test runner's own environment was removed."""
     counter = {"n": 0}
 
     def run(tasks: List[Dict[str, Any]], check: bool = False, diff: bool = False, verbosity: int = 0,
-            extra_vars: Optional[Dict[str, Any]] = None, defaults: Optional[Dict[str, Any]] = None) -> PlayResult:
+            extra_vars: Optional[Dict[str, Any]] = None, defaults: Optional[Dict[str, Any]] = None,
+            env: Optional[Dict[str, str]] = None) -> PlayResult:
         counter["n"] += 1
         work = tmp_path / ("play%d" % counter["n"])
         work.mkdir()
@@ -86,6 +90,7 @@ def play(sandbox: Any, collections_root: Path, tmp_path: Path) -> Callable[..., 
         dump = "{{ {%s} | to_json }}" % ", ".join("'%s': %s | default(None)" % (n, n) for n in names)
         module_defaults = {"kubeconfig": sandbox.kubeconfig}
         module_defaults.update(defaults or {})
+        module_defaults = {key: value for key, value in module_defaults.items() if value is not None}
         playbook = [{
             "hosts": "localhost", "gather_facts": False,
             "module_defaults": {GROUP: module_defaults},
@@ -94,13 +99,15 @@ def play(sandbox: Any, collections_root: Path, tmp_path: Path) -> Callable[..., 
                  "diff": False}]}],
         }]
         (work / "play.yml").write_text(yaml.safe_dump(playbook, sort_keys=False))
-        env = dict(os.environ)
-        env.update({"ANSIBLE_COLLECTIONS_PATH": str(collections_root), "ANSIBLE_NOCOLOR": "1",
-                    "ANSIBLE_HOST_KEY_CHECKING": "0", "ANSIBLE_RETRY_FILES_ENABLED": "0", "ANSIBLE_PIPELINING": "1",
-                    "ANSIBLE_LOCAL_TEMP": str(work / "tmp"), "ANSIBLE_HOME": str(work / "home"),
-                    "PATH": "%s:%s" % (VENV_PYTHON.parent, env.get("PATH", ""))})
-        for key in [k for k in env if k.startswith("K8S_AUTH_") or k == "KUBECONFIG"]:
-            del env[key]
+        environ = dict(os.environ)
+        environ.update({"ANSIBLE_COLLECTIONS_PATH": str(collections_root), "ANSIBLE_NOCOLOR": "1",
+                        "ANSIBLE_HOST_KEY_CHECKING": "0", "ANSIBLE_RETRY_FILES_ENABLED": "0",
+                        "ANSIBLE_PIPELINING": "1", "ANSIBLE_LOCAL_TEMP": str(work / "tmp"),
+                        "ANSIBLE_HOME": str(work / "home"),
+                        "PATH": "%s:%s" % (VENV_PYTHON.parent, environ.get("PATH", ""))})
+        for key in [k for k in environ if k.startswith("K8S_AUTH_") or k == "KUBECONFIG"]:
+            del environ[key]
+        environ.update(env or {})
         argv = [str(PLAYBOOK_BIN), "-i", "localhost,", "-c", "local",
                 "-e", "ansible_python_interpreter=%s" % VENV_PYTHON, "-e", json.dumps(extra_vars or {}),
                 str(work / "play.yml")]
@@ -110,7 +117,7 @@ def play(sandbox: Any, collections_root: Path, tmp_path: Path) -> Callable[..., 
             argv.append("--diff")
         if verbosity:
             argv.append("-" + "v" * verbosity)
-        proc = subprocess.run(argv, cwd=work, env=env, capture_output=True, text=True, timeout=240, check=False)
+        proc = subprocess.run(argv, cwd=work, env=environ, capture_output=True, text=True, timeout=240, check=False)
         results = json.loads(out.read_text()) if out.exists() else {}
         return PlayResult(proc.returncode, proc.stdout + proc.stderr, results)
 

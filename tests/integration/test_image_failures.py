@@ -45,6 +45,31 @@ def test_failed_import_fails_fast_and_validation_sends_nothing(play, namespace, 
     assert [w["name"] for w in admin_writes(namespace) if w["method"] == "POST"] in ([""], ["broken"], [None])
 
 
+def test_image_lost_fails_fast_with_the_platform_reason(play, namespace, sources, sandbox, k8s, admin_writes):
+    """A Ready image whose DVCR data vanished turns ImageLost; a re-run stops at once with that reason."""
+    from sandbox import dvcr
+
+    image = {"name": "lost", "namespace": namespace, "source": {"http": {"url": sources["qcow2"]}},
+             "annotations": {"sandbox.deckhouse.io/image-check-interval": "0.5"}}
+    made = play([{MOD: image, "register": "made"}])["made"]
+    host, _slash, rest = made["image"]["status"]["target"]["registryURL"].partition("/")
+    repo, _colon, tag = rest.rpartition(":")
+    assert dvcr.Registry(host, str(sandbox.ca_path)).delete(repo, tag)
+    api = k8s.resources.get(api_version=VI, kind="VirtualImage")
+    phases = []
+    for event in api.watch(namespace=namespace, field_selector="metadata.name=lost", timeout=60):
+        phases.append(event["object"]["status"]["phase"])
+        if phases[-1] == "ImageLost":
+            break
+    assert phases[-1] == "ImageLost", phases
+    writes_before = len(admin_writes(namespace))
+    again = play([{MOD: dict(image, wait_timeout=120), "register": "again", "ignore_errors": True}])["again"]
+    assert again["failed"] is True and again["changed"] is False
+    assert "ImageLost" in again["msg"], again["msg"]
+    assert again["duration"] < 60  # stopped at the terminal phase, not at the timeout
+    assert len(admin_writes(namespace)) == writes_before
+
+
 def test_forbidden_and_unauthorized_are_clear(play, namespace, sources, sandbox, tmp_path):
     other_ca = tmp_path / "other-ca.pem"  # a CA that did not sign the API server's certificate
     other_ca.write_text(Path(sources_ca_bundle()).read_text())

@@ -68,6 +68,11 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def sha1(path: Path) -> str:
+    """The checksum the modules record when none is given."""
+    return hashlib.sha1(path.read_bytes()).hexdigest()
+
+
 @pytest.fixture(scope="module")
 def disks(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Path]:
     """qcow2, raw, iso, raw.gz, qcow2.xz and a second qcow2 (different content), all tiny."""
@@ -226,7 +231,7 @@ def test_every_format_and_endpoint_then_unchanged_without_a_byte(play, namespace
         assert [p["phase"] for p in result["phases"]][-1] == "Ready"
     assert first["qcow2"]["endpoint"] == "external" and first["raw"]["endpoint"] == "in_cluster"
     assert first["iso"]["endpoint"] == "in_cluster"  # auto: the in-cluster URL answers its probe here
-    assert first["qcow2"]["checksums"] == {"sha256": sha256(disks["qcow2"])}
+    assert first["qcow2"]["checksums"] == {"sha1": sha1(disks["qcow2"])}
     assert first["gz"]["checksums"] == {"md5": given["md5"], "sha256": given["sha256"].lower()}
     assert first["xz"]["checksums"] == {"streebog256": streebog}
     assert first["cvi"]["phase"] == "Ready" and get_image(k8s, None, cvi)["status"]["format"] == "qcow2"
@@ -258,13 +263,13 @@ def test_changed_file_is_detected_and_recreate_replaces_it(play, namespace, k8s,
     assert run.rc == 0, run.stdout[-3000:]
     differs = run["differs"]
     assert differs["failed"] is True and "recreate: true" in differs["msg"]
-    assert any(f.startswith("checksum.sha256") for f in differs["differing_fields"])
+    assert any(f.startswith("checksum.sha1") for f in differs["differing_fields"])
     recreated = run["recreated"]
     assert recreated["changed"] is True and recreated["phase"] == "Ready"
     assert recreated["image"]["metadata"]["uid"] != run["first"]["image"]["metadata"]["uid"]
     assert recreated["image"]["metadata"]["labels"] == {"owner": "gitops"}
     record = json.loads(get_image(k8s, namespace, "img")["metadata"]["annotations"][ANNOTATION])
-    assert record == {"sha256": sha256(disks["qcow2_b"]), "size": disks["qcow2_b"].stat().st_size}
+    assert record == {"sha1": sha1(disks["qcow2_b"]), "size": disks["qcow2_b"].stat().st_size}
 
 
 def test_wrong_checksum_fails_before_anything_is_sent_and_check_mode_sends_nothing(
@@ -382,8 +387,8 @@ def test_concurrent_upload_gets_503_then_the_image_is_recreated(play, namespace,
     result = run["busy"]
     assert result["phase"] == "Ready" and result["attempts"] >= 2
     assert "recreating the image" in run.stdout  # the other upload has no record: recreate: true replaced it
-    assert json.loads(get_image(k8s, namespace, "busy")["metadata"]["annotations"][ANNOTATION])["sha256"] == \
-        sha256(disks["qcow2"])
+    assert json.loads(get_image(k8s, namespace, "busy")["metadata"]["annotations"][ANNOTATION])["sha1"] == \
+        sha1(disks["qcow2"])
 
 
 def test_external_endpoint_tls_is_verified_separately(play, namespace, k8s, disks):
@@ -434,7 +439,7 @@ def test_path_from_a_role_and_a_vault_encrypted_file(play, namespace, k8s, disks
     assert "path: a vault-encrypted file cannot be used with async" in run["vault_async"]["msg"]
     from_role = run["from_role"]["ansible_facts"]["role_copy"]
     assert from_role["phase"] == "Ready" and from_role["bytes"] == disks["qcow2"].stat().st_size
-    assert run["from_vault"]["checksums"] == {"sha256": sha256(disks["raw"])}  # the plaintext was sent
+    assert run["from_vault"]["checksums"] == {"sha1": sha1(disks["raw"])}  # the plaintext was sent
     assert get_image(k8s, namespace, "from-vault")["status"]["size"]["storedBytes"] == \
         str(disks["raw"].stat().st_size)
 

@@ -124,16 +124,20 @@ def sha256() -> str:
     return hashlib.sha256(CONTENT).hexdigest()
 
 
+def sha1() -> str:
+    return hashlib.sha1(CONTENT).hexdigest()
+
+
 def test_waiting_image_is_uploaded_recorded_and_redacted(disk):
     client = FakeClient(image("WaitForUserUpload"))
     sender = FakeSender(client, [(200, "Ready")])
     result = runner(client, sender, disk).run()
     assert result["changed"] is True and result["phase"] == "Ready"
     assert result["bytes"] == len(CONTENT) and result["throughput"] == len(CONTENT) / 0.5
-    assert result["checksums"] == {"sha256": sha256()} and result["endpoint"] == "in_cluster"
+    assert result["checksums"] == {"sha1": sha1()} and result["endpoint"] == "in_cluster"
     assert sender.urls == [IN_CLUSTER]
     record = json.loads(client.obj["metadata"]["annotations"][ANNOTATION])
-    assert record == {"sha256": sha256(), "size": len(CONTENT)}
+    assert record == {"sha1": sha1(), "size": len(CONTENT)}
     text = json.dumps(result)
     assert "s3cr3t" not in text and IN_CLUSTER not in text and "upload_url" not in result
 
@@ -146,6 +150,7 @@ def test_auto_falls_back_to_external_and_show_upload_url_returns_it(disk):
 
 
 def test_ready_image_with_matching_record_sends_nothing(disk):
+    """The record of an image uploaded before (sha256 then) still matches: it names its algorithm."""
     client = FakeClient(image("Ready", {ANNOTATION: record_value({"sha256": sha256()}, len(CONTENT))}))
     sender = FakeSender(client, [])
     result = runner(client, sender, disk).run()

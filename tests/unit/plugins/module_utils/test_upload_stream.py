@@ -146,8 +146,8 @@ def test_streebog_both_sizes_match_gostcrypto_and_the_standard_vector(tmp_path):
     assert sums["streebog256"] == "9d151eefd8590b89daa6ba6cb74af9275dd051026bb149a452fd84e5e57b5500"
 
 
-def test_algorithms_default_to_sha256_and_mismatches_ignore_case():
-    assert hashing.algorithms_for(None) == ["sha256"]
+def test_algorithms_default_to_sha1_and_mismatches_ignore_case():
+    assert hashing.algorithms_for(None) == ["sha1"]
     assert hashing.algorithms_for({"md5": "x", "sha1": None}, ["sha512"]) == ["md5", "sha512"]
     assert hashing.mismatches({"md5": "AB"}, {"md5": "ab"}) == []
     assert hashing.mismatches({"md5": "ab"}, {"md5": "cd"}) == [("md5", "ab", "cd")]
