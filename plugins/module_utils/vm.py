@@ -3,7 +3,7 @@
 # Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
 """VirtualMachine power control: VMOPs, runPolicy switches, and the record of what was done.
 
-The platform's rules (dvp-platform.md section 7): Stop/Start VMOPs work for runPolicy
+The platform's rules: Stop/Start VMOPs work for runPolicy
 Manual and AlwaysOnUnlessStoppedManually; an AlwaysOn VM can only be stopped by
 switching runPolicy to AlwaysOff; an AlwaysOff VM cannot be started by an operation.
 """
