@@ -52,6 +52,17 @@ CHECKSUM_SPEC: Dict[str, Any] = {
     "options": {algo: {"type": "str"} for algo in ("md5", "sha1", "sha256", "sha512", "streebog256", "streebog512")},
 }
 
+UPLOAD_ENDPOINTS = ("auto", "external", "in_cluster")
+
+# How one file is sent: options of virtual_image_upload, also under source.upload of the image modules.
+UPLOAD_TRANSFER_SPEC: Dict[str, Dict[str, Any]] = {
+    "endpoint": {"type": "str", "default": "auto", "choices": list(UPLOAD_ENDPOINTS)},
+    "upload_url": {"type": "str", "no_log": True},
+    "upload_validate_certs": {"type": "bool", "default": True},
+    "upload_ca_cert": {"type": "path"},
+    "retries": {"type": "int", "default": 2},
+}
+
 # Internal option the action plugin sets: where to append progress lines.
 PROGRESS_ARG_SPEC: Dict[str, Dict[str, Any]] = {
     "progress_file": {"type": "path"},
@@ -90,10 +101,9 @@ def image_source_spec(cluster: bool) -> Dict[str, Any]:
                 }},
             }},
             "object_ref": {"type": "dict", "options": object_ref},
-            "upload": {"type": "dict", "options": {
-                "path": {"type": "path", "required": True},
-                "checksum": copy.deepcopy(CHECKSUM_SPEC),
-            }},
+            "upload": {"type": "dict", "options": dict(
+                {"path": {"type": "path", "required": True}, "checksum": copy.deepcopy(CHECKSUM_SPEC)},
+                **copy.deepcopy(UPLOAD_TRANSFER_SPEC))},
         },
     }
 

@@ -21,7 +21,9 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.info impo
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.kinds import Kind
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.progress import Tracker
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.spec import HAS_YAML, load_definition
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.upload import upload_after_create, wants_upload
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.upload import (
+    source_upload_options, upload_after_create, wants_upload,
+)
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.validation import (
     reject_unsupported, validate,
 )
@@ -71,11 +73,11 @@ def run_image_module(module: AnsibleModule, kind: Kind) -> None:
         validate(params, kind)
         reject_unsupported(params)
         tracker.label = kind.ref(params["name"], params.get("namespace"))
+        upload = source_upload_options(params) if wants_upload(params) else None  # checked before any write
         client = build_client(params, check_mode=module.check_mode)
-        upload = wants_upload(params)
-        result = ImageRunner(client, kind, dict(params, wait=False) if upload else params, tracker).run()
-        if upload:  # create (or check) the image without waiting, then stream the file and wait for Ready
-            result = upload_after_create(client, kind, params, tracker, result)
+        result = ImageRunner(client, kind, params if upload is None else dict(params, wait=False), tracker).run()
+        if upload is not None:  # create (or check) the image without waiting, then stream the file and wait for Ready
+            result = upload_after_create(client, kind, params, upload, tracker, result)
         return result
 
     run_module(module, work, tracker)

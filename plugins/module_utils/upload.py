@@ -26,7 +26,9 @@ from typing import Any, Callable, Collection, Dict, List, Mapping, NamedTuple, O
 from ansible.module_utils.common.warnings import warn
 
 from ansible_collections.deckhouse.virtualization.plugins.module_utils import conditions as cond
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.args import CHECKSUM_SPEC
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.args import (
+    CHECKSUM_SPEC, UPLOAD_ENDPOINTS, UPLOAD_TRANSFER_SPEC,
+)
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.client import Client
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.errors import (
     ImageError, ImageFailed, ImmutableSpec, ValidationError, WaitTimeout,
@@ -49,7 +51,6 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.validatio
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.waiter import DONE, FAIL, WAIT, Verdict, Waiter
 
 ANNOTATION = "virtualization.deckhouse.io/ansible-upload-checksum"
-ENDPOINTS = ("auto", "external", "in_cluster")
 PROBE_TIMEOUT = 3.0
 PROGRESS_INTERVAL = 1.0
 BACKOFF_MAX = 10.0
@@ -59,12 +60,8 @@ SENDABLE_PHASES = ("WaitForUserUpload", "Provisioning")
 UPLOAD_OPTIONS_SPEC: Dict[str, Dict[str, Any]] = {
     "path": {"type": "path", "required": True},
     "checksum": copy.deepcopy(CHECKSUM_SPEC),
-    "endpoint": {"type": "str", "default": "auto", "choices": list(ENDPOINTS)},
-    "upload_url": {"type": "str", "no_log": True},
+    **copy.deepcopy(UPLOAD_TRANSFER_SPEC),
     "show_upload_url": {"type": "bool", "default": False},
-    "upload_validate_certs": {"type": "bool", "default": True},
-    "upload_ca_cert": {"type": "path"},
-    "retries": {"type": "int", "default": 2},
     "recreate": {"type": "bool", "default": False},
 }
 
@@ -107,19 +104,19 @@ def validate_upload(opts: UploadOptions, option: str = "") -> None:
     if any(algo.startswith("streebog") for algo in opts.checksum) and not HAS_GOSTCRYPTO:
         raise ValidationError("%schecksum.streebog* needs the Python library gostcrypto on the host the "
                               "module runs on (pip install gostcrypto)" % option)
-    if opts.endpoint not in ENDPOINTS:
-        raise ValidationError("endpoint must be one of %s" % ", ".join(ENDPOINTS))
+    if opts.endpoint not in UPLOAD_ENDPOINTS:
+        raise ValidationError("%sendpoint must be one of %s" % (option, ", ".join(UPLOAD_ENDPOINTS)))
     if opts.upload_url is not None:
         try:
-            check_url(opts.upload_url, "upload_url")
+            check_url(opts.upload_url, option + "upload_url")
         except ValidationError:
-            raise ValidationError("upload_url must be an absolute http or https URL")  # never echo it
-    check_pem_file(opts.ca_cert, "upload_ca_cert")
+            raise ValidationError("%supload_url must be an absolute http or https URL" % option)  # never echo it
+    check_pem_file(opts.ca_cert, option + "upload_ca_cert")
     if not opts.validate_certs:
-        warn("TLS verification of the upload endpoint is off (upload_validate_certs: false): "
-             "prefer upload_ca_cert")
+        warn("TLS verification of the upload endpoint is off (%supload_validate_certs: false): "
+             "prefer %supload_ca_cert" % (option, option))
     if opts.retries < 0:
-        raise ValidationError("retries must be >= 0, got %d" % opts.retries)
+        raise ValidationError("%sretries must be >= 0, got %d" % (option, opts.retries))
     if opts.wait_timeout < 0:
         raise ValidationError("wait_timeout must be >= 0, got %s" % opts.wait_timeout)
 
@@ -547,16 +544,23 @@ def wants_upload(params: Mapping[str, Any]) -> bool:
     return params.get("state") != "absent" and (params.get("source") or {}).get("upload") is not None
 
 
-def upload_after_create(client: Client, kind: Kind, params: Mapping[str, Any], tracker: Tracker,
-                        created: Mapping[str, Any]) -> Dict[str, Any]:
+def source_upload_options(params: Mapping[str, Any]) -> UploadOptions:
+    """The checked options of ``source.upload`` (virtual_image / cluster_virtual_image), before any write."""
+    block = params["source"]["upload"]
+    given = {key: value for key, value in block.items() if value is not None}
+    opts = UploadOptions.from_params(dict(params, show_upload_url=False, **given))
+    validate_upload(opts, "source.upload.")
+    return opts
+
+
+def upload_after_create(client: Client, kind: Kind, params: Mapping[str, Any], opts: UploadOptions,
+                        tracker: Tracker, created: Mapping[str, Any]) -> Dict[str, Any]:
     """Stream ``source.upload.path`` into the image the image runner just ensured (without waiting).
 
-    ``created`` is that runner's result; the merged result keeps its diff when it changed the
-    object and adds the upload's keys (bytes, seconds, throughput, checksums, attempts, endpoint).
+    ``opts`` come from ``source_upload_options``; ``created`` is the runner's result; the merged result keeps
+    its diff when it changed the object and adds the upload's keys (bytes, seconds, throughput, checksums,
+    attempts, endpoint).
     """
-    block = params["source"]["upload"]
-    opts = UploadOptions.from_params(dict(params, path=block["path"], checksum=block.get("checksum")))
-    validate_upload(opts, "source.upload.")
     name = params["name"]
     namespace = params.get("namespace") if kind.namespaced else None
     result = UploadRunner(client, kind, name, namespace, opts, tracker).run(created.get("image"))

@@ -136,10 +136,9 @@ options:
         description:
           - Upload a local file in the same task. The module creates the image, waits for C(WaitForUserUpload),
             streams the file (constant memory, checksums computed while sending) and waits until C(Ready).
-          - Behaves like M(deckhouse.virtualization.virtual_image_upload) with its defaults (endpoint C(auto),
-            2 retries of a failed upload by recreating the image, a C(Ready) image whose recorded checksum
-            matches the file is left alone, a different file follows O(recreate)); see that module for details,
-            for progress at C(-v) and for the C(async)/C(poll) pattern.
+          - Behaves like M(deckhouse.virtualization.virtual_image_upload) (a C(Ready) image whose recorded checksum
+            matches the file is left alone, a different file follows O(recreate)) and takes its transfer options;
+            see that module for details, for progress at C(-v) and for the C(async)/C(poll) pattern.
         type: dict
         suboptions:
           path:
@@ -155,6 +154,30 @@ options:
               - Verified before the last byte is sent; when none is given, C(sha1) is computed and recorded.
             type: dict
             suboptions: *checksum
+          endpoint:
+            description:
+              - Which issued URL to send to; as O(deckhouse.virtualization.virtual_image_upload#module:endpoint).
+            type: str
+            choices: [auto, external, in_cluster]
+            default: auto
+          upload_url:
+            description:
+              - Send to this URL instead (a proxy or port-forward); as O(deckhouse.virtualization.virtual_image_upload#module:upload_url). It is a credential.
+            type: str
+          upload_validate_certs:
+            description:
+              - Verify the upload server's TLS certificate; as O(deckhouse.virtualization.virtual_image_upload#module:upload_validate_certs).
+            type: bool
+            default: true
+          upload_ca_cert:
+            description:
+              - PEM file of the CA to verify the upload server with; as O(deckhouse.virtualization.virtual_image_upload#module:upload_ca_cert).
+            type: path
+          retries:
+            description:
+              - How many times a failed upload is retried by recreating the image; as O(deckhouse.virtualization.virtual_image_upload#module:retries).
+            type: int
+            default: 2
   storage:
     description:
       - Where the platform keeps the image. When omitted, V(ContainerRegistry) (DVCR).

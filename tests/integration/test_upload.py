@@ -444,7 +444,8 @@ def test_path_from_a_role_and_a_vault_encrypted_file(play, namespace, k8s, disks
         str(disks["raw"].stat().st_size)
 
 
-def test_virtual_image_source_upload_creates_uploads_and_is_idempotent(play, namespace, k8s, disks, admin_writes):
+def test_virtual_image_source_upload_creates_uploads_and_is_idempotent(play, sandbox, namespace, k8s, disks,
+                                                                       admin_writes):
     """virtual_image with source.upload: create, wait for the URL, stream, Ready in one task; then unchanged."""
     image_mod = "deckhouse.virtualization.virtual_image"
     cvi = "src-up-%s" % namespace
@@ -453,11 +454,16 @@ def test_virtual_image_source_upload_creates_uploads_and_is_idempotent(play, nam
         {image_mod: {"name": "created", "namespace": namespace,
                      "source": {"upload": {"path": str(disks["qcow2"]), "checksum": given}}}, "register": "vi"},
         {"deckhouse.virtualization.cluster_virtual_image": {
-            "name": cvi, "source": {"upload": {"path": str(disks["iso"])}}}, "register": "cvi"},
+            "name": cvi, "source": {"upload": {"path": str(disks["iso"]), "endpoint": "external",
+                                               "upload_ca_cert": str(sandbox.ca_path)}}}, "register": "cvi"},
     ]
-    checked = play([dict(tasks[0], check_mode=True)])
-    assert checked.rc == 0, checked.stdout[-3000:]
+    checked = play([dict(tasks[0], check_mode=True),
+                    {image_mod: {"name": "bad", "namespace": namespace,
+                                 "source": {"upload": {"path": str(disks["qcow2"]), "retries": -1}}},
+                     "register": "bad", "ignore_errors": True}])
     assert checked["vi"]["changed"] is True and get_image(k8s, namespace, "created") is None
+    assert checked["bad"]["msg"] == "source.upload.retries must be >= 0, got -1"
+    assert get_image(k8s, namespace, "bad") is None
     first = play(tasks, diff=True)
     assert first.rc == 0, first.stdout[-3000:]
     vi = first["vi"]
@@ -468,6 +474,7 @@ def test_virtual_image_source_upload_creates_uploads_and_is_idempotent(play, nam
     assert live["spec"]["dataSource"] == {"type": "Upload", "upload": {"checksum": given}}  # the server checks it too
     assert json.loads(live["metadata"]["annotations"][ANNOTATION])["sha256"] == given["sha256"]
     assert first["cvi"]["phase"] == "Ready" and get_image(k8s, None, cvi)["status"]["format"] == "iso"
+    assert vi["endpoint"] == "in_cluster" and first["cvi"]["endpoint"] == "external"  # source.upload.endpoint
     for secret in secrets_of(live):
         assert secret not in first.stdout
 
