@@ -275,12 +275,16 @@ class TarLayer:
 
     def __init__(self, files: dict[str, Path]) -> None:
         self._parts: list[bytes | Path] = []
+        body = 0
         for d in sorted({str(Path(arc).parent) for arc in files} - {"."}):
             self._parts.append(self._header(d, tarfile.DIRTYPE, 0o755, 0))
+            body += len(self._parts[-1])
         for arc, file in files.items():
             size = file.stat().st_size
-            self._parts += [self._header(arc, tarfile.REGTYPE, 0o644, size), file, b"\0" * (-size % tarfile.BLOCKSIZE)]
-        body = sum(len(p) if isinstance(p, bytes) else p.stat().st_size for p in self._parts) + 2 * tarfile.BLOCKSIZE
+            header, pad = self._header(arc, tarfile.REGTYPE, 0o644, size), -size % tarfile.BLOCKSIZE
+            self._parts += [header, file, b"\0" * pad]
+            body += len(header) + size + pad
+        body += 2 * tarfile.BLOCKSIZE  # the end-of-archive blocks, then zeros up to a whole record
         self._parts.append(b"\0" * (2 * tarfile.BLOCKSIZE + (-body % tarfile.RECORDSIZE)))
         self.size = body + (-body % tarfile.RECORDSIZE)
         self._sha = hashlib.sha256()

@@ -16,7 +16,7 @@ import json
 import os
 import tempfile
 import threading
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple
 
 from ansible.errors import AnsibleActionFail, AnsibleError
 from ansible.module_utils.common.text.converters import to_text
@@ -120,17 +120,26 @@ class ActionModule(ActionBase):
         if args.get("src") and args.get("definition") is None:
             args["definition"] = self._read_src(args.pop("src"))
         upload = (args.get("source") or {}).get("upload") if isinstance(args.get("source"), dict) else None
+        path = upload.get("path") if isinstance(upload, dict) else None
+        result.update(self._execute_with_local_file(
+            args, task_vars, path, "source.upload.path",
+            lambda real: dict(args, source=dict(args["source"], upload=dict(upload, path=real)))))
+        return result
+
+    def _execute_with_local_file(self, args: Dict[str, Any], task_vars: Optional[Dict[str, Any]], path: Any,
+                                 option: str, with_path: Callable[[str], Dict[str, Any]]) -> Dict[str, Any]:
+        """Run the module; on a local connection ``path`` is first resolved on the controller and
+        ``with_path(real)`` gives the arguments to send. A decrypted vault copy is removed afterwards."""
         decrypted = None
-        if isinstance(upload, dict) and isinstance(upload.get("path"), str) and self._is_local():
-            real, decrypted = self._local_file(upload["path"])
-            self._keep_local_file(decrypted, "source.upload.path")
-            args["source"] = dict(args["source"], upload=dict(upload, path=real))
+        if isinstance(path, str) and self._is_local():
+            real, decrypted = self._local_file(path, option)
+            self._keep_local_file(decrypted, option)
+            args = with_path(real)
         try:
-            result.update(self._execute_with_progress(args, task_vars))
+            return self._execute_with_progress(args, task_vars)
         finally:
             if decrypted:
                 self._loader.cleanup_tmp_file(decrypted)
-        return result
 
     def _is_local(self) -> bool:
         return getattr(self._connection, "transport", None) == "local"

@@ -27,13 +27,6 @@ class ActionModule(ImageActionModule):
     def run(self, tmp: Any = None, task_vars: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
         result = ActionBase.run(self, tmp, task_vars)  # pylint: disable=bad-super-call
         args = dict(self._task.args)
-        decrypted: Optional[str] = None
-        if self._is_local() and isinstance(args.get("path"), str) and args["path"]:
-            args["path"], decrypted = self._local_file(args["path"], "path")
-            self._keep_local_file(decrypted, "path")
-        try:
-            result.update(self._execute_with_progress(args, task_vars))
-        finally:
-            if decrypted:
-                self._loader.cleanup_tmp_file(decrypted)
+        result.update(self._execute_with_local_file(args, task_vars, args.get("path") or None, "path",
+                                                    lambda real: dict(args, path=real)))
         return result

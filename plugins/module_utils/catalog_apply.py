@@ -30,7 +30,7 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.client im
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.errors import (
     ApiError, ImageError, ValidationError,
 )
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.image import patched_view, view
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.image import patched_view, recreate, view
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.kinds import (
     API_VERSION, CLUSTER_VIRTUAL_IMAGE, VIRTUAL_IMAGE, Kind,
 )
@@ -169,15 +169,10 @@ class CatalogRun:
                           self.client.check_mode)
 
     def _recreate(self, action: Action, path: str, tracker: Tracker) -> Optional[Mapping[str, Any]]:
-        """Delete, wait until gone (whatever ``wait`` says: the name must be free), create anew.
-        Check mode stops after the dry-run delete."""
-        tracker.note("deleting to recreate with the new spec")
-        self.client.delete(path)
-        if self.client.check_mode:
-            return action.live
-        Waiter(self.client, action.kind, action.name, action.namespace, on_update=tracker.update).wait(
-            "absent", self._remaining(), action.live)
-        return self.client.create(action.kind.collection_path(action.namespace), action.wanted.manifest)
+        """The image modules' recreate, for one catalog object."""
+        waiter = Waiter(self.client, action.kind, action.name, action.namespace, on_update=tracker.update)
+        return recreate(self.client, waiter, path, action.live, self._remaining(), tracker, lambda: self.client.create(
+            action.kind.collection_path(action.namespace), action.wanted.manifest))
 
     def _upload(self, action: Action, obj: Mapping[str, Any], tracker: Tracker) -> Tuple[Any, bool]:
         """(image, changed): the file sent, or a Ready image checked against it (upload library)."""

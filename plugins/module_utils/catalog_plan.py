@@ -19,6 +19,7 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog i
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.compare import (
     merge_patch, metadata_patch, spec_differences,
 )
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.image import locked_spec_message
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.kinds import PROVISIONED_PHASES, Kind
 
 CREATE, PATCH, KEEP, DELETE, REFUSE, RECREATE = "create", "patch", "keep", "delete", "refuse", "recreate"
@@ -62,10 +63,8 @@ def _decide(item: Wanted, live: Optional[Dict[str, Any]], catalog: str, recreate
     if differing and cond.phase(live) in PROVISIONED_PHASES:
         if recreate:
             return Action(RECREATE, *base, live=live)
-        return Action(REFUSE, *base, live=live, message=(
-            "%s is already provisioned (phase %s) and the platform rejects changes to its spec; differing "
-            "fields: %s. Set recreate (role: image_catalog_recreate: true) to delete it and create it anew."
-            % (item.kind.ref(name, item.namespace), cond.phase(live), ", ".join(differing))))
+        return Action(REFUSE, *base, live=live, message=locked_spec_message(
+            item.kind.ref(name, item.namespace), live, differing, "recreate (role: image_catalog_recreate: true)"))
     if not differing and not meta:
         return Action(KEEP, *base, live=live)
     patch: Dict[str, Any] = {}

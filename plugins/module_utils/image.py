@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 import time
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Callable, Dict, List, Mapping, Optional
 
 from ansible_collections.deckhouse.virtualization.plugins.module_utils import conditions as cond
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.client import Client
@@ -46,6 +46,25 @@ def patched_view(live: Mapping[str, Any], meta: Optional[Mapping[str, Any]],
     if spec is not None:
         after["spec"] = copy.deepcopy(spec)
     return after
+
+
+def locked_spec_message(ref: str, live: Mapping[str, Any], differing: List[str], how_to_recreate: str) -> str:
+    """Why a provisioned image's spec cannot be patched, and the option that replaces it instead."""
+    return ("%s is already provisioned (phase %s) and the platform rejects changes to its spec; differing fields: "
+            "%s. Set %s to delete it and create it anew." % (ref, cond.phase(live), ", ".join(differing),
+                                                             how_to_recreate))
+
+
+def recreate(client: Client, waiter: Waiter, path: str, live: Mapping[str, Any], timeout: float,
+             tracker: Tracker, create: Callable[[], Any]) -> Any:
+    """Delete, wait until the name is free (whatever ``wait`` says), then ``create()``.
+    Check mode stops after the dry-run delete and returns ``live``."""
+    tracker.note("deleting to recreate with the new spec")
+    client.delete(path)
+    if client.check_mode:
+        return live
+    waiter.wait("absent", timeout, live)
+    return create()
 
 
 class ImageRunner:
@@ -121,9 +140,7 @@ class ImageRunner:
         if differing and cond.phase(live) in PROVISIONED_PHASES:
             if not self.params.get("recreate"):
                 raise ImmutableSpec(
-                    "%s is already provisioned (phase %s) and the platform rejects changes to its spec; "
-                    "differing fields: %s. Set recreate: true to delete it and create it anew."
-                    % (self.kind.ref(self.name, self.namespace), cond.phase(live), ", ".join(differing)),
+                    locked_spec_message(self.kind.ref(self.name, self.namespace), live, differing, "recreate: true"),
                     image=live, differing_fields=differing, conditions=(live.get("status") or {}).get("conditions"))
             return self._recreate(live, wanted), True
         if not differing and not meta:
@@ -140,14 +157,9 @@ class ImageRunner:
 
     def _recreate(self, live: Dict[str, Any], wanted: Dict[str, Any]) -> Dict[str, Any]:
         """Delete, wait until gone, create anew (check mode: only the dry-run delete)."""
-        self.tracker.note("deleting to recreate with the new spec")
-        self.client.delete(self.path)
-        self.diff = {"before": view(live), "after": view(wanted)}
-        if self.check_mode:
-            return live
-        self.waiter.wait("absent", self._timeout())
-        obj = self._create(wanted)
-        self.diff["after"] = view(obj)
+        obj = recreate(self.client, self.waiter, self.path, live, self._timeout(), self.tracker,
+                       lambda: self._create(wanted))
+        self.diff = {"before": view(live), "after": view(wanted if self.check_mode else obj)}
         return obj
 
     # -- the pull Secret -----------------------------------------------------
