@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from . import supervisor
-from .components import UpOptions
+from .component import UpOptions
 from .config import State
 
 FAULT_HELP = ("fault settings k=v: error_rate (0..1, answers 500), throttle_rate (0..1, answers 429), "

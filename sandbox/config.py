@@ -12,6 +12,11 @@ tests all agree.  Layout (under the state dir):
     audit.jsonl          the API server's audit trail (GET/DELETE /sandbox/audit)
     store/               persisted API objects
     pids/ logs/          one pidfile / logfile per component
+
+Reads only read: `port`, `tokens` and `api_url` raise NotRecorded for a fact nobody recorded yet;
+the explicit steps `ensure_port` / `ensure_tokens` (run by `up` and the components' prepare hooks)
+make what is missing and write sandbox.json.  Nothing in this module imports the rest of the
+sandbox: it is a leaf every other module may use.
 """
 from __future__ import annotations
 
@@ -21,11 +26,15 @@ import secrets
 import socket
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 DEFAULT_DIR = ".sandbox"
 ENV_DIR = "DVP_SANDBOX_DIR"
 USERS = ("admin", "viewer", "controller")
+
+
+class NotRecorded(LookupError):
+    """A runtime fact (port, token) read before the step that records it ran."""
 
 
 def resolve_state_dir(arg: str | os.PathLike[str] | None = None) -> Path:
@@ -82,12 +91,10 @@ class State:
         return self.logs_dir / f"{name}.log"
 
     def component_dir(self, name: str) -> Path:
-        """A private work dir for a component (config files, data)."""
-        d = self.root / name
-        d.mkdir(parents=True, exist_ok=True)
-        return d
+        """A private work dir for a component (config files, data); its prepare step makes it."""
+        return self.root / name
 
-    # -- sandbox.json ---------------------------------------------------------------------
+    # -- sandbox.json: reads only read; ensure_* make what is missing and save it -----------------
     def load_info(self) -> dict[str, Any]:
         try:
             return json.loads(self.info_path.read_text())
@@ -98,28 +105,43 @@ class State:
         # Holds bearer tokens: owner-only.
         atomic_write(self.info_path, json.dumps(info, indent=2, sort_keys=True) + "\n", 0o600)
 
-    def _persist(self, key: str, name: str, make: Any) -> Any:
-        info = self.load_info()
-        table = info.setdefault(key, {})
-        if name not in table:
-            table[name] = make()
-            self.save_info(info)
-        return table[name]
+    def _recorded(self, table: str, name: str) -> Any:
+        recorded = self.load_info().get(table) or {}
+        if name not in recorded:
+            raise NotRecorded(f"{table}.{name} is not in {self.info_path} yet: `up` (a component's "
+                              f"prepare step) records it")
+        return recorded[name]
 
-    def port(self, name: str, forced: int | None = None) -> int:
-        """The loopback port of an endpoint: picked once, then reused so URLs stay valid."""
+    def _ensure(self, table: str, name: str, make: Callable[[], Any]) -> Any:
+        info = self.load_info()
+        recorded = info.setdefault(table, {})
+        if name not in recorded:
+            recorded[name] = make()
+            self.save_info(info)
+        return recorded[name]
+
+    def port(self, name: str) -> int:
+        """The loopback port recorded for an endpoint (NotRecorded before its prepare step ran)."""
+        return int(self._recorded("ports", name))
+
+    def ensure_port(self, name: str, forced: int | None = None) -> int:
+        """Pick the endpoint's port once (or record `forced`), so URLs stay valid across restarts."""
         if forced:
             info = self.load_info()
             info.setdefault("ports", {})[name] = int(forced)
             self.save_info(info)
             return int(forced)
-        return int(self._persist("ports", name, free_port))
+        return int(self._ensure("ports", name, free_port))
 
     def tokens(self) -> dict[str, str]:
-        """Bearer tokens of the users admin, viewer and controller (made once)."""
+        """Bearer tokens of the users admin, viewer and controller, as recorded."""
+        return {user: str(self._recorded("tokens", user)) for user in USERS}
+
+    def ensure_tokens(self) -> dict[str, str]:
+        """Make the users' tokens once (kept across restarts, so kubeconfigs stay valid)."""
         for user in USERS:
-            self._persist("tokens", user, lambda: secrets.token_urlsafe(32))
-        return dict(self.load_info()["tokens"])
+            self._ensure("tokens", user, lambda: secrets.token_urlsafe(32))
+        return self.tokens()
 
     # -- derived facts ----------------------------------------------------------------------
     @property

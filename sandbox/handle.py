@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from . import supervisor
-from .components import UpOptions
+from .component import UpOptions
 from .config import State
 
 

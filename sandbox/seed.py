@@ -18,7 +18,9 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from . import dvcr
 from .config import State
+from .controller.processes import registry_credentials
 
 DISK_FORMATS = ("qcow2", "raw", "vmdk", "vdi")
 VIRTUAL_SIZE = 4 * 1024 * 1024  # 4Mi: virtual sizes differ from file sizes for the sparse formats
@@ -83,9 +85,6 @@ def make_sources(www: Path) -> list[Path]:
 
 def push_demo_images(state: State, www: Path) -> list[str]:
     """demo/disk:latest (with disk/) and demo/nodisk:latest (without) in the user registry."""
-    from . import dvcr
-    from .controller.processes import registry_credentials
-
     host = f"127.0.0.1:{state.load_info()['ports']['registry']}"
     reg = dvcr.Registry(host, str(state.ca_crt), registry_credentials(state))
     with tempfile.TemporaryDirectory() as tmp:

@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import components as comps
-from .components import Component, UpOptions
+from .component import REPO_ROOT, Component, UpOptions
+from .components import COMPONENTS, by_name
 from .config import State, atomic_write
 from .pki import ensure_ca
 
@@ -67,7 +67,7 @@ def _log_tail(state: State, name: str, lines: int = 30) -> str:
 # -- files for users ---------------------------------------------------------------------------
 def write_client_files(state: State, selected: list[Component]) -> dict[str, Any]:
     """sandbox.json, kubeconfig and env: everything a client needs to reach the sandbox."""
-    tokens = state.tokens()
+    tokens = state.ensure_tokens()
     info = state.load_info()
     info.update({
         "state_dir": str(state.root),
@@ -116,7 +116,7 @@ def _kubeconfig(state: State, tokens: dict[str, str]) -> str:
 
 # -- start / stop --------------------------------------------------------------------------------
 def _selected(opts: UpOptions) -> list[Component]:
-    return [c for c in comps.COMPONENTS if not (opts.no_controller and c.optional)]
+    return [c for c in COMPONENTS if not (opts.no_controller and c.optional)]
 
 
 def start_component(state: State, comp: Component, opts: UpOptions, prepare: bool = True) -> int:
@@ -125,7 +125,7 @@ def start_component(state: State, comp: Component, opts: UpOptions, prepare: boo
         comp.prepare(state, opts)
     env = dict(os.environ)
     env["DVP_SANDBOX_DIR"] = str(state.root)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(comps.REPO_ROOT), env.get("PYTHONPATH")]))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
     env["PYTHONUNBUFFERED"] = "1"
     if comp.env:
         env.update(comp.env(state))
@@ -205,12 +205,12 @@ def up(state: State, opts: UpOptions) -> str:
 
 
 def down(state: State) -> str:
-    stopped = [c.name for c in reversed(comps.COMPONENTS) if stop_component(state, c.name)]
+    stopped = [c.name for c in reversed(COMPONENTS) if stop_component(state, c.name)]
     return f"stopped: {', '.join(stopped)}" if stopped else "nothing was running"
 
 
 def restart(state: State, name: str) -> str:
-    comp = comps.by_name(name)
+    comp = by_name(name)
     stop_component(state, name)
     saved = state.load_info().get("options", {})
     opts = UpOptions(no_controller=saved.get("no_controller", False), seed=False,
@@ -224,7 +224,7 @@ def status(state: State) -> str:
         return f"no sandbox in {state.root}"
     info = state.load_info()
     lines = [f"sandbox in {state.root}"]
-    for c in comps.COMPONENTS:
+    for c in COMPONENTS:
         pid = running_pid(state, c.name)
         where = info.get("components", {}).get(c.name, {}).get("url", "")
         lines.append(f"  {c.name:12} {'running pid ' + str(pid) if pid else 'stopped':20} {where}")

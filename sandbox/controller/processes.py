@@ -1,46 +1,47 @@
 """The supervised processes helper "controller" adds: dvcr, registry, fileserver, controller.
 
-Appended to `sandbox.components.COMPONENTS` (after the API server, in this order: the
-controller needs the registries and, with `--seed`, the file server).
+`sandbox.components` puts them after the API server, in this order: the controller needs the
+registries and, with `--seed`, the file server.
 """
 from __future__ import annotations
 
 import secrets
 
-from typing import TYPE_CHECKING, Any
-
-from ..config import State, atomic_write
-
-if TYPE_CHECKING:
-    from ..components import Component
-
-UpOptions = Any  # sandbox.components.UpOptions (not imported at module level: components imports us)
+from ..component import Component, UpOptions, https_health, python_argv
+from ..config import NotRecorded, State, atomic_write
+from ..dvcr import htpasswd_line, registry_config
+from ..pki import ensure_leaf
 
 REGISTRY_USER = "sandbox"
 
 
 def registry_credentials(state: State) -> tuple[str, str]:
-    """The user registry's basic-auth pair, made once and kept in sandbox.json."""
-    info = state.load_info()
-    creds = info.get("registry_auth")
+    """The user registry's basic-auth pair, as recorded in sandbox.json (by the registry's prepare)."""
+    creds = state.load_info().get("registry_auth")
     if not creds:
-        creds = {"username": REGISTRY_USER, "password": secrets.token_urlsafe(18)}
-        info["registry_auth"] = creds
-        state.save_info(info)
+        raise NotRecorded(f"registry_auth is not in {state.info_path} yet: the registry's prepare step "
+                          f"records it")
     return creds["username"], creds["password"]
+
+
+def ensure_registry_credentials(state: State) -> tuple[str, str]:
+    """Make the user registry's basic-auth pair once and keep it in sandbox.json."""
+    info = state.load_info()
+    if not info.get("registry_auth"):
+        info["registry_auth"] = {"username": REGISTRY_USER, "password": secrets.token_urlsafe(18)}
+        state.save_info(info)
+    return registry_credentials(state)
 
 
 def _registry_prepare(name: str, with_auth: bool):
     def prepare(state: State, opts: UpOptions) -> None:
-        from ..dvcr import htpasswd_line, registry_config
-        from ..pki import ensure_leaf
-
         cert, key = ensure_leaf(state, name)
-        port = state.port(name)
+        port = state.ensure_port(name)
         work = state.component_dir(name)
+        work.mkdir(parents=True, exist_ok=True)
         htpasswd = None
         if with_auth:
-            user, password = registry_credentials(state)
+            user, password = ensure_registry_credentials(state)
             htpasswd = work / "htpasswd"
             if not htpasswd.exists():
                 atomic_write(htpasswd, htpasswd_line(user, password) + "\n", 0o600)
@@ -57,25 +58,19 @@ def _host(state: State, name: str) -> str:
 
 
 def _fileserver_prepare(state: State, opts: UpOptions) -> None:
-    from ..pki import ensure_leaf
-
     ensure_leaf(state, "fileserver")
-    state.port("http")
-    state.port("https")
+    state.ensure_port("http")
+    state.ensure_port("https")
     (state.root / "www").mkdir(parents=True, exist_ok=True)
 
 
 def _controller_prepare(state: State, opts: UpOptions) -> None:
-    from ..pki import ensure_leaf
-
     ensure_leaf(state, "uploader")
-    state.port("uploader")
+    state.ensure_port("uploader")
     (state.root / "controller").mkdir(parents=True, exist_ok=True)
 
 
 def _controller_argv(state: State, opts: UpOptions) -> list[str]:
-    from ..components import python_argv
-
     argv = python_argv("sandbox.controller", "--state-dir", str(state.root))
     return argv + (["--seed"] if opts.seed else [])
 
@@ -86,10 +81,8 @@ def _registry_info(state: State) -> dict:
             "username": user, "password": password}
 
 
-def controller_components() -> list["Component"]:
-    """Built on demand so that sandbox.components can import this module while it loads."""
-    from ..components import Component, https_health, python_argv
-
+def controller_components() -> list[Component]:
+    """dvcr, registry, fileserver, controller: all optional (`up --no-controller` skips them)."""
     return [
         Component(
             name="dvcr",
