@@ -1,44 +1,43 @@
 """Calls helper "admission"'s library for writes to the virtualization kinds.
 
-Guarded so the server still runs (pass-through) while that library is missing or broken at import.
+Nothing here hides a failure: the library is imported plainly (a broken library stops the server
+at start), a rejection answers with the library's own Status, and any other exception raised
+while admitting answers 500 InternalError, so a bug in admission can never let a write through
+unchecked.
 """
 from __future__ import annotations
 
 import copy
 import logging
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable, Protocol
 
 from . import errors
-
-if TYPE_CHECKING:
-    from .ops import WriteContext
-    from .resources import ResourceType
+from .admission import AdmissionError, AdmissionRequest
+from .admission import admit as _admit
+from .admission import warm_up as _warm_up
+from .resources import ResourceType
 
 log = logging.getLogger(__name__)
 
-try:
-    from .admission import AdmissionError, AdmissionRequest
-    from .admission import admit as _admit
-except Exception as exc:  # pragma: no cover - only while the library is absent
-    log.warning("admission library unavailable, passing writes through: %s", exc)
-    _admit = None
+
+class AdmissionContext(Protocol):
+    """What admission reads from a write's context (ops.WriteContext has it) and adds warnings to."""
+    user: str
+    dry_run: bool
+    field_validation: str
+    warnings: list[str]
 
 
 def warm_up() -> None:
     """Compile admission's rules before the first request (keeps the first write fast)."""
-    try:
-        from .admission import warm_up as _warm
-    except Exception:
-        return
-    _warm()
+    _warm_up()
 
 
-def admit(r: "ResourceType", operation: str, obj: dict[str, Any] | None,
-          old: dict[str, Any] | None, subresource: str | None, ctx: "WriteContext",
+def admit(r: ResourceType, operation: str, obj: dict[str, Any] | None,
+          old: dict[str, Any] | None, subresource: str | None, ctx: AdmissionContext,
           lookup: Callable[[str, str, str], dict[str, Any] | None] | None = None) -> dict[str, Any]:
-    """The admitted object (defaulted, pruned); warnings go to ctx; rejections raise ApiError."""
-    if _admit is None:
-        return copy.deepcopy(obj) if obj is not None else {}
+    """The admitted object (defaulted, pruned); warnings go to ctx; rejections and admission's own
+    failures raise ApiError (the latter as 500 InternalError)."""
     req = AdmissionRequest(operation=operation, kind=r.kind, group=r.group, version=r.version,
                            obj=copy.deepcopy(obj) if obj is not None else None,
                            old_obj=copy.deepcopy(old) if old is not None else None,
@@ -48,5 +47,8 @@ def admit(r: "ResourceType", operation: str, obj: dict[str, Any] | None,
         result = _admit(req)
     except AdmissionError as exc:
         raise errors.ApiError(exc.status, warnings=list(getattr(exc, "warnings", []) or [])) from None
+    except Exception as exc:
+        log.exception("admission failed for %s %s", operation, r.kind)
+        raise errors.internal(f"admission of {r.kind} failed: {type(exc).__name__}: {exc}") from exc
     ctx.warnings.extend(result.warnings)
     return result.obj

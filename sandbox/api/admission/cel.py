@@ -16,8 +16,7 @@ from typing import Any
 import celpy
 from celpy import celtypes
 
-from . import errors as E
-from .errors import FieldError
+from .errors import FieldError, invalid
 from .schemas.dsl import Schema
 
 ABSENT = object()  # "no old value": transition rules are skipped
@@ -118,12 +117,12 @@ def _rules(value: Any, schema: Schema, old: Any, path: str, rules: list[dict], e
         try:
             result = _program(r["rule"]).evaluate(activation)
         except celpy.CELEvalError as exc:
-            errs.append(E.invalid(path, _schema_type(schema), _eval_error(exc, message)))
+            errs.append(invalid(path, _schema_type(schema), _eval_error(exc, message)))
             continue
         if isinstance(result, celpy.CELEvalError):
-            errs.append(E.invalid(path, _schema_type(schema), _eval_error(result, message)))
+            errs.append(invalid(path, _schema_type(schema), _eval_error(result, message)))
         elif not bool(result):
-            errs.append(E.invalid(path, _schema_type(schema), message))
+            errs.append(invalid(path, _schema_type(schema), message))
 
 
 def compile_all(schema: Schema) -> int:

@@ -12,8 +12,8 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from . import errors as E
-from .errors import FieldError
+from .errors import (FieldError, go_number, go_value, invalid, not_supported, required, too_long, too_many,
+                     type_invalid)
 from .schemas.dsl import Schema
 
 _RFC3339 = re.compile(
@@ -74,10 +74,10 @@ def _node(value: Any, schema: Schema, path: str, errs: list[FieldError]) -> None
     actual = json_type(value)
     if value is None:
         if types and not schema.get("nullable", False):
-            errs.append(E.type_invalid(path, "null", f"{path} in body must be of type {','.join(types)}: \"null\""))
+            errs.append(type_invalid(path, "null", f"{path} in body must be of type {','.join(types)}: \"null\""))
         return
     if types and actual not in types and not (actual == "integer" and "number" in types):
-        errs.append(E.type_invalid(path, actual, f"{path} in body must be of type {','.join(types)}: \"{actual}\""))
+        errs.append(type_invalid(path, actual, f"{path} in body must be of type {','.join(types)}: \"{actual}\""))
         return
     _combinators(value, schema, path, errs)
     if isinstance(value, str):
@@ -85,7 +85,7 @@ def _node(value: Any, schema: Schema, path: str, errs: list[FieldError]) -> None
     elif actual in ("integer", "number"):
         _number(value, schema, path, errs)
     if "enum" in schema and value not in schema["enum"]:
-        errs.append(E.not_supported(path, value, [str(v) for v in schema["enum"]]))
+        errs.append(not_supported(path, value, [str(v) for v in schema["enum"]]))
     if isinstance(value, list):
         _array(value, schema, path, errs)
     elif isinstance(value, dict):
@@ -95,30 +95,30 @@ def _node(value: Any, schema: Schema, path: str, errs: list[FieldError]) -> None
 def _string(value: str, schema: Schema, path: str, errs: list[FieldError]) -> None:
     length = len(value)
     if "maxLength" in schema and length > schema["maxLength"]:
-        errs.append(E.too_long(path, schema["maxLength"]))
+        errs.append(too_long(path, schema["maxLength"]))
     if "minLength" in schema and length < schema["minLength"]:
-        errs.append(E.invalid(path, value, f"{path} in body should be at least {schema['minLength']} chars long"))
+        errs.append(invalid(path, value, f"{path} in body should be at least {schema['minLength']} chars long"))
     if "pattern" in schema and not _regex(schema["pattern"]).search(value):
-        errs.append(E.invalid(path, value, f"{path} in body should match '{schema['pattern']}'"))
+        errs.append(invalid(path, value, f"{path} in body should match '{schema['pattern']}'"))
     fmt = schema.get("format")
     if fmt and not _valid_format(fmt, value):
-        errs.append(E.type_invalid(path, value, f'{path} in body must be of type {fmt}: {E.go_value(value)}'))
+        errs.append(type_invalid(path, value, f'{path} in body must be of type {fmt}: {go_value(value)}'))
 
 
 def _number(value: int | float, schema: Schema, path: str, errs: list[FieldError]) -> None:
     if "maximum" in schema and value > schema["maximum"]:
-        errs.append(E.invalid(path, value,
-                              f"{path} in body should be less than or equal to {E.go_number(schema['maximum'])}"))
+        errs.append(invalid(path, value,
+                              f"{path} in body should be less than or equal to {go_number(schema['maximum'])}"))
     if "minimum" in schema and value < schema["minimum"]:
-        errs.append(E.invalid(path, value,
-                              f"{path} in body should be greater than or equal to {E.go_number(schema['minimum'])}"))
+        errs.append(invalid(path, value,
+                              f"{path} in body should be greater than or equal to {go_number(schema['minimum'])}"))
 
 
 def _array(value: list, schema: Schema, path: str, errs: list[FieldError]) -> None:
     if "maxItems" in schema and len(value) > schema["maxItems"]:
-        errs.append(E.too_many(path, len(value), schema["maxItems"]))
+        errs.append(too_many(path, len(value), schema["maxItems"]))
     if "minItems" in schema and len(value) < schema["minItems"]:
-        errs.append(E.invalid(path, len(value), f"{path} in body should have at least {schema['minItems']} items"))
+        errs.append(invalid(path, len(value), f"{path} in body should have at least {schema['minItems']} items"))
     items = schema.get("items")
     if isinstance(items, dict):
         for i, item in enumerate(value):
@@ -132,7 +132,7 @@ def _child(path: str, key: str) -> str:
 def _object(value: dict, schema: Schema, path: str, errs: list[FieldError]) -> None:
     for key in schema.get("required", []):
         if key not in value:
-            errs.append(E.required(_child(path, key)))
+            errs.append(required(_child(path, key)))
     props: dict[str, Schema] = schema.get("properties", {})
     for key, prop in props.items():
         if key in value:
@@ -151,11 +151,11 @@ def _combinators(value: Any, schema: Schema, path: str, errs: list[FieldError]) 
         valid = sum(1 for r in results if not r)
         if valid != 1:
             found = "Found none valid" if valid == 0 else f"Found {valid} valid alternatives"
-            errs.append(E.invalid("<nil>", "", f'"{path}" must validate one and only one schema (oneOf). {found}'))
+            errs.append(invalid("<nil>", "", f'"{path}" must validate one and only one schema (oneOf). {found}'))
             if valid == 0:
                 errs.extend(min(results, key=len))
     if "not" in schema and not validate(value, schema["not"], path):
-        errs.append(E.invalid("<nil>", "", f'"{path}" must not validate the schema (not)'))
+        errs.append(invalid("<nil>", "", f'"{path}" must not validate the schema (not)'))
     if "anyOf" in schema and not schema.get("x-kubernetes-int-or-string"):
         if all(validate(value, branch, path) for branch in schema["anyOf"]):
-            errs.append(E.invalid("<nil>", "", f'"{path}" must validate at least one schema (anyOf)'))
+            errs.append(invalid("<nil>", "", f'"{path}" must validate at least one schema (anyOf)'))

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import copy
 
-from . import cel, openapi
+from .cel import ABSENT, check as cel_check
 from .defaults import apply_defaults
 from .errors import bad_request_status, invalid, invalid_status, webhook_denied_status
+from .openapi import validate as schema_validate
 from .prune import prune
 from .ratchet import ratchet
 from .schemas import KINDS, compiled
@@ -58,11 +59,11 @@ def _decode(obj: dict, schema: dict, req: AdmissionRequest) -> list[str]:
 
 def _validate(obj: dict, schema: dict, req: AdmissionRequest) -> None:
     old = req.old_obj if req.operation == "UPDATE" else None
-    errs = ratchet(openapi.validate(obj, schema), obj, old)
+    errs = ratchet(schema_validate(obj, schema), obj, old)
     if any(e.type in _BLOCKING for e in errs):
         errs.append(invalid("<nil>", None, _CEL_SKIPPED))
     else:
-        errs += ratchet(cel.check(obj, schema, cel.ABSENT if old is None else old), obj, old)
+        errs += ratchet(cel_check(obj, schema, ABSENT if old is None else old), obj, old)
     if errs:
         name = (obj.get("metadata") or {}).get("name", "")
         raise AdmissionError(invalid_status(req.kind, req.group or GROUP, name, errs))
