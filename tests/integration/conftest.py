@@ -6,6 +6,8 @@
   kubeconfig), return the registered results by name plus stdout.
 - `sources`: small disk files in the sandbox file server's www dir and their URLs.
 - `admin_writes`: the admin's write requests (POST/PUT/PATCH/DELETE) the audit saw for a namespace.
+- `kube`: read, make and wait on virtualization objects, snapshot a namespace's images (kube_objects.py).
+- `every_writer`: a namespace where every module and role has something to write, and a task for each.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional
 
 import pytest
 import yaml
+from kube_objects import KubeObjects
 
 REPO = Path(__file__).resolve().parents[2]
 VENV_PYTHON = REPO / ".venv" / "bin" / "python"
@@ -26,6 +29,7 @@ WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 GROUP = "group/deckhouse.virtualization.virtualization"
 IMAGE_MODULES = ("deckhouse.virtualization.virtual_image", "deckhouse.virtualization.cluster_virtual_image")
 WAIT_CAP = 60
+NS = "deckhouse.virtualization."
 
 
 @pytest.fixture(scope="session")
@@ -50,6 +54,11 @@ class PlayResult:
 
     def __getitem__(self, name: str) -> Any:
         return self.results[name]
+
+    def fatal(self) -> str:
+        """The failed tasks' lines of the output (for assertion messages)."""
+        out = self.stdout
+        return "\n".join(out[i:i + 1500] for i in range(len(out)) if out.startswith("fatal:", i))
 
 
 def _registered(tasks: List[Dict[str, Any]]) -> List[str]:
@@ -179,11 +188,77 @@ class AdminWrites:
                 and (item.get("namespace") or None) == (namespace or None)   # cluster scope: None or ""
                 and (resource is None or item.get("resource") == resource)]
 
+    def real(self, namespace: Optional[str], resource: str, method: str = "POST") -> List[Dict[str, Any]]:
+        """The writes of one method to one resource, dry runs left out."""
+        return [w for w in self(namespace, resource) if w["method"] == method and not w.get("dryRun")]
+
+    def real_anywhere(self) -> List[Dict[str, Any]]:
+        """Every write that is not a dry run, in any namespace or cluster-scoped."""
+        return [item for item in self.sandbox.audit() if item.get("user") == "admin"
+                and item.get("method") in WRITE_METHODS and not item.get("dryRun")]
+
 
 @pytest.fixture
 def admin_writes(sandbox: Any) -> AdminWrites:
     """The audit, filtered to the admin's writes; cleared at the start of each test."""
     return AdminWrites(sandbox)
+
+
+@pytest.fixture(scope="session")
+def kube(k8s: Any) -> KubeObjects:
+    return KubeObjects(k8s)
+
+
+def role_task(name: str, **variables: Any) -> Dict[str, Any]:
+    return {"ansible.builtin.include_role": {"name": NS + name}, "vars": variables}
+
+
+@dataclass
+class Writers:
+    """A namespace where every module and role has something to write, and one task for each."""
+
+    tasks: List[Dict[str, Any]]
+    upload: Dict[str, Any]  # the VirtualImage `upl` waiting for its upload (its status holds the upload URLs)
+    disk: Path  # a local file to upload
+
+
+@pytest.fixture
+def every_writer(kube: KubeObjects, namespace: str, sources: Dict[str, str], registry_image: Dict[str, str],
+                 tmp_path: Path) -> Writers:
+    """The namespace gets a Ready VI `keep`, a VI `upl` waiting for its upload, VirtualDisks `free` and `root`
+    and a VM `svc` running on `root`; each task carries the secrets it can (registry password, upload URLs)."""
+    ns, url = namespace, sources["qcow2"]
+    kube.ready_image(ns, "keep", url)
+    upload = kube.upload_image(ns, "upl")
+    kube.make_disk(ns, "free")
+    kube.make_disk(ns, "root")
+    kube.make_vm(ns, "svc", "root", "AlwaysOnUnlessStoppedManually")
+    disk = tmp_path / "disk.raw"
+    disk.write_bytes(b"\1" * 65536)
+    creds = {"username": registry_image["username"], "password": registry_image["password"]}
+    registry = {"image": registry_image["image"], "ca_bundle": registry_image["ca"], "registry_credentials": creds}
+    vi, cvi = NS + "virtual_image", NS + "cluster_virtual_image"
+    tasks = [
+        {vi: {"name": "new-http", "namespace": ns, "source": {"http": {"url": url}}}, "register": "vi_http"},
+        {vi: {"name": "new-reg", "namespace": ns, "source": {"container_image": registry}}, "register": "vi_reg"},
+        {vi: {"name": "new-up", "namespace": ns, "source": {"upload": {"path": str(disk)}}}, "register": "vi_up"},
+        {vi: {"name": "keep", "namespace": ns, "source": {"http": {"url": url}}, "labels": {"tier": "gold"}},
+         "register": "vi_relabel"},
+        {vi: {"name": "keep", "namespace": ns, "state": "absent"}, "register": "vi_absent"},
+        {cvi: {"name": "rel-cvi", "source": {"http": {"url": url}}}, "register": "cvi"},
+        {NS + "virtual_image_upload": {"name": "upl", "namespace": ns, "path": str(disk)}, "register": "upload"},
+        {NS + "virtual_image_info": {"namespace": ns}, "register": "info"},
+        {NS + "virtual_image_capture": {"namespace": ns, "disk": "free", "name": "captured", "wait_timeout": 60},
+         "register": "capture"},
+        {NS + "virtual_machine_operation": {"namespace": ns, "name": "svc", "type": "Stop", "wait_timeout": 60},
+         "register": "vmop"},
+        {NS + "image_catalog_apply": {"namespaces": [ns], "catalog": "rel", "images": [{"name": "cat-a", "url": url}]},
+         "register": "apply"},
+        role_task("image_catalog", image_catalog_namespaces=[ns], image_catalog_images=[{"name": "role-a", "url": url}]),
+        role_task("cluster_image_catalog", cluster_image_catalog_images=[{"name": "rel-role-cvi", "url": url}]),
+        role_task("disk_capture", disk_capture_namespace=ns, disk_capture_disk="free", disk_capture_image="role-cap"),
+    ]
+    return Writers(tasks, upload, disk)
 
 
 @pytest.fixture(scope="session")

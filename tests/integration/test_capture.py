@@ -1,69 +1,12 @@
 """virtual_image_capture against the sandbox: free disk, mounted disk, AlwaysOn, failure restart, re-run, check mode."""
 from __future__ import annotations
 
-import time
-from typing import Any, Callable, Dict, List, Optional
-
-GROUP = "virtualization.deckhouse.io/v1alpha2"
 MOD = "deckhouse.virtualization.virtual_image_capture"
 WAIT = 60
 
 
-def get(k8s: Any, kind: str, namespace: Optional[str], name: str) -> Optional[Dict[str, Any]]:
-    """The object as a dict, or None."""
-    api = k8s.resources.get(api_version=GROUP, kind=kind)
-    try:
-        obj = api.get(name=name, namespace=namespace) if namespace else api.get(name=name)
-    except Exception as exc:  # NotFoundError
-        if getattr(exc, "status", None) == 404:
-            return None
-        raise
-    return obj.to_dict()
-
-
-def poll(what: str, probe: Callable[[], Any], timeout: float = WAIT) -> Any:
-    """The first truthy probe() result; a server state polled with a deadline."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        assert time.monotonic() < deadline, "timed out waiting for " + what
-        time.sleep(0.2)
-
-
-def vm_phase(k8s: Any, namespace: str, name: str) -> Optional[str]:
-    return ((get(k8s, "VirtualMachine", namespace, name) or {}).get("status") or {}).get("phase")
-
-
-def make_disk(k8s: Any, namespace: str, name: str) -> Dict[str, Any]:
-    """A blank 8Mi VirtualDisk, Ready."""
-    k8s.resources.get(api_version=GROUP, kind="VirtualDisk").create(namespace=namespace, body={
-        "apiVersion": GROUP, "kind": "VirtualDisk", "metadata": {"name": name, "namespace": namespace},
-        "spec": {"persistentVolumeClaim": {"size": "8Mi"}}})
-
-    def ready_disk():
-        disk = get(k8s, "VirtualDisk", namespace, name)
-        return disk if ((disk or {}).get("status") or {}).get("phase") == "Ready" else None
-
-    return poll("disk Ready", ready_disk)
-
-
-def make_vm(k8s: Any, namespace: str, name: str, disk: str, policy: str) -> None:
-    """A VM mounting the disk, Running."""
-    k8s.resources.get(api_version=GROUP, kind="VirtualMachine").create(namespace=namespace, body={
-        "apiVersion": GROUP, "kind": "VirtualMachine", "metadata": {"name": name, "namespace": namespace},
-        "spec": {"virtualMachineClassName": "generic", "runPolicy": policy, "cpu": {"cores": 1},
-                 "memory": {"size": "1Gi"}, "blockDeviceRefs": [{"kind": "VirtualDisk", "name": disk}]}})
-    poll("VM Running", lambda: vm_phase(k8s, namespace, name) == "Running")
-
-
-def writes(admin_writes: Any, namespace: str, resource: str, method: str = "POST") -> List[Dict[str, Any]]:
-    return [w for w in admin_writes(namespace, resource) if w["method"] == method and not w.get("dryRun")]
-
-
-def test_free_disk_chain_to_cluster_image_and_rerun(play, namespace, k8s, admin_writes):
-    disk = make_disk(k8s, namespace, "data")
+def test_free_disk_chain_to_cluster_image_and_rerun(play, namespace, kube, admin_writes):
+    disk = kube.make_disk(namespace, "data")
     cvi = "%s-golden" % namespace
     task = {"namespace": namespace, "disk": "data", "name": "img", "cluster_image": cvi, "labels": {"tier": "gold"},
             "wait_timeout": WAIT}
@@ -83,12 +26,12 @@ def test_free_disk_chain_to_cluster_image_and_rerun(play, namespace, k8s, admin_
     # one create each, all from the first run: the re-run wrote nothing
     assert [w["method"] for w in admin_writes(namespace)] == ["POST"]
     assert [w["method"] for w in admin_writes("", "clustervirtualimages")] == ["POST"]
-    k8s.resources.get(api_version=GROUP, kind="ClusterVirtualImage").delete(name=cvi)
+    kube.api("ClusterVirtualImage").delete(name=cvi)
 
 
-def test_mounted_disk_check_mode_refusal_stop_and_rerun(play, namespace, k8s, admin_writes):
-    make_disk(k8s, namespace, "root")
-    make_vm(k8s, namespace, "web", "root", "AlwaysOnUnlessStoppedManually")
+def test_mounted_disk_check_mode_refusal_stop_and_rerun(play, namespace, kube, admin_writes):
+    kube.make_disk(namespace, "root")
+    kube.make_vm(namespace, "web", "root", "AlwaysOnUnlessStoppedManually")
     task = {"namespace": namespace, "disk": "root", "name": "web-img", "wait_timeout": WAIT}
     admin_writes.clear()
     run = play([
@@ -119,12 +62,12 @@ def test_mounted_disk_check_mode_refusal_stop_and_rerun(play, namespace, k8s, ad
     assert sorted(w["resource"] for w in dry if w.get("dryRun")) == ["virtualimages", "virtualmachineoperations"]
     assert [(w["resource"], w["method"]) for w in dry if not w.get("dryRun")] == [
         ("virtualmachineoperations", "POST"), ("virtualimages", "POST"), ("virtualmachineoperations", "POST")]
-    assert vm_phase(k8s, namespace, "web") == "Running"
+    assert kube.vm_phase(namespace, "web") == "Running"
 
 
-def test_always_on_refused_then_allowed_with_run_policy_restored(play, namespace, k8s, admin_writes):
-    make_disk(k8s, namespace, "root")
-    make_vm(k8s, namespace, "db", "root", "AlwaysOn")
+def test_always_on_refused_then_allowed_with_run_policy_restored(play, namespace, kube, admin_writes):
+    kube.make_disk(namespace, "root")
+    kube.make_vm(namespace, "db", "root", "AlwaysOn")
     task = {"namespace": namespace, "disk": "root", "name": "db-img", "stop_vm": True, "wait_timeout": WAIT}
     admin_writes.clear()
     run = play([{MOD: task, "register": "refused", "ignore_errors": True},
@@ -136,15 +79,15 @@ def test_always_on_refused_then_allowed_with_run_policy_restored(play, namespace
     assert allowed["changed"] is True and allowed["phase"] == "Ready", allowed
     assert [(a["action"], a["run_policy"]) for a in allowed["vm_actions"]] == [
         ("SetRunPolicy", "AlwaysOff"), ("SetRunPolicy", "AlwaysOn")]
-    assert writes(admin_writes, namespace, "virtualmachineoperations") == []
-    assert len(writes(admin_writes, namespace, "virtualmachines", "PATCH")) == 2
-    vm = get(k8s, "VirtualMachine", namespace, "db")
+    assert admin_writes.real(namespace, "virtualmachineoperations") == []
+    assert len(admin_writes.real(namespace, "virtualmachines", "PATCH")) == 2
+    vm = kube.get("VirtualMachine", namespace, "db")
     assert vm["spec"]["runPolicy"] == "AlwaysOn" and vm["status"]["phase"] == "Running"
 
 
-def test_failure_after_stop_starts_the_vm_again(play, namespace, k8s):
-    make_disk(k8s, namespace, "root")
-    make_vm(k8s, namespace, "app", "root", "AlwaysOnUnlessStoppedManually")
+def test_failure_after_stop_starts_the_vm_again(play, namespace, kube):
+    kube.make_disk(namespace, "root")
+    kube.make_vm(namespace, "app", "root", "AlwaysOnUnlessStoppedManually")
     # an image into a PVC of a storage class that does not exist stays blocked: the wait times out after the stop
     task = {"namespace": namespace, "disk": "root", "name": "app-img", "stop_vm": True,
             "storage": "PersistentVolumeClaim", "storage_class": "no-such-class", "wait_timeout": 5}
@@ -159,4 +102,4 @@ def test_failure_after_stop_starts_the_vm_again(play, namespace, k8s):
     assert [a["action"] for a in failed["vm_actions"]] == ["Stop", "Start"]
     assert left["failed"] is True and left["vms_left_stopped"] == ["app"]
     assert "stay stopped (restart_vm_on_failure is false)" in left["msg"]
-    assert vm_phase(k8s, namespace, "app") == "Stopped"
+    assert kube.vm_phase(namespace, "app") == "Stopped"

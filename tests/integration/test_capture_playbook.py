@@ -7,8 +7,6 @@ import re
 import subprocess
 from pathlib import Path
 
-from test_capture import get, vm_phase
-
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -24,19 +22,19 @@ def _run(sandbox, collections_root, tmp_path, namespace, url):
     return subprocess.run(argv, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=240, check=False)
 
 
-def test_golden_image_flow_and_rerun(sandbox, collections_root, tmp_path, k8s, sources, admin_writes):
+def test_golden_image_flow_and_rerun(sandbox, collections_root, tmp_path, k8s, kube, sources, admin_writes):
     namespace = "golden-%s" % os.urandom(3).hex()
     try:
         first = _run(sandbox, collections_root, tmp_path, namespace, sources["qcow2"])
         assert first.returncode == 0, first.stdout + first.stderr
         assert "Builder VM actions: Stop, Start" in first.stdout
         assert "VM web-1 is Running on a disk made from the golden image" in first.stdout
-        golden = get(k8s, "VirtualImage", namespace, "golden")
+        golden = kube.get("VirtualImage", namespace, "golden")
         assert golden["status"]["phase"] == "Ready" and golden["metadata"]["labels"] == {"golden": "true"}
-        cvi = get(k8s, "ClusterVirtualImage", None, "golden-" + namespace)
+        cvi = kube.get("ClusterVirtualImage", None, "golden-" + namespace)
         assert cvi["status"]["phase"] == "Ready"
-        assert get(k8s, "VirtualDisk", namespace, "web-1-root")["status"]["phase"] == "Ready"
-        assert vm_phase(k8s, namespace, "builder") == "Running"
+        assert kube.get("VirtualDisk", namespace, "web-1-root")["status"]["phase"] == "Ready"
+        assert kube.vm_phase(namespace, "builder") == "Running"
 
         admin_writes.clear()
         again = _run(sandbox, collections_root, tmp_path, namespace, sources["qcow2"])
@@ -46,6 +44,5 @@ def test_golden_image_flow_and_rerun(sandbox, collections_root, tmp_path, k8s, s
         # the only writes of the re-run are the refused creates of objects that exist (409)
         assert not [w for w in admin_writes(namespace) if w.get("code", 0) < 300]
     finally:
-        k8s.resources.get(api_version="virtualization.deckhouse.io/v1alpha2",
-                          kind="ClusterVirtualImage").delete(name="golden-" + namespace)
+        kube.api("ClusterVirtualImage").delete(name="golden-" + namespace)
         k8s.resources.get(api_version="v1", kind="Namespace").delete(name=namespace)

@@ -1,16 +1,14 @@
 """virtual_machine_operation against the sandbox: Stop/Start/Restart, no-ops, check mode, runPolicy refusal."""
 from __future__ import annotations
 
-from test_capture import make_disk, make_vm, vm_phase, writes
-
 MOD = "deckhouse.virtualization.virtual_machine_operation"
 
 
-def test_stop_start_restart_and_run_policy_rule(play, namespace, k8s, admin_writes):
-    make_disk(k8s, namespace, "root")
-    make_disk(k8s, namespace, "other")
-    make_vm(k8s, namespace, "svc", "root", "AlwaysOnUnlessStoppedManually")
-    make_vm(k8s, namespace, "pinned", "other", "AlwaysOn")
+def test_stop_start_restart_and_run_policy_rule(play, namespace, kube, admin_writes):
+    kube.make_disk(namespace, "root")
+    kube.make_disk(namespace, "other")
+    kube.make_vm(namespace, "svc", "root", "AlwaysOnUnlessStoppedManually")
+    kube.make_vm(namespace, "pinned", "other", "AlwaysOn")
     vm = {"namespace": namespace, "name": "svc", "wait_timeout": 60}
     admin_writes.clear()
     run = play([
@@ -36,7 +34,7 @@ def test_stop_start_restart_and_run_policy_rule(play, namespace, k8s, admin_writ
     assert "Operation type Stop is not applicable for VirtualMachine with runPolicy AlwaysOn" in pinned["msg"]
     assert "VirtualMachine %s/ghost not found" % namespace == run["ghost"]["msg"]
     # Stop, Start, Restart: three operations stored; the no-op, the refusal and check mode stored none
-    assert len(writes(admin_writes, namespace, "virtualmachineoperations")) == 3
+    assert len(admin_writes.real(namespace, "virtualmachineoperations")) == 3
     assert [w["resource"] for w in admin_writes(namespace) if not w.get("dryRun")] == ["virtualmachineoperations"] * 3
     assert len([w for w in admin_writes(namespace) if w.get("dryRun")]) == 1
-    assert vm_phase(k8s, namespace, "svc") == "Running" and vm_phase(k8s, namespace, "pinned") == "Running"
+    assert kube.vm_phase(namespace, "svc") == "Running" and kube.vm_phase(namespace, "pinned") == "Running"

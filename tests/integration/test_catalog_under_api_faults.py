@@ -13,8 +13,7 @@ from typing import Any, Dict, List
 
 import pytest
 
-from _reliability import API
-
+API = "virtualization.deckhouse.io/v1alpha2"
 APPLY = "deckhouse.virtualization.image_catalog_apply"
 FAULTS = {"error_rate": 0.05, "throttle_rate": 0.02, "retry_after": 1, "watch_cut": 3}
 

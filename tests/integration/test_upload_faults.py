@@ -6,7 +6,7 @@ import http.server
 import threading
 from typing import Any
 
-from test_reliability_guards import UP, _upload_image
+UP = "deckhouse.virtualization.virtual_image_upload"
 
 
 class _EatThen500(http.server.BaseHTTPRequestHandler):
@@ -30,8 +30,8 @@ class _EatThen500(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def test_upload_answered_500_after_the_last_byte_fails(play, k8s, namespace, tmp_path):
-    _upload_image(k8s, namespace, "eaten")
+def test_upload_answered_500_after_the_last_byte_fails(play, kube, namespace, tmp_path):
+    kube.upload_image(namespace, "eaten")
     disk = tmp_path / "disk.raw"
     disk.write_bytes(b"\1" * 262144)
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _EatThen500)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import threading
 
-from _reliability import poll_phase
 from sandbox import supervisor
 from sandbox.components import UpOptions, by_name
 
@@ -31,13 +30,13 @@ def test_source_faults_are_retried_or_reported(play, namespace, sources):
     assert run["slow"]["changed"] is True and run["slow"]["phase"] == "Ready", run["slow"]
 
 
-def test_registry_outage_holds_the_import_until_it_returns(play, sandbox, k8s, namespace, sources):
+def test_registry_outage_holds_the_import_until_it_returns(play, sandbox, kube, namespace, sources):
     supervisor.stop_component(sandbox.state, "dvcr")
     errors = []
 
     def bring_back() -> None:
         try:
-            poll_phase(k8s, "VirtualImage", "outage", namespace, "Provisioning", timeout=60)
+            kube.poll_phase("VirtualImage", "outage", namespace, "Provisioning", timeout=60)
         except Exception as exc:  # reported below
             errors.append(repr(exc))
         finally:

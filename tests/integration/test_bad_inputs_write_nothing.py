@@ -11,8 +11,6 @@ from typing import Any, Dict, List, Tuple
 
 import pytest
 
-from _reliability import Snapshot, wait_ready
-
 NS = "deckhouse.virtualization."
 VI, CVI, INFO, UP = NS + "virtual_image", NS + "cluster_virtual_image", NS + "virtual_image_info", NS + "virtual_image_upload"
 CAP, VMOP, APPLY = NS + "virtual_image_capture", NS + "virtual_machine_operation", NS + "image_catalog_apply"
@@ -182,18 +180,18 @@ def files(tmp_path: Path) -> Dict[str, str]:
             "garbage": str(garbage), "dangling": str(dangling)}
 
 
-def test_bad_inputs_fail_naming_the_option_and_write_nothing(play, namespace, sources, sandbox, k8s, files):
+def test_bad_inputs_fail_naming_the_option_and_write_nothing(play, namespace, sources, sandbox, kube, files,
+                                                             admin_writes):
     url = sources["qcow2"]
-    wait_ready(k8s, namespace, "existing", url)
-    before = Snapshot.take(k8s, namespace)
+    kube.ready_image(namespace, "existing", url)
+    before = kube.snapshot(namespace)
     sandbox.clear_audit()
     mods, roles = _module_cases(namespace, url, files), _role_cases(namespace, url)
     assert len(mods) + len(roles) >= 40
     run_m = play(_as_tasks(mods))
     run_r = play(_as_tasks(roles))
     problems = _check(mods, run_m.results, False) + _check(roles, run_r.results, True)
-    writes = [a for a in sandbox.audit() if a.get("user") == "admin"
-              and a.get("method") in ("POST", "PUT", "PATCH", "DELETE") and not a.get("dryRun")]
+    writes = admin_writes.real_anywhere()
     assert not problems, "\n".join(problems)
     assert writes == [], [(w["method"], w["path"], w["code"]) for w in writes]
-    assert Snapshot.take(k8s, namespace) == before
+    assert kube.snapshot(namespace) == before

@@ -1,4 +1,5 @@
-"""Checks added by the reliability suite: label/annotation keys, CA files, warnings on insecure TLS."""
+"""Input checks on labels/annotations (keys, and label values) and on CA files (readable, PEM text):
+each failure names the option."""
 from __future__ import annotations
 
 import pytest
