@@ -6,6 +6,7 @@ import asyncio
 import logging
 
 from ..config import State
+from ..seed import seed
 from .app import Controller
 from .settings import Settings
 
@@ -27,7 +28,6 @@ def main(argv: list[str] | None = None) -> None:
         "import_rate": args.import_rate, "image_check_interval": args.image_check_interval,
         "vm_step": args.vm_step})
     if args.seed:
-        from ..seed import seed
         seed(state)
     asyncio.run(Controller(state, settings).run())
 

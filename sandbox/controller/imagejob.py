@@ -13,6 +13,7 @@ from typing import Any
 
 from .diskinfo import DiskInfo, human_speed
 from .importers import Feed
+from .uploader import Uploader
 from .status import condition, progress_text
 
 READY_MSG_PREPARING = "Preparing to import the image."
@@ -45,7 +46,7 @@ class ImageJob:
     avg_bps: float = 0.0
     failure: tuple[str, str] = ("", "")
     task: asyncio.Task | None = None
-    uploader: Any = None
+    uploader: Uploader | None = None
 
     def fraction(self) -> float:
         if self.jumpy:
@@ -113,6 +114,18 @@ class ImageJob:
             st["imageUploadURLs"] = dict(self.upload_urls)
         st["conditions"] = conds
         return st
+
+
+class ImageJobs(dict[str, ImageJob]):
+    """The imports in flight by object uid (owned by the image reconcilers; the disk and VM
+    reconcilers ask whether one of them is reading their object)."""
+
+    def importing_from(self, kind: str, ns: str, name: str) -> bool:
+        """True while a VI/CVI import reads from this object (VD InUse: UsedForImageCreation)."""
+        for job in self.values():
+            if job.stage in ("preparing", "importing") and job.source_ref == (kind, ns, name):
+                return True
+        return False
 
 
 def _speed(avg: float, current: float) -> dict[str, str]:

@@ -1,58 +1,23 @@
 """A small asyncio Kubernetes client: the controller is an ordinary API client.
 
 It talks HTTPS with a bearer token and trusts only the sandbox CA, like any pod
-with a service account would. Only what the controller needs: get, list, watch,
-create, merge-patch (object and /status) and delete.
+with a service account would. Only what the controller needs:
+list, watch, create, merge-patch (object and /status) and delete.
 """
 from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import ssl
-from dataclasses import dataclass
 from typing import Any, AsyncIterator
 
 import aiohttp
 
-log = logging.getLogger(__name__)
-
-GROUP = "virtualization.deckhouse.io/v1alpha2"
-
-
-@dataclass(frozen=True)
-class Kind:
-    """Where a resource lives in the API."""
-    kind: str
-    plural: str
-    api: str  # "v1" for core, "group/version" otherwise
-    namespaced: bool = True
-
-    def path(self, ns: str | None = None, name: str | None = None, sub: str | None = None) -> str:
-        base = "/api/v1" if self.api == "v1" else f"/apis/{self.api}"
-        if self.namespaced and ns:
-            base += f"/namespaces/{ns}"
-        base += f"/{self.plural}"
-        if name:
-            base += f"/{name}"
-        if sub:
-            base += f"/{sub}"
-        return base
-
-
-VI = Kind("VirtualImage", "virtualimages", GROUP)
-CVI = Kind("ClusterVirtualImage", "clustervirtualimages", GROUP, namespaced=False)
-VD = Kind("VirtualDisk", "virtualdisks", GROUP)
-VDSNAP = Kind("VirtualDiskSnapshot", "virtualdisksnapshots", GROUP)
-VM = Kind("VirtualMachine", "virtualmachines", GROUP)
-VMOP = Kind("VirtualMachineOperation", "virtualmachineoperations", GROUP)
-SECRET = Kind("Secret", "secrets", "v1")
-PVC = Kind("PersistentVolumeClaim", "persistentvolumeclaims", "v1")
-EVENT = Kind("Event", "events", "v1")
-STORAGECLASS = Kind("StorageClass", "storageclasses", "storage.k8s.io/v1", namespaced=False)
-
+from .kinds import Kind
 
 class ApiError(Exception):
+    """An error answer of the API server (`status` its HTTP code, `body` its Status)."""
+
     def __init__(self, status: int, body: Any) -> None:
         super().__init__(f"{status}: {body.get('message') if isinstance(body, dict) else body}")
         self.status = status
@@ -114,14 +79,6 @@ class Kube:
             return payload
         raise AssertionError("unreachable")
 
-    async def get(self, kind: Kind, ns: str | None, name: str) -> dict | None:
-        try:
-            return await self._call("GET", kind.path(ns, name))
-        except ApiError as exc:
-            if exc.status == 404:
-                return None
-            raise
-
     async def list(self, kind: Kind, ns: str | None = None) -> dict:
         return await self._call("GET", kind.path(ns))
 
@@ -151,66 +108,3 @@ class Kube:
                     return
                 if line.strip():
                     yield json.loads(line)
-
-
-class Informer:
-    """List + watch one kind into a cache, calling on_change(obj, deleted) for every change."""
-
-    def __init__(self, kube: Kube, kind: Kind, on_change) -> None:
-        self.kube = kube
-        self.kind = kind
-        self.on_change = on_change
-        self.cache: dict[tuple[str, str], dict] = {}
-        self.synced = asyncio.Event()
-
-    @staticmethod
-    def key(obj: dict) -> tuple[str, str]:
-        md = obj["metadata"]
-        return md.get("namespace", ""), md["name"]
-
-    def get(self, ns: str | None, name: str) -> dict | None:
-        return self.cache.get((ns or "", name))
-
-    def items(self, ns: str | None = None) -> list[dict]:
-        return [o for (n, _), o in list(self.cache.items()) if ns is None or n == ns]
-
-    def _older(self, obj: dict) -> bool:
-        """True when the cache already holds a newer version (our own write's reply came first)."""
-        have = self.cache.get(self.key(obj))
-        if have is None:
-            return False
-        try:
-            return int(obj["metadata"]["resourceVersion"]) < int(have["metadata"]["resourceVersion"])
-        except (KeyError, ValueError):
-            return False
-
-    async def run(self) -> None:
-        while True:
-            try:
-                listed = await self.kube.list(self.kind)
-                fresh = {self.key(o): o for o in listed.get("items", [])}
-                gone = [o for k, o in self.cache.items() if k not in fresh]
-                self.cache = fresh
-                for obj in gone:
-                    self.on_change(obj, True)
-                for obj in fresh.values():
-                    self.on_change(obj, False)
-                self.synced.set()
-                rv = listed.get("metadata", {}).get("resourceVersion", "0")
-                async for ev in self.kube.watch(self.kind, rv):
-                    typ, obj = ev.get("type"), ev.get("object") or {}
-                    if typ == "ERROR":
-                        break
-                    if typ == "BOOKMARK" or "metadata" not in obj:
-                        continue
-                    if typ == "DELETED":
-                        self.cache.pop(self.key(obj), None)
-                        self.on_change(obj, True)
-                    elif not self._older(obj):
-                        self.cache[self.key(obj)] = obj
-                        self.on_change(obj, False)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # keep watching through API restarts
-                log.warning("watch %s: %s", self.kind.plural, exc)
-                await asyncio.sleep(0.5)

@@ -7,29 +7,29 @@ from __future__ import annotations
 
 import base64
 from functools import partial
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
 from .. import dvcr
 from . import importers
-from .kube import CVI, SECRET, VD, VDSNAP, VI, Kind
-
-if TYPE_CHECKING:
-    from .app import Controller
-    from .imagejob import ImageJob
+from .context import Context
+from .imagejob import ImageJob
+from .kinds import CVI, SECRET, VD, VDSNAP, VI, Kind
+from .names import dvcr_repo
+from .queries import disk_mounted
 
 Blocked = tuple[str, str]
 Fetcher = Callable[..., importers.Fetched]
 
 
 class Sources:
-    def __init__(self, ctl: "Controller") -> None:
-        self.ctl = ctl
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
 
-    def resolve(self, kind: Kind, obj: dict, job: "ImageJob") -> tuple[Blocked | None, Fetcher | None]:
+    def resolve(self, kind: Kind, obj: dict, job: ImageJob) -> tuple[Blocked | None, Fetcher | None]:
         spec = obj.get("spec") or {}
         ds = spec.get("dataSource") or {}
         ns = obj["metadata"].get("namespace")
-        settings = self.ctl.settings.for_object(obj)
+        settings = self.ctx.settings.for_object(obj)
         typ = ds.get("type")
         if typ == "HTTP":
             http = ds.get("http") or {}
@@ -49,7 +49,7 @@ class Sources:
         secret_ref = ci.get("imagePullSecret") or {}
         if secret_ref.get("name"):
             secret_ns = ns if kind is VI else secret_ref.get("namespace")
-            secret = self.ctl.inf[SECRET.kind].get(secret_ns, secret_ref["name"])
+            secret = self.ctx.cache.get(SECRET, secret_ns, secret_ref["name"])
             if secret is None:
                 return ("ContainerRegistrySecretNotFound", "Container registry secret not found."), None
             raw = (secret.get("data") or {}).get(".dockerconfigjson")
@@ -62,11 +62,11 @@ class Sources:
         return None, partial(_registry, ci.get("image", ""), ci.get("caBundle"), auth)
 
     # -- ObjectRef ------------------------------------------------------------------------------
-    def _object_ref(self, ref_kind: str, ns: str | None, name: str, job: "ImageJob"):
-        ctl = self.ctl
+    def _object_ref(self, ref_kind: str, ns: str | None, name: str, job: ImageJob):
+        cache, files = self.ctx.cache, self.ctx.files
         if ref_kind in ("VirtualImage", "ClusterVirtualImage"):
             src_kind = VI if ref_kind == "VirtualImage" else CVI
-            src = ctl.inf[src_kind.kind].get(ns if src_kind is VI else None, name)
+            src = cache.get(src_kind, ns if src_kind is VI else None, name)
             if src is None or (src.get("status") or {}).get("phase") != "Ready" or src["metadata"].get(
                     "deletionTimestamp"):
                 if src_kind is VI:
@@ -77,28 +77,28 @@ class Sources:
             job.jumpy = True
             target = (src.get("status") or {}).get("target") or {}
             if target.get("persistentVolumeClaimName"):
-                path = ctl.volume_path(ns or "", target["persistentVolumeClaimName"])
+                path = files.volume(ns or "", target["persistentVolumeClaimName"])
                 return None, partial(importers.fetch_file, path, "disk.img")
-            repo = f"vi/{ns}/{name}" if src_kind is VI else f"cvi/{name}"
-            return None, partial(importers.fetch_dvcr, ctl.dvcr, repo, src["metadata"]["uid"])
+            repo = dvcr_repo(src_kind, ns, name)
+            return None, partial(importers.fetch_dvcr, self.ctx.dvcr, repo, src["metadata"]["uid"])
         if ref_kind == "VirtualDisk":
-            vd = ctl.inf[VD.kind].get(ns, name)
+            vd = cache.get(VD, ns, name)
             if vd is None or (vd.get("status") or {}).get("phase") != "Ready":
                 return ("VirtualDiskNotReady", f"VirtualDisk {name} not ready."), None
-            if ctl.machines.disk_mounted(ns or "", name):
+            if disk_mounted(cache, ns or "", name):
                 return ("VirtualDiskAttachedToVirtualMachine",
                         f"The VirtualDisk {name} attached to VirtualMachine."), None
             job.source_uid = vd["metadata"]["uid"]
             job.source_ref = (ref_kind, ns or "", name)
-            path = ctl.machines.disk_file(vd)
+            path = files.disk(vd)
             return None, partial(importers.fetch_file, path, "disk.img")
         if ref_kind == "VirtualDiskSnapshot":
-            snap = ctl.inf[VDSNAP.kind].get(ns, name)
+            snap = cache.get(VDSNAP, ns, name)
             if snap is None or (snap.get("status") or {}).get("phase") != "Ready":
                 return ("VirtualDiskSnapshotNotReady", f"VirtualDiskSnapshot {name} not ready."), None
             job.source_uid = snap["metadata"]["uid"]
             job.source_ref = (ref_kind, ns or "", name)
-            return None, partial(importers.fetch_file, ctl.machines.snapshot_file(snap), "disk.img")
+            return None, partial(importers.fetch_file, files.snapshot(snap), "disk.img")
         return (f"{ref_kind}NotReady", f"{ref_kind} {name} not ready."), None
 
 

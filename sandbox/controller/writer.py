@@ -1,0 +1,109 @@
+"""The writes every reconciler makes through the API: status, finalizers, events, PVCs.
+
+Answers of our own writes go straight into the cache (see Cache.remember), so the next
+reconcile of the object already sees them.
+"""
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Any
+
+from .cache import Cache
+from .kinds import EVENT, PVC, Kind
+from .kube import ApiError, Kube
+from .status import now, status_patch
+
+log = logging.getLogger(__name__)
+
+
+class Writer:
+    def __init__(self, kube: Kube, cache: Cache) -> None:
+        self._kube = kube
+        self._cache = cache
+
+    async def write_status(self, kind: Kind, obj: dict, new: dict, reset: bool = False) -> None:
+        """Merge-patch /status to `new` (skipped when nothing but transition times changed)."""
+        current = obj.get("status") or {}
+        if reset:
+            patch: dict | None = {**{k: None for k in current if k not in new}, **new}
+        else:
+            patch = status_patch(current, new)
+        if patch is None:
+            return
+        md = obj["metadata"]
+        out = await self._kube.patch(kind, md.get("namespace"), md["name"], {"status": patch}, sub="status")
+        if out.get("metadata"):
+            self._cache.remember(kind, out)
+
+    async def set_finalizers(self, kind: Kind, obj: dict, add: list[str] = (), remove: list[str] = ()) -> None:
+        md = obj["metadata"]
+        have = list(md.get("finalizers") or [])
+        want = [f for f in have if f not in remove] + [f for f in add if f not in have and f not in remove]
+        if want == have:
+            return
+        body = {"metadata": {"finalizers": want or None, "resourceVersion": md.get("resourceVersion")}}
+        try:
+            out = await self._kube.patch(kind, md.get("namespace"), md["name"], body)
+        except ApiError as exc:
+            if exc.status == 404:
+                return
+            raise
+        if out.get("metadata"):
+            self._cache.remember(kind, out)
+            obj["metadata"] = out["metadata"]
+
+    async def event(self, kind: Kind, obj: dict, type_: str, reason: str, message: str) -> None:
+        md = obj["metadata"]
+        ns = md.get("namespace") or "default"
+        ts = now()
+        body = {
+            "apiVersion": "v1", "kind": "Event",
+            "metadata": {"name": f"{md['name']}.{secrets.token_hex(8)}", "namespace": ns},
+            "involvedObject": {k: v for k, v in {
+                "apiVersion": kind.api, "kind": kind.kind, "name": md["name"], "namespace": md.get("namespace"),
+                "uid": md["uid"], "resourceVersion": md.get("resourceVersion")}.items() if v},
+            "reason": reason, "message": message, "type": type_, "count": 1,
+            "firstTimestamp": ts, "lastTimestamp": ts,
+            "source": {"component": "virtualization-controller"},
+            "reportingComponent": "virtualization-controller",
+        }
+        try:
+            await self._kube.create(EVENT, ns, body)
+        except ApiError as exc:
+            log.warning("event %s: %s", reason, exc)
+
+    async def create_pvc(self, owner: dict, name: str, storage_class: str, size: int) -> None:
+        """The owner's PVC (Bound at once: the sandbox has no provisioner), unless it exists."""
+        md = owner["metadata"]
+        ns = md["namespace"]
+        if self._cache.get(PVC, ns, name) is None:
+            body: dict[str, Any] = {
+                "apiVersion": "v1", "kind": "PersistentVolumeClaim",
+                "metadata": {"name": name, "namespace": ns,
+                             "labels": {"virtualization.deckhouse.io/owner": md["name"]}},
+                "spec": {"accessModes": ["ReadWriteOnce"], "volumeMode": "Filesystem",
+                         "resources": {"requests": {"storage": str(max(size, 1))}}},
+            }
+            if storage_class:
+                body["spec"]["storageClassName"] = storage_class
+            try:
+                await self._kube.create(PVC, ns, body)
+            except ApiError as exc:
+                if exc.status != 409:
+                    raise
+            try:
+                await self._kube.patch(PVC, ns, name, {"status": {"phase": "Bound"}}, sub="status")
+            except ApiError:
+                pass  # a PVC without status support is still a PVC
+
+    async def delete(self, kind: Kind, ns: str | None, name: str) -> None:
+        """Delete (already gone is fine)."""
+        await self._kube.delete(kind, ns, name)
+
+    async def delete_quietly(self, kind: Kind, ns: str | None, name: str) -> None:
+        """Delete, only logging a failure (the namespace may be going away with it)."""
+        try:
+            await self._kube.delete(kind, ns, name)
+        except Exception as exc:
+            log.info("delete %s %s: %s", kind.kind, name, exc)
