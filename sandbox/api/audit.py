@@ -12,9 +12,6 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
-WRITE_VERBS = frozenset({"create", "update", "patch", "delete", "deletecollection"})
-
-
 class Audit:
     def __init__(self, path: Path | None = None, limit: int = 100_000) -> None:
         self.path = path

@@ -177,11 +177,6 @@ def in_group_version(group: str, version: str) -> list[ResourceType]:
     return [r for r in RESOURCES if r.group == group and r.version == version]
 
 
-def split_api_version(api_version: str) -> tuple[str, str]:
-    group, _, version = api_version.rpartition("/")
-    return group, version
-
-
 def describe(r: ResourceType) -> dict[str, Any]:
     """The resource's APIResource entry (legacy discovery)."""
     entry: dict[str, Any] = {"name": r.plural, "singularName": r.singular, "namespaced": r.namespaced,

@@ -13,7 +13,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import BinaryIO
 
 import gostcrypto.gosthash as gosthash
 
@@ -150,15 +150,3 @@ def human_size(n: int) -> str:
 
 def human_speed(bytes_per_second: float) -> str:
     return human_size(int(bytes_per_second)) + "/s"
-
-
-def copy_with_progress(fin: BinaryIO, fout: BinaryIO, on_chunk: Callable[[bytes], None]) -> int:
-    """Copy a stream chunk by chunk, telling on_chunk about each one (hashing, progress)."""
-    total = 0
-    while True:
-        chunk = fin.read(_CHUNK)
-        if not chunk:
-            return total
-        fout.write(chunk)
-        on_chunk(chunk)
-        total += len(chunk)

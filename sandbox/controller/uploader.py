@@ -27,10 +27,6 @@ def random_path() -> str:
     return "".join(secrets.choice(_ALPHABET) for _ in range(32))
 
 
-class UploadError(Exception):
-    """str() is the uploader's error text (`zero data source image size`, ...)."""
-
-
 class Uploader:
     """One upload slot: accepts one PUT/POST, stores the bytes, then answers and closes."""
 
