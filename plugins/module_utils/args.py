@@ -10,6 +10,12 @@ from typing import Any, Dict
 
 from ansible.module_utils.basic import env_fallback
 
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.kinds import (
+    CHECKSUM_ALGORITHMS, IMAGE_PHASES, STORAGE_CHOICES, VM_OPERATIONS,
+)
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.upload_options import UPLOAD_ENDPOINTS
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.validation import FANOUT_CHOICES
+
 AUTH_ARG_SPEC: Dict[str, Dict[str, Any]] = {
     "kubeconfig": {"type": "raw", "fallback": (env_fallback, ["K8S_AUTH_KUBECONFIG"])},
     "context": {"type": "str", "fallback": (env_fallback, ["K8S_AUTH_CONTEXT"])},
@@ -49,10 +55,8 @@ WAIT_ARG_SPEC: Dict[str, Dict[str, Any]] = {
 
 CHECKSUM_SPEC: Dict[str, Any] = {
     "type": "dict",
-    "options": {algo: {"type": "str"} for algo in ("md5", "sha1", "sha256", "sha512", "streebog256", "streebog512")},
+    "options": {algo: {"type": "str"} for algo in CHECKSUM_ALGORITHMS},
 }
-
-UPLOAD_ENDPOINTS = ("auto", "external", "in_cluster")
 
 # How one file is sent: options of virtual_image_upload, also under source.upload of the image modules.
 UPLOAD_TRANSFER_SPEC: Dict[str, Dict[str, Any]] = {
@@ -62,6 +66,16 @@ UPLOAD_TRANSFER_SPEC: Dict[str, Dict[str, Any]] = {
     "upload_ca_cert": {"type": "path"},
     "retries": {"type": "int", "default": 2},
 }
+
+# The options of virtual_image_upload beyond the image's identity.
+UPLOAD_OPTIONS_SPEC: Dict[str, Dict[str, Any]] = {
+    "path": {"type": "path", "required": True},
+    "checksum": copy.deepcopy(CHECKSUM_SPEC),
+    **copy.deepcopy(UPLOAD_TRANSFER_SPEC),
+    "show_upload_url": {"type": "bool", "default": False},
+    "recreate": {"type": "bool", "default": False},
+}
+
 
 # Internal option the action plugin sets: where to append progress lines.
 PROGRESS_ARG_SPEC: Dict[str, Dict[str, Any]] = {
@@ -123,7 +137,7 @@ def image_arg_spec(cluster: bool) -> Dict[str, Any]:
     if not cluster:
         spec["namespace"] = {"type": "str"}
         # No argspec default: it would collide with definition/src; spec.py applies it.
-        spec["storage"] = {"type": "str", "choices": ["ContainerRegistry", "PersistentVolumeClaim"]}
+        spec["storage"] = {"type": "str", "choices": list(STORAGE_CHOICES)}
         spec["storage_class"] = {"type": "str"}
     spec.update(copy_spec(WAIT_ARG_SPEC, AUTH_ARG_SPEC, PROGRESS_ARG_SPEC))
     return spec
@@ -160,3 +174,75 @@ def copy_spec(*specs: Dict[str, Any]) -> Dict[str, Any]:
     for spec in specs:
         merged.update(copy.deepcopy(spec))
     return merged
+
+
+def upload_arg_spec() -> Dict[str, Any]:
+    """virtual_image_upload: image identity, upload options, wait and connection options."""
+    spec: Dict[str, Any] = {
+        "name": {"type": "str", "required": True},
+        "namespace": {"type": "str"},
+        "cluster": {"type": "bool", "default": False},
+    }
+    spec.update(copy_spec(UPLOAD_OPTIONS_SPEC, WAIT_ARG_SPEC, AUTH_ARG_SPEC, PROGRESS_ARG_SPEC))
+    return spec
+
+
+def catalog_arg_spec() -> Dict[str, Any]:
+    """image_catalog_apply (entries are checked by the module, which can name them)."""
+    spec: Dict[str, Any] = {
+        "cluster": {"type": "bool", "default": False},
+        "catalog": {"type": "str", "default": "default"},
+        "namespaces": {"type": "list", "elements": "str"},
+        "create_namespaces": {"type": "bool", "default": False},
+        "images": {"type": "list", "elements": "dict", "default": []},
+        "images_option": {"type": "str", "default": "images"},
+        "manifests": {"type": "list", "elements": "str", "default": []},
+        "definitions": {"type": "list", "elements": "dict", "default": []},
+        "prune": {"type": "bool", "default": False},
+        "recreate": {"type": "bool", "default": False},
+        "fanout": {"type": "str", "choices": list(FANOUT_CHOICES), "default": "none"},
+    }
+    spec.update(copy_spec(WAIT_ARG_SPEC, AUTH_ARG_SPEC, PROGRESS_ARG_SPEC))
+    return spec
+
+
+def capture_arg_spec() -> Dict[str, Any]:
+    """virtual_image_capture."""
+    spec: Dict[str, Any] = {
+        "namespace": {"type": "str", "required": True},
+        "disk": {"type": "str", "required": True},
+        "name": {"type": "str", "required": True},
+        "storage": {"type": "str", "choices": list(STORAGE_CHOICES)},
+        "storage_class": {"type": "str"},
+        "labels": {"type": "dict"},
+        "cluster_image": {"type": "str"},
+        "stop_vm": {"type": "bool", "default": False},
+        "allow_run_policy_change": {"type": "bool", "default": False},
+        "restart_vm_on_failure": {"type": "bool", "default": True},
+    }
+    spec.update(copy_spec(WAIT_ARG_SPEC, AUTH_ARG_SPEC, PROGRESS_ARG_SPEC))
+    return spec
+
+
+def vm_operation_arg_spec() -> Dict[str, Any]:
+    """virtual_machine_operation."""
+    spec: Dict[str, Any] = {
+        "namespace": {"type": "str", "required": True},
+        "name": {"type": "str", "required": True},
+        "type": {"type": "str", "required": True, "choices": list(VM_OPERATIONS)},
+    }
+    spec.update(copy_spec(WAIT_ARG_SPEC, AUTH_ARG_SPEC, PROGRESS_ARG_SPEC))
+    return spec
+
+
+def info_arg_spec() -> Dict[str, Any]:
+    """virtual_image_info."""
+    spec = copy_spec(AUTH_ARG_SPEC)
+    spec.update(
+        namespace={"type": "str"},
+        name={"type": "str"},
+        cluster={"type": "bool", "default": False},
+        label_selectors={"type": "list", "elements": "str"},
+        phase={"type": "list", "elements": "str", "choices": list(IMAGE_PHASES)},
+    )
+    return spec

@@ -18,13 +18,15 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils import co
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.client import Client
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.errors import ImageError, ImageFailed
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.image import ImageRunner
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.image_options import ImageOptions
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.image_request import ImageRequest, image_request
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.kinds import (
-    CLUSTER_VIRTUAL_IMAGE, PROVISIONED_PHASES, VIRTUAL_IMAGE,
+    CLUSTER_VIRTUAL_IMAGE, PROVISIONED_PHASES, VIRTUAL_DISK, VIRTUAL_IMAGE, VIRTUAL_MACHINE,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.progress import Tracker
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.validation import check_name, validate
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.validation import validate_capture
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.vm import (
-    VIRTUAL_DISK, VIRTUAL_MACHINE, PowerControl, RunPolicyRefused, mounting_vms, refusal, run_policy,
+    PowerControl, RunPolicyRefused, mounting_vms, refusal, run_policy,
 )
 
 
@@ -36,35 +38,51 @@ class Stopped(NamedTuple):
     restart: bool
 
 
-def image_params(params: Mapping[str, Any], cluster: bool) -> Dict[str, Any]:
-    """Options for ImageRunner: a VI from the disk, or a CVI from that VI."""
-    common = {"state": "present", "labels": params.get("labels"), "annotations": None, "definition": None,
-              "src": None, "recreate": False, "wait": params.get("wait"), "wait_timeout": params.get("wait_timeout"),
-              "progress_file": None}
+def image_options(params: Mapping[str, Any], cluster: bool) -> ImageOptions:
+    """The typed options of the images made: a VI from the disk, or a CVI from that VI."""
+    common = ImageOptions(labels=params.get("labels"), wait=params.get("wait") is not False,
+                          wait_timeout=params["wait_timeout"] if params.get("wait_timeout") is not None else 1800)
     if cluster:
-        return dict(common, name=params["cluster_image"], source={"object_ref": {
+        return common._replace(name=params["cluster_image"], source={"object_ref": {
             "kind": "VirtualImage", "name": params["name"], "namespace": params["namespace"]}})
-    return dict(common, name=params["name"], namespace=params["namespace"], storage=params.get("storage"),
-                storage_class=params.get("storage_class"),
-                source={"object_ref": {"kind": "VirtualDisk", "name": params["disk"]}})
+    return common._replace(name=params["name"], namespace=params["namespace"], storage=params.get("storage"),
+                           storage_class=params.get("storage_class"),
+                           source={"object_ref": {"kind": "VirtualDisk", "name": params["disk"]}})
 
 
-def validate_capture(params: Mapping[str, Any]) -> None:
-    """All option checks, reusing the image modules' rules."""
-    check_name(params.get("disk"), "disk", "VirtualDisk")
-    validate(image_params(params, cluster=False), VIRTUAL_IMAGE)
-    if params.get("cluster_image") is not None:
-        check_name(params["cluster_image"], "cluster_image", "ClusterVirtualImage")
+class CaptureRequest(NamedTuple):
+    """One run of virtual_image_capture, checked: the images to make and how to free the disk."""
+
+    namespace: str
+    disk: str
+    image: ImageRequest
+    cluster_image: Optional[ImageRequest]
+    stop_vm: bool = False
+    allow_run_policy_change: bool = False
+    restart_vm_on_failure: bool = True
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> "CaptureRequest":
+        """Every check before any request, reusing the image modules' rules."""
+        validate_capture(params)
+        image = image_request(image_options(params, cluster=False), VIRTUAL_IMAGE)
+        cluster = None
+        if params.get("cluster_image") is not None:
+            cluster = image_request(image_options(params, cluster=True), CLUSTER_VIRTUAL_IMAGE)
+        return cls(namespace=params["namespace"], disk=params["disk"], image=image, cluster_image=cluster,
+                   stop_vm=bool(params.get("stop_vm")),
+                   allow_run_policy_change=bool(params.get("allow_run_policy_change")),
+                   restart_vm_on_failure=params.get("restart_vm_on_failure") is not False)
 
 
 class CaptureRunner:
     """One run of virtual_image_capture."""
 
-    def __init__(self, client: Client, params: Mapping[str, Any]) -> None:
+    def __init__(self, client: Client, request: CaptureRequest) -> None:
         self.client = client
-        self.params = params
-        self.namespace: str = params["namespace"]
-        self.timeout = float(params.get("wait_timeout") or 0)
+        self.request = request
+        self.namespace = request.namespace
+        self.timeout = request.image.wait_timeout
         self.power = PowerControl(client, self.namespace, self.timeout)
         self.stopped: List[Stopped] = []
         self.stopped_names: List[str] = []
@@ -73,26 +91,25 @@ class CaptureRunner:
 
     def run(self) -> Dict[str, Any]:
         """Free the disk when needed, make the image(s), restart what was stopped."""
-        vi_params = image_params(self.params, cluster=False)
-        live = self.client.get(VIRTUAL_IMAGE.object_path(self.params["name"], self.namespace))
+        vi_request = self.request.image
+        live = self.client.get(VIRTUAL_IMAGE.object_path(vi_request.name, self.namespace))
         if not self._captured(live):
             self._free_disk()
         try:
             if self.stopped:  # the VMs come back only once the image is made: always wait for it then
-                vi_params["wait"] = True
-            image = ImageRunner(self.client, VIRTUAL_IMAGE, vi_params, Tracker(self._vi_ref())).run()
+                vi_request = vi_request._replace(wait=True)
+            image = ImageRunner(self.client, vi_request, Tracker(vi_request.ref)).run()
             self._restart_all()
         except ImageError as exc:
             raise self._after_failure(exc)
         cluster = None
-        if self.params.get("cluster_image"):
-            cvi_params = image_params(self.params, cluster=True)
-            cluster = ImageRunner(self.client, CLUSTER_VIRTUAL_IMAGE, cvi_params,
-                                  Tracker(CLUSTER_VIRTUAL_IMAGE.ref(cvi_params["name"], None))).run()
+        cvi_request = self.request.cluster_image
+        if cvi_request is not None:
+            cluster = ImageRunner(self.client, cvi_request, Tracker(cvi_request.ref)).run()
         return self._result(image, cluster)
 
     def _vi_ref(self) -> str:
-        return VIRTUAL_IMAGE.ref(self.params["name"], self.namespace)
+        return self.request.image.ref
 
     def _captured(self, live: Optional[Mapping[str, Any]]) -> bool:
         """True when the image is already provisioned; a Failed one is an error (the platform never retries it)."""
@@ -109,21 +126,21 @@ class CaptureRunner:
     # -- freeing the disk --------------------------------------------------------------------------
     def _free_disk(self) -> None:
         """Stop every VM mounting the disk, or fail naming them (never wait in Pending for a VM)."""
-        disk = self.params["disk"]
+        disk = self.request.disk
         if self.client.get(VIRTUAL_DISK.object_path(disk, self.namespace)) is None:
             raise ImageError("%s not found" % VIRTUAL_DISK.ref(disk, self.namespace))
         vms = mounting_vms(self.client, self.namespace, disk)
         if not vms:
             return
         names = ", ".join('"%s" (phase %s)' % (vm["metadata"]["name"], cond.phase(vm)) for vm in vms)
-        if not self.params.get("stop_vm"):
+        if not self.request.stop_vm:
             raise ImageError(
                 "%s is mounted by VirtualMachine %s: the platform captures a disk only while no running VM uses it. "
                 "Stop the VM first, or set stop_vm: true to stop it for the capture and start it again afterwards."
                 % (VIRTUAL_DISK.ref(disk, self.namespace), names), vms=[vm["metadata"]["name"] for vm in vms])
         for vm in vms:  # refuse before stopping anything
             message = refusal("Stop", VIRTUAL_MACHINE.ref(vm["metadata"]["name"], self.namespace), run_policy(vm))
-            if message and not self.params.get("allow_run_policy_change"):
+            if message and not self.request.allow_run_policy_change:
                 raise RunPolicyRefused(message, vms=[vm["metadata"]["name"]])
         try:
             for vm in vms:
@@ -165,7 +182,7 @@ class CaptureRunner:
         msg = exc.msg
         pending = [vm.name for vm in self.stopped if vm.restart]
         if pending and not self.client.check_mode:
-            if self.params.get("restart_vm_on_failure", True):
+            if self.request.restart_vm_on_failure:
                 try:
                     self._restart_all()
                     msg += "; the VirtualMachine(s) stopped for the capture were started again: %s" % ", ".join(pending)
@@ -193,8 +210,14 @@ class CaptureRunner:
             "vms_restarted": self.restarted_names,
             "duration": round(time.monotonic() - self.started, 3),
         }
-        diff = {"image": image.get("diff")}
-        if cluster:
-            diff["cluster_image"] = cluster.get("diff")
-        result["diff"] = diff
+        result["diff"] = [_headed(self.request.image, image)]
+        if cluster is not None and self.request.cluster_image is not None:
+            result["diff"].append(_headed(self.request.cluster_image, cluster))
         return result
+
+
+def _headed(request: ImageRequest, result: Mapping[str, Any]) -> Dict[str, Any]:
+    """One image's before/after, headed with its reference: Ansible's callbacks render a list of such diffs."""
+    diff = dict(result.get("diff") or {"before": {}, "after": {}})
+    diff.update(before_header=request.ref, after_header=request.ref)
+    return diff

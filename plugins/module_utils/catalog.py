@@ -18,24 +18,18 @@ import json
 from typing import Any, Dict, List, Mapping, NamedTuple, Optional
 
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.errors import ValidationError
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.image_options import ImageOptions
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.kinds import (
-    API_VERSION, CHECKSUM_LENGTHS, CLUSTER_VIRTUAL_IMAGE, Kind,
+    API_VERSION, CLUSTER_VIRTUAL_IMAGE, DEFAULT_STORAGE, Kind,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.spec import build_manifest
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.checks import check_name, check_namespace
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.validation import (
-    check_name, check_namespace, validate,
+    check_catalog_entry, validate_catalog_options, validate_content,
 )
 
 CATALOG_LABEL = "virtualization.deckhouse.io/ansible-catalog"
 FANOUT_LABEL = "virtualization.deckhouse.io/ansible-catalog-fanout"
-SOURCE_FIELDS = ("url", "image", "path", "from")
-# Which entry fields make sense for which source field.
-FIELD_SOURCES = {
-    "checksum": ("url", "path"),
-    "ca_bundle": ("url", "image"),
-    "image_pull_secret": ("image",),
-}
-FANOUT_CHOICES = ("none", "cluster")
 
 
 class Entry(NamedTuple):
@@ -43,14 +37,14 @@ class Entry(NamedTuple):
 
     label: str                      # how messages name it: "images[2] (debian-12)"
     name: str
-    params: Dict[str, Any]          # typed options for spec.build_manifest (namespace filled per namespace)
+    options: ImageOptions           # the image's typed options, without a namespace (filled per namespace)
     source: str                     # url | image | path | from | manifest
     namespace: Optional[str] = None  # a manifest may pin its namespace
 
     @property
     def upload_path(self) -> Optional[str]:
         """The local file to upload, for ``path`` entries."""
-        upload = (self.params.get("source") or {}).get("upload")
+        upload = (self.options.source or {}).get("upload")
         return upload["path"] if upload else None
 
 
@@ -64,39 +58,9 @@ class Wanted(NamedTuple):
     hub: Optional[str] = None       # the fan-out ClusterVirtualImage it copies from
 
 
-FIELD_TYPES: Dict[str, Any] = {
-    "name": str, "url": str, "image": str, "path": str, "from": Mapping, "checksum": Mapping,
-    "ca_bundle": str, "image_pull_secret": (str, Mapping), "storage": str, "storage_class": str, "labels": Mapping,
-}
-NAMESPACED_ONLY = ("storage", "storage_class")
-REF_FIELDS = ("kind", "name", "namespace")
-STORAGE_CHOICES = ("ContainerRegistry", "PersistentVolumeClaim")
-
-
 def _entry_label(option: str, index: int, raw: Mapping[str, Any]) -> str:
     name = raw.get("name") if isinstance(raw, Mapping) else None
     return "%s[%d]%s" % (option, index, " (%s)" % name if isinstance(name, str) else "")
-
-
-def _check_fields(raw: Mapping[str, Any], kind: Kind) -> None:
-    """Known fields of the right types (the role's argument spec cannot name the entry; this does)."""
-    known = [f for f in FIELD_TYPES if kind.namespaced or f not in NAMESPACED_ONLY]
-    for field, value in raw.items():
-        if field not in known:
-            raise ValidationError("unknown field %s; known fields: %s" % (field, ", ".join(known)))
-        if value is not None and not isinstance(value, FIELD_TYPES[field]):
-            raise ValidationError("%s must be a %s, got %s" % (
-                field, "mapping" if FIELD_TYPES[field] is Mapping else "string", type(value).__name__))
-    if raw.get("name") is None:
-        raise ValidationError("name is required")
-    if raw.get("storage") is not None and raw["storage"] not in STORAGE_CHOICES:
-        raise ValidationError("storage must be one of %s, got %s" % (", ".join(STORAGE_CHOICES), raw["storage"]))
-    for algo in (raw.get("checksum") or {}):
-        if algo not in CHECKSUM_LENGTHS:
-            raise ValidationError("checksum.%s is not a known algorithm; use %s" % (algo, ", ".join(CHECKSUM_LENGTHS)))
-    for field in (raw.get("from") or {}):
-        if field not in REF_FIELDS:
-            raise ValidationError("from.%s is unknown; use %s" % (field, ", ".join(REF_FIELDS)))
 
 
 def _clean(mapping: Optional[Mapping[str, Any]]) -> Optional[Dict[str, Any]]:
@@ -131,27 +95,17 @@ def parse_entry(index: int, raw: Any, kind: Kind, catalog: str, option: str = "i
     try:
         if not isinstance(raw, Mapping):
             raise ValidationError("must be a mapping, got %s" % type(raw).__name__)
-        _check_fields(raw, kind)
-        given = [field for field in SOURCE_FIELDS if raw.get(field) is not None]
-        if len(given) != 1:
-            raise ValidationError("give exactly one of %s, got %s" % (", ".join(SOURCE_FIELDS), ", ".join(given) or "none"))
-        chosen = given[0]
-        for field, sources in FIELD_SOURCES.items():
-            if raw.get(field) is not None and chosen not in sources:
-                raise ValidationError("%s cannot be used with %s (only with %s)" % (field, chosen, " or ".join(sources)))
-        params: Dict[str, Any] = {
-            "name": raw.get("name"), "state": "present",
-            "source": _source_options(raw, chosen, kind),
-            "labels": _owned_labels(raw.get("labels"), catalog),
-        }
+        chosen = check_catalog_entry(raw, kind)
+        options = ImageOptions(name=raw["name"], source=_source_options(raw, chosen, kind),
+                               labels=_owned_labels(raw.get("labels"), catalog))
         if kind.namespaced:
-            params["namespace"] = "placeholder"
-            params["storage"] = raw.get("storage") or "ContainerRegistry"
-            params["storage_class"] = raw.get("storage_class")
-        validate(params, kind)
+            options = options._replace(storage=raw.get("storage") or DEFAULT_STORAGE,
+                                       storage_class=raw.get("storage_class"))
+        check_name(options.name, "name", kind.kind)
+        validate_content(options, kind)
     except ValidationError as exc:
         raise ValidationError("%s: %s" % (label, exc.msg))
-    return Entry(label, params["name"], params, chosen)
+    return Entry(label, raw["name"], options, chosen)
 
 
 def parse_manifest(origin: str, manifest: Any, kind: Kind, catalog: str) -> Entry:
@@ -167,13 +121,14 @@ def parse_manifest(origin: str, manifest: Any, kind: Kind, catalog: str) -> Entr
                       "spec": copy.deepcopy(manifest.get("spec"))}
         if meta.get("annotations"):
             definition["metadata"]["annotations"] = dict(meta["annotations"])
-        params: Dict[str, Any] = {"name": meta.get("name"), "state": "present", "definition": definition}
-        if kind.namespaced:
-            params["namespace"] = meta.get("namespace") or "placeholder"
-        validate(params, kind)
+        options = ImageOptions(name=meta.get("name"), definition=definition)
+        check_name(options.name, "name", kind.kind)
+        if kind.namespaced and meta.get("namespace") is not None:
+            check_namespace(meta["namespace"])
+        validate_content(options, kind)
     except ValidationError as exc:
         raise ValidationError("%s: %s" % (label, exc.msg))
-    return Entry(label, params["name"], params, "manifest", meta.get("namespace") if kind.namespaced else None)
+    return Entry(label, str(options.name), options, "manifest", meta.get("namespace") if kind.namespaced else None)
 
 
 def _owned_labels(labels: Optional[Mapping[str, Any]], catalog: str) -> Dict[str, str]:
@@ -184,22 +139,9 @@ def _owned_labels(labels: Optional[Mapping[str, Any]], catalog: str) -> Dict[str
 
 def parse_catalog(params: Mapping[str, Any], kind: Kind) -> List[Entry]:
     """Every entry and manifest, checked; names unique per namespace."""
+    validate_catalog_options(params, kind)
     catalog = params["catalog"]
-    check_name(catalog, "catalog", "catalog")
-    if len(catalog) > 63:
-        raise ValidationError("catalog must be at most 63 characters (it is a label value), got %d" % len(catalog))
-    if params.get("fanout") not in FANOUT_CHOICES:
-        raise ValidationError("fanout must be one of %s" % ", ".join(FANOUT_CHOICES))
-    if params.get("wait_timeout") is not None and params["wait_timeout"] < 0:
-        raise ValidationError("wait_timeout must be >= 0, got %s" % params["wait_timeout"])
     namespaces = params.get("namespaces") or []
-    if kind.namespaced:
-        if not namespaces:
-            raise ValidationError("namespaces must list at least one namespace")
-        for index, namespace in enumerate(namespaces):
-            check_namespace(namespace, "namespaces[%d]" % index)
-    elif namespaces:
-        raise ValidationError("namespaces do not apply to ClusterVirtualImages")
     option = params.get("images_option") or "images"
     entries = [parse_entry(i, raw, kind, catalog, option) for i, raw in enumerate(params.get("images") or [])]
     for item in params.get("definitions") or []:
@@ -257,13 +199,14 @@ def wanted_objects(entries: List[Entry], kind: Kind, namespaces: List[Optional[s
         for entry in entries:
             if entry.namespace and entry.namespace != namespace:
                 continue
-            params = dict(entry.params)
+            options = entry.options
             if kind.namespaced:
-                params["namespace"] = namespace
-                if params.get("definition") is not None:
-                    params["definition"] = copy.deepcopy(params["definition"])
-                    params["definition"]["metadata"]["namespace"] = namespace
-            manifest = build_manifest(params, kind)
+                options = options._replace(namespace=namespace)
+                if options.definition is not None:
+                    definition = copy.deepcopy(options.definition)
+                    definition["metadata"]["namespace"] = namespace
+                    options = options._replace(definition=definition)
+            manifest = build_manifest(options, kind)
             hub = None
             shared = fanout_source(manifest) if kind.namespaced and fanout == "cluster" else None
             if shared is not None:

@@ -16,25 +16,28 @@ from __future__ import annotations
 import concurrent.futures
 import logging
 import time
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Tuple
 
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog import (
     CATALOG_LABEL, FANOUT_LABEL, Entry, Wanted, wanted_objects,
 )
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog_plan import (
-    CREATE, DELETE, KEEP, PATCH, RECREATE, REFUSE, Action, owner_of, plan,
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog_plan import DELETE, Action, owner_of, plan
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.decision import (
+    CREATE, KEEP, PATCH, RECREATE, REFUSE,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog_report import result_row, table
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog_upload import Upload
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.client import Client
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.errors import (
     ApiError, ImageError, ValidationError,
 )
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.image import patched_view, recreate, view
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.diff_views import patched_view, view
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.kinds import (
     API_VERSION, CLUSTER_VIRTUAL_IMAGE, VIRTUAL_IMAGE, Kind,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.progress import Tracker
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.replace import recreate
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.upload import UploadRunner
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.upload_options import UploadOptions
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.waiter import Waiter
 
 MAX_WORKERS = 64
@@ -44,6 +47,14 @@ NAMESPACES_PATH = "/api/v1/namespaces"
 LiveIndex = Dict[Tuple[str, Optional[str], str], Dict[str, Any]]
 
 
+class CatalogRequest(NamedTuple):
+    """One run of image_catalog_apply: its kind, its checked options and entries."""
+
+    kind: Kind
+    params: Mapping[str, Any]
+    entries: List[Entry]
+
+
 class CatalogFailed(ImageError):
     """Some images failed; the others finished and are in ``details``."""
 
@@ -51,13 +62,11 @@ class CatalogFailed(ImageError):
 class CatalogRun:
     """One run of image_catalog_apply: validate, list, plan, write, wait, report."""
 
-    def __init__(self, client: Client, kind: Kind, params: Mapping[str, Any],
-                 uploader: Optional[Upload] = None) -> None:
+    def __init__(self, client: Client, kind: Kind, params: Mapping[str, Any]) -> None:
         self.client = client
         self.kind = kind
         self.params = params
         self.catalog: str = params["catalog"]
-        self.uploader = uploader
         self.started = time.monotonic()
         self.deadline = self.started + float(params.get("wait_timeout") or 0)
         self.new_namespaces: set = set()
@@ -172,17 +181,17 @@ class CatalogRun:
         """The image modules' recreate, for one catalog object."""
         waiter = Waiter(self.client, action.kind, action.name, action.namespace, on_update=tracker.update)
         return recreate(self.client, waiter, path, action.live, self._remaining(), tracker, lambda: self.client.create(
-            action.kind.collection_path(action.namespace), action.wanted.manifest))
+            action.kind.collection_path(action.namespace), action.wanted.manifest), "its listed spec changed")
 
     def _upload(self, action: Action, obj: Mapping[str, Any], tracker: Tracker) -> Tuple[Any, bool]:
-        """(image, changed): the file sent, or a Ready image checked against it (upload library)."""
-        if self.uploader is None:
-            raise ImageError("%s: uploading a local file needs the collection's upload library "
-                             "(plugins/module_utils/upload.py), which this installation does not have"
-                             % action.wanted.entry.label)
+        """(image, changed): the file sent, or a Ready image checked against it (the upload runner)."""
         if self.client.check_mode and action.verb in (CREATE, RECREATE):
             return obj, True  # the dry-run write stored nothing to upload into
-        return self.uploader(self.client, action.kind, obj, action.wanted.entry.params, tracker, self._remaining())
+        block = (action.wanted.entry.options.source or {})["upload"]
+        opts = UploadOptions.from_source_upload(block, recreate=False, wait=True, wait_timeout=self._remaining())
+        meta = obj.get("metadata") or {}
+        result = UploadRunner(self.client, action.kind, meta["name"], meta.get("namespace"), opts, tracker).run(obj)
+        return result.get("image") or obj, bool(result.get("changed"))
 
     def run(self, entries: List[Entry]) -> Dict[str, Any]:
         """The whole catalog (entries from catalog.parse_catalog); raises CatalogFailed when any image failed."""

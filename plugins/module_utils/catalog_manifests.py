@@ -10,12 +10,8 @@ import os
 from typing import Any, Dict, List
 
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.errors import ValidationError
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.yaml_support import yaml
 
-try:
-    import yaml
-    HAS_YAML = True
-except ImportError:  # pragma: no cover - reported when used
-    HAS_YAML = False
 
 
 def read_manifests(patterns: List[str]) -> List[Dict[str, Any]]:
@@ -28,8 +24,6 @@ def read_manifests(patterns: List[str]) -> List[Dict[str, Any]]:
         paths = sorted(path for path in glob.glob(os.path.expanduser(pattern)) if os.path.isfile(path))
         if not paths:
             raise ValidationError("manifests[%d]: %r matches no file" % (index, pattern))
-        if not HAS_YAML:
-            raise ValidationError("manifests need the PyYAML library")
         for path in paths:
             try:
                 with open(path, encoding="utf-8") as stream:

@@ -4,25 +4,22 @@
 """What to do for each object, decided from one list per namespace before any write.
 
 Pure functions: wanted objects + the live objects of a list -> actions. The
-comparison itself is the image modules' (compare.py), so a catalog re-run and a
-``virtual_image`` re-run agree on "unchanged".
+decision for each object is the image modules' (decision.decide), so a catalog
+re-run and a ``virtual_image`` re-run agree on "unchanged" and on the lock of a
+provisioned spec; ownership and pruning are the catalog's own rules.
 """
 
 from __future__ import annotations
 
 from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Tuple
 
-from ansible_collections.deckhouse.virtualization.plugins.module_utils import conditions as cond
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog import (
     CATALOG_LABEL, FANOUT_LABEL, Wanted,
 )
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.compare import (
-    merge_patch, metadata_patch, spec_differences,
-)
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.image import locked_spec_message
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.kinds import PROVISIONED_PHASES, Kind
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.decision import CREATE, REFUSE, decide
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.kinds import Kind
 
-CREATE, PATCH, KEEP, DELETE, REFUSE, RECREATE = "create", "patch", "keep", "delete", "refuse", "recreate"
+DELETE = "delete"  # the catalog's own verb: a prune
 
 
 class Action(NamedTuple):
@@ -58,21 +55,9 @@ def _decide(item: Wanted, live: Optional[Dict[str, Any]], catalog: str, recreate
     if (live.get("metadata") or {}).get("deletionTimestamp"):
         return Action(REFUSE, *base, live=live, message="%s is being deleted; run again once it is gone"
                       % item.kind.ref(name, item.namespace))
-    differing = spec_differences(item.manifest.get("spec"), live.get("spec"))
-    meta = metadata_patch(item.manifest.get("metadata") or {}, live.get("metadata") or {})
-    if differing and cond.phase(live) in PROVISIONED_PHASES:
-        if recreate:
-            return Action(RECREATE, *base, live=live)
-        return Action(REFUSE, *base, live=live, message=locked_spec_message(
-            item.kind.ref(name, item.namespace), live, differing, "recreate (role: image_catalog_recreate: true)"))
-    if not differing and not meta:
-        return Action(KEEP, *base, live=live)
-    patch: Dict[str, Any] = {}
-    if meta:
-        patch["metadata"] = meta
-    if differing:
-        patch["spec"] = merge_patch(live.get("spec") or {}, item.manifest.get("spec") or {})
-    return Action(PATCH, *base, live=live, patch=patch)
+    decision = decide(live, item.manifest, item.kind.ref(name, item.namespace), recreate,
+                      "recreate (role: image_catalog_recreate: true)")
+    return Action(decision.verb, *base, live=live, patch=decision.patch, message=decision.message)
 
 
 def plan(wanted: Iterable[Wanted], live_by_key: Mapping[Tuple[str, Optional[str], str], Dict[str, Any]],

@@ -19,7 +19,7 @@ from typing import Any, Callable, Dict, Iterator, List, Mapping, NamedTuple, Opt
 from ansible.module_utils.common.warnings import warn
 
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.errors import ApiError
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.validation import check_pem_file
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.checks import check_pem_file
 
 try:
     from kubernetes import client as k8s_client

@@ -1,11 +1,11 @@
 # -*- coding: utf-8 -*-
 # Copyright: deckhouse.virtualization contributors
 # Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
-"""Reading an image's status: phase, current conditions, a one-line description."""
+"""Reading an object's status: phase, current conditions, a one-line description."""
 
 from __future__ import annotations
 
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional
 
 
 def phase(obj: Optional[Mapping[str, Any]]) -> Optional[str]:
@@ -16,6 +16,11 @@ def phase(obj: Optional[Mapping[str, Any]]) -> Optional[str]:
 def progress(obj: Optional[Mapping[str, Any]]) -> Optional[str]:
     """status.progress, None when absent."""
     return ((obj or {}).get("status") or {}).get("progress")
+
+
+def conditions(obj: Optional[Mapping[str, Any]]) -> List[Dict[str, Any]]:
+    """status.conditions, [] when absent (failure results carry them)."""
+    return list(((obj or {}).get("status") or {}).get("conditions") or [])
 
 
 def generation(obj: Mapping[str, Any]) -> Any:

@@ -18,6 +18,8 @@ import queue
 import threading
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.kinds import CHECKSUM_ALGORITHMS as ALGORITHMS
+
 try:
     import gostcrypto.gosthash as _gosthash
     HAS_GOSTCRYPTO = True
@@ -25,7 +27,6 @@ except ImportError:  # pragma: no cover - reported when streebog is asked for
     _gosthash = None
     HAS_GOSTCRYPTO = False
 
-ALGORITHMS = ("md5", "sha1", "sha256", "sha512", "streebog256", "streebog512")
 # Recorded when no checksum is given: it only tells a re-run whether the file is the same one, so the fastest
 # of the platform's algorithms (about 3x sha256 without SHA extensions); the hash competes with the send for CPU.
 DEFAULT_ALGORITHM = "sha1"

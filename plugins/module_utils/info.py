@@ -8,24 +8,12 @@ from __future__ import annotations
 from typing import Any, Dict, List, Mapping
 
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.client import Client
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.errors import ApiError, ValidationError
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.errors import ApiError
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.kinds import (
     API_VERSION, CLUSTER_VIRTUAL_IMAGE, VIRTUAL_IMAGE,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.summary import summarize
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.redaction import redact_image
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.validation import check_name, check_namespace
-
-
-def validate_info(params: Mapping[str, Any]) -> None:
-    """Option checks before any request."""
-    kind = CLUSTER_VIRTUAL_IMAGE if params.get("cluster") else VIRTUAL_IMAGE
-    if params.get("cluster") and params.get("namespace"):
-        raise ValidationError("namespace cannot be used with cluster: true (ClusterVirtualImages are cluster-wide)")
-    if params.get("namespace") is not None:
-        check_namespace(params["namespace"])
-    if params.get("name") is not None:
-        check_name(params["name"], "name", kind.kind)
 
 
 def list_images(client: Client, params: Mapping[str, Any]) -> Dict[str, Any]:

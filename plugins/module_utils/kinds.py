@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: deckhouse.virtualization contributors
 # Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
-"""The API facts about the two image kinds, in one place."""
+"""The platform's API facts in one place: kinds, paths, phases, checksum algorithms, storage choices."""
 
 from __future__ import annotations
 
@@ -37,6 +37,9 @@ class Kind(NamedTuple):
 
 VIRTUAL_IMAGE = Kind("VirtualImage", "virtualimages", True)
 CLUSTER_VIRTUAL_IMAGE = Kind("ClusterVirtualImage", "clustervirtualimages", False)
+VIRTUAL_DISK = Kind("VirtualDisk", "virtualdisks", True)
+VIRTUAL_MACHINE = Kind("VirtualMachine", "virtualmachines", True)
+VIRTUAL_MACHINE_OPERATION = Kind("VirtualMachineOperation", "virtualmachineoperations", True)
 
 # Kinds whose paths live under /api/v1 rather than the platform group.
 CORE_PATHS = {"secrets": "/api/v1"}
@@ -49,7 +52,13 @@ def core_object_path(plural: str, name: Optional[str], namespace: str) -> str:
 
 
 SOURCE_KINDS = ("VirtualImage", "ClusterVirtualImage", "VirtualDisk", "VirtualDiskSnapshot")
+# The checksum algorithms the platform verifies, with the hex length of each digest, in the platform's order.
 CHECKSUM_LENGTHS = {"md5": 32, "sha1": 40, "sha256": 64, "sha512": 128, "streebog256": 64, "streebog512": 128}
+CHECKSUM_ALGORITHMS = tuple(CHECKSUM_LENGTHS)
+# Where a VirtualImage keeps its data (spec.storage); the module's default when none is given.
+DEFAULT_STORAGE = "ContainerRegistry"
+PVC_STORAGE = "PersistentVolumeClaim"
+STORAGE_CHOICES = (DEFAULT_STORAGE, PVC_STORAGE)
 # Source option name -> dataSource.type and the block's key in the API.
 SOURCE_TYPES = {
     "http": ("HTTP", "http"),
@@ -62,3 +71,8 @@ TERMINAL_FAILURE_PHASES = ("Failed", "ImageLost", "PVCLost")
 PROVISIONED_PHASES = ("Ready", "ImageLost", "PVCLost")
 PULL_SECRET_TYPE = "kubernetes.io/dockerconfigjson"
 OWNED_SECRET_LABEL = "virtualization.deckhouse.io/ansible-owned-by"
+# Every phase an image reports (virtual_image_info filters on them).
+IMAGE_PHASES = ("Pending", "Provisioning", "WaitForUserUpload", "Ready", "Failed", "Terminating", "ImageLost",
+                "PVCLost")
+# The VirtualMachineOperation types the collection drives.
+VM_OPERATIONS = ("Start", "Stop", "Restart")

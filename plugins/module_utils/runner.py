@@ -1,32 +1,90 @@
 # -*- coding: utf-8 -*-
 # Copyright: deckhouse.virtualization contributors
 # Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
-"""Glue between AnsibleModule and the library: the only place that exits."""
+"""Glue between AnsibleModule and the library: options -> typed request -> client -> runner -> result.
+
+Every module is a subclass with one ``request`` (every check, before any request is sent) and one ``execute``;
+``main`` is the only place that builds a client and the only place that exits, so a test that forbids
+``build_client`` proves for every module that bad input never reaches the cluster.
+"""
 
 from __future__ import annotations
 
 import copy
 import time
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Dict, Optional, Sequence, Tuple
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.args import merge_connection
+from ansible_collections.deckhouse.virtualization.plugins.module_utils import args
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.capture import CaptureRequest, CaptureRunner
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog import parse_catalog
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog_apply import CatalogRequest, CatalogRun, kind_of
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog_manifests import read_manifests
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.client import (
-    HAS_K8S, K8S_IMPORT_ERROR, build_client,
+    HAS_K8S, K8S_IMPORT_ERROR, Client, build_client,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.errors import ImageError
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.image import ImageRunner
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.info import list_images, validate_info
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.kinds import Kind
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.image_options import ImageOptions
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.image_request import image_request
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.info import list_images
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.kinds import (
+    CLUSTER_VIRTUAL_IMAGE, VIRTUAL_IMAGE, Kind,
+)
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.progress import Tracker
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.spec import HAS_YAML, load_definition
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.upload import (
-    source_upload_options, upload_after_create, wants_upload,
-)
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.upload import UploadRunner
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.upload_options import UploadOptions, UploadRequest
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.validation import (
-    reject_unsupported, validate,
+    validate_info, validate_upload, validate_upload_target,
 )
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.yaml_support import HAS_YAML
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.vm import VmOperationRequest, run_operation
+
+
+class CollectionModule:
+    """One module run. Subclasses say which options they take, how a request is built, what runs it."""
+
+    mutually_exclusive: Sequence[Tuple[str, ...]] = ()
+
+    def argument_spec(self) -> Dict[str, Any]:
+        """The module's options (a fresh copy: AnsibleModule mutates it)."""
+        raise NotImplementedError
+
+    def request(self, params: Dict[str, Any]) -> Any:
+        """The typed request: every option check, no request sent."""
+        raise NotImplementedError
+
+    def execute(self, client: Client, request: Any, tracker: Tracker) -> Dict[str, Any]:
+        """Carry the request out; a result dict, or an ImageError."""
+        raise NotImplementedError
+
+    def label(self, request: Any) -> str:
+        """How progress lines name what the run works on."""
+        return ""
+
+    def main(self) -> None:
+        """Options, request, client, run; typed errors become ``fail_json`` (with the duration and the phases
+        seen); ``diff`` only when asked."""
+        module = AnsibleModule(argument_spec=self.argument_spec(), supports_check_mode=True,
+                               mutually_exclusive=[list(pair) for pair in self.mutually_exclusive])
+        _require_libs(module)
+        started = time.monotonic()
+        params = copy.deepcopy(module.params)
+        args.merge_connection(params)
+        tracker: Optional[Tracker] = None
+        try:
+            request = self.request(params)
+            tracker = Tracker(self.label(request), params.get("progress_file"))
+            result = self.execute(build_client(params, check_mode=module.check_mode), request, tracker)
+        except ImageError as exc:
+            failure: Dict[str, Any] = {"duration": round(time.monotonic() - started, 3)}
+            failure["phases"] = tracker.phases if tracker is not None else []
+            failure.update(exc.details)
+            _diff_when_asked(module, failure)
+            module.fail_json(msg=exc.msg, **failure)
+        _diff_when_asked(module, result)
+        module.exit_json(**result)
 
 
 def _require_libs(module: AnsibleModule) -> None:
@@ -36,58 +94,102 @@ def _require_libs(module: AnsibleModule) -> None:
         module.fail_json(msg=missing_required_lib("PyYAML"))
 
 
-def run_module(module: AnsibleModule, work: Callable[[Dict[str, Any]], Dict[str, Any]],
-               tracker: Optional[Tracker] = None) -> None:
-    """What every module's main shares: the libraries, a private copy of the options (``connection`` folded
-    into the auth options), typed errors turned
-    into ``fail_json`` (with the duration and, when tracked, the phases seen), ``diff`` only when asked."""
-    _require_libs(module)
-    started = time.monotonic()
-    params = copy.deepcopy(module.params)
-    merge_connection(params)
-    try:
-        result = work(params)
-    except ImageError as exc:
-        failure: Dict[str, Any] = {"duration": round(time.monotonic() - started, 3)}
-        if tracker is not None:
-            failure["phases"] = tracker.phases
-        failure.update(exc.details)
-        _diff_when_asked(module, failure)
-        module.fail_json(msg=exc.msg, **failure)
-    _diff_when_asked(module, result)
-    module.exit_json(**result)
-
-
 def _diff_when_asked(module: AnsibleModule, result: Dict[str, Any]) -> None:
     if not module._diff:
         result.pop("diff", None)
 
 
-def run_image_module(module: AnsibleModule, kind: Kind) -> None:
-    """virtual_image / cluster_virtual_image main."""
-    label = kind.ref(module.params.get("name") or "?", module.params.get("namespace"))
-    tracker = Tracker(label, module.params.get("progress_file"))
+class ImageModule(CollectionModule):
+    """virtual_image and cluster_virtual_image."""
 
-    def work(params: Dict[str, Any]) -> Dict[str, Any]:
-        load_definition(params)
-        validate(params, kind)
-        reject_unsupported(params)
-        tracker.label = kind.ref(params["name"], params.get("namespace"))
-        upload = source_upload_options(params) if wants_upload(params) else None  # checked before any write
-        client = build_client(params, check_mode=module.check_mode)
-        result = ImageRunner(client, kind, params if upload is None else dict(params, wait=False), tracker).run()
-        if upload is not None:  # create (or check) the image without waiting, then stream the file and wait for Ready
-            result = upload_after_create(client, kind, params, upload, tracker, result)
-        return result
+    mutually_exclusive = (("definition", "src"),)
 
-    run_module(module, work, tracker)
+    def __init__(self, kind: Kind) -> None:
+        self.kind = kind
+
+    def argument_spec(self) -> Dict[str, Any]:
+        return args.image_arg_spec(cluster=not self.kind.namespaced)
+
+    def request(self, params: Dict[str, Any]) -> Any:
+        return image_request(ImageOptions.from_params(params), self.kind)
+
+    def label(self, request: Any) -> str:
+        return request.ref
+
+    def execute(self, client: Client, request: Any, tracker: Tracker) -> Dict[str, Any]:
+        return ImageRunner(client, request, tracker).run()
 
 
-def run_info_module(module: AnsibleModule) -> None:
-    """virtual_image_info main."""
+class UploadModule(CollectionModule):
+    """virtual_image_upload."""
 
-    def work(params: Dict[str, Any]) -> Dict[str, Any]:
+    def argument_spec(self) -> Dict[str, Any]:
+        return args.upload_arg_spec()
+
+    def request(self, params: Dict[str, Any]) -> Any:
+        kind = CLUSTER_VIRTUAL_IMAGE if params["cluster"] else VIRTUAL_IMAGE
+        validate_upload_target(params, kind)
+        opts = UploadOptions.from_params(params)
+        validate_upload(opts)
+        return UploadRequest(kind, params["name"], None if params["cluster"] else params["namespace"], opts)
+
+    def label(self, request: Any) -> str:
+        return request.kind.ref(request.name, request.namespace)
+
+    def execute(self, client: Client, request: Any, tracker: Tracker) -> Dict[str, Any]:
+        return UploadRunner(client, request.kind, request.name, request.namespace, request.options, tracker).run()
+
+
+class CatalogModule(CollectionModule):
+    """image_catalog_apply."""
+
+    def argument_spec(self) -> Dict[str, Any]:
+        return args.catalog_arg_spec()
+
+    def request(self, params: Dict[str, Any]) -> Any:
+        params["definitions"] = list(params["definitions"]) + read_manifests(params["manifests"])
+        kind = kind_of(params["cluster"])
+        return CatalogRequest(kind, params, parse_catalog(params, kind))
+
+    def execute(self, client: Client, request: Any, tracker: Tracker) -> Dict[str, Any]:
+        return CatalogRun(client, request.kind, request.params).run(request.entries)
+
+
+class CaptureModule(CollectionModule):
+    """virtual_image_capture."""
+
+    def argument_spec(self) -> Dict[str, Any]:
+        return args.capture_arg_spec()
+
+    def request(self, params: Dict[str, Any]) -> Any:
+        return CaptureRequest.from_params(params)
+
+    def execute(self, client: Client, request: Any, tracker: Tracker) -> Dict[str, Any]:
+        return CaptureRunner(client, request).run()
+
+
+class VmOperationModule(CollectionModule):
+    """virtual_machine_operation."""
+
+    def argument_spec(self) -> Dict[str, Any]:
+        return args.vm_operation_arg_spec()
+
+    def request(self, params: Dict[str, Any]) -> Any:
+        return VmOperationRequest.from_params(params)
+
+    def execute(self, client: Client, request: Any, tracker: Tracker) -> Dict[str, Any]:
+        return run_operation(client, request)
+
+
+class InfoModule(CollectionModule):
+    """virtual_image_info."""
+
+    def argument_spec(self) -> Dict[str, Any]:
+        return args.info_arg_spec()
+
+    def request(self, params: Dict[str, Any]) -> Any:
         validate_info(params)
-        return dict(list_images(build_client(params), params), changed=False)
+        return params
 
-    run_module(module, work)
+    def execute(self, client: Client, request: Any, tracker: Tracker) -> Dict[str, Any]:
+        return dict(list_images(client, request), changed=False)

@@ -21,32 +21,28 @@ import copy
 import json
 import os
 import time
-from typing import Any, Callable, Collection, Dict, List, Mapping, NamedTuple, Optional, Set, Tuple
+from typing import Any, Callable, Collection, Dict, List, Mapping, Optional, Set, Tuple
 
-from ansible.module_utils.common.warnings import warn
 
 from ansible_collections.deckhouse.virtualization.plugins.module_utils import conditions as cond
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.args import (
-    CHECKSUM_SPEC, UPLOAD_ENDPOINTS, UPLOAD_TRANSFER_SPEC,
-)
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.client import Client
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.decision import KEEP, REFUSE, decide
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.diff_views import view
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.errors import (
-    ImageError, ImageFailed, ImmutableSpec, ValidationError, WaitTimeout,
+    ImageError, ImageFailed, ImmutableSpec, WaitTimeout,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.hashing import (
-    HAS_GOSTCRYPTO, algorithms_for, hash_file, mismatches,
+    algorithms_for, hash_file, mismatches,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.kinds import (
-    PROVISIONED_PHASES, TERMINAL_FAILURE_PHASES, Kind,
+    CHECKSUM_ALGORITHMS, PROVISIONED_PHASES, TERMINAL_FAILURE_PHASES, Kind,
 )
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.image import view
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.progress import Tracker
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.redaction import redact, redact_image
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.replace import recreate
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.upload_options import UploadOptions
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.upload_stream import (
     ChecksumMismatch, ConnectFailed, FileChanged, Interrupted, Outcome, Sender, TlsRejected, probe, tls_context,
-)
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.validation import (
-    check_checksums, check_pem_file, check_url,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.waiter import DONE, FAIL, WAIT, Verdict, Waiter
 
@@ -55,71 +51,6 @@ PROBE_TIMEOUT = 3.0
 PROGRESS_INTERVAL = 1.0
 BACKOFF_MAX = 10.0
 SENDABLE_PHASES = ("WaitForUserUpload", "Provisioning")
-
-# Options of an upload beyond path/checksum (the image modules' source.upload may reuse them).
-UPLOAD_OPTIONS_SPEC: Dict[str, Dict[str, Any]] = {
-    "path": {"type": "path", "required": True},
-    "checksum": copy.deepcopy(CHECKSUM_SPEC),
-    **copy.deepcopy(UPLOAD_TRANSFER_SPEC),
-    "show_upload_url": {"type": "bool", "default": False},
-    "recreate": {"type": "bool", "default": False},
-}
-
-
-class UploadOptions(NamedTuple):
-    """What one upload needs to know besides the image."""
-
-    path: str
-    checksum: Dict[str, str]
-    endpoint: str = "auto"
-    upload_url: Optional[str] = None
-    show_upload_url: bool = False
-    validate_certs: bool = True
-    ca_cert: Optional[str] = None
-    retries: int = 2
-    recreate: bool = False
-    wait: bool = True
-    wait_timeout: float = 1800.0
-
-    @classmethod
-    def from_params(cls, params: Mapping[str, Any]) -> "UploadOptions":
-        """From module parameters (names as in UPLOAD_OPTIONS_SPEC and WAIT_ARG_SPEC)."""
-        given = {k: v for k, v in (params.get("checksum") or {}).items() if v}
-        return cls(path=params["path"], checksum=given, endpoint=params.get("endpoint") or "auto",
-                   upload_url=params.get("upload_url"), show_upload_url=bool(params.get("show_upload_url")),
-                   validate_certs=params.get("upload_validate_certs") is not False,
-                   ca_cert=params.get("upload_ca_cert"),
-                   retries=params["retries"] if params.get("retries") is not None else 2,
-                   recreate=bool(params.get("recreate")), wait=params.get("wait") is not False,
-                   wait_timeout=float(params["wait_timeout"] if params.get("wait_timeout") is not None else 1800))
-
-
-def validate_upload(opts: UploadOptions, option: str = "") -> None:
-    """Every upload option check, before any request."""
-    if not os.path.isfile(opts.path) or not os.access(opts.path, os.R_OK):
-        raise ValidationError("%spath %r is not a readable file" % (option, opts.path))
-    if os.path.getsize(opts.path) == 0:
-        raise ValidationError("%spath %r is empty; the platform rejects empty uploads" % (option, opts.path))
-    check_checksums(opts.checksum, option + "checksum")
-    if any(algo.startswith("streebog") for algo in opts.checksum) and not HAS_GOSTCRYPTO:
-        raise ValidationError("%schecksum.streebog* needs the Python library gostcrypto on the host the "
-                              "module runs on (pip install gostcrypto)" % option)
-    if opts.endpoint not in UPLOAD_ENDPOINTS:
-        raise ValidationError("%sendpoint must be one of %s" % (option, ", ".join(UPLOAD_ENDPOINTS)))
-    if opts.upload_url is not None:
-        try:
-            check_url(opts.upload_url, option + "upload_url")
-        except ValidationError:
-            raise ValidationError("%supload_url must be an absolute http or https URL" % option)  # never echo it
-    check_pem_file(opts.ca_cert, option + "upload_ca_cert")
-    if not opts.validate_certs:
-        warn("TLS verification of the upload endpoint is off (%supload_validate_certs: false): "
-             "prefer %supload_ca_cert" % (option, option))
-    if opts.retries < 0:
-        raise ValidationError("%sretries must be >= 0, got %d" % (option, opts.retries))
-    if opts.wait_timeout < 0:
-        raise ValidationError("wait_timeout must be >= 0, got %s" % opts.wait_timeout)
-
 
 # -- reading the image ----------------------------------------------------------------------------
 def upload_urls(obj: Optional[Mapping[str, Any]]) -> Dict[str, str]:
@@ -138,7 +69,7 @@ def recorded(obj: Mapping[str, Any]) -> Tuple[Dict[str, str], Optional[int]]:
     if not isinstance(record, dict):
         record = {}
     size = record.pop("size", None)
-    sums = {algo: str(value).lower() for algo, value in record.items() if algo in CHECKSUM_SPEC["options"]}
+    sums = {algo: str(value).lower() for algo, value in record.items() if algo in CHECKSUM_ALGORITHMS}
     if not sums:
         spec_sums = (((obj.get("spec") or {}).get("dataSource") or {}).get("upload") or {}).get("checksum") or {}
         sums = {algo: str(value).lower() for algo, value in spec_sums.items() if value}
@@ -319,15 +250,13 @@ class UploadRunner:
         for algo, value in sorted(sums.items()):
             if self.checksums.get(algo) != value:
                 differing.append("checksum.%s (image %s, file %s)" % (algo, value, self.checksums.get(algo)))
-        if not differing:
+        decision = decide(obj, obj, self.ref, self.opts.recreate, "recreate: true", differing)
+        if decision.verb == KEEP:
             self.diff = {"before": view(obj), "after": view(obj)}
             return True, obj
-        if not self.opts.recreate:
-            raise ImmutableSpec(
-                "%s is already provisioned (phase %s) with different content: %s. Uploads cannot replace it; "
-                "set recreate: true to delete it and upload the file anew."
-                % (self.ref, cond.phase(obj), "; ".join(differing)),
-                image=obj, differing_fields=differing, conditions=_conditions(obj))
+        if decision.verb == REFUSE:
+            raise ImmutableSpec(decision.message, image=obj, differing_fields=differing,
+                                conditions=cond.conditions(obj))
         return False, self._recreate(obj, "its content differs from the file")
 
     def _failed(self, obj: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -337,7 +266,7 @@ class UploadRunner:
         if self.retries_left <= 0:
             hint = "" if self.opts.retries else " Set retries to let the module recreate the image and upload again."
             raise ImageFailed("%s: phase Failed: %s%s" % (self.ref, message, hint), image=obj,
-                              conditions=_conditions(obj), reason=ready.get("reason"))
+                              conditions=cond.conditions(obj), reason=ready.get("reason"))
         self.retries_left -= 1
         return self._recreate(obj, "it failed (%s)" % (ready.get("reason") or message))
 
@@ -426,16 +355,12 @@ class UploadRunner:
         return final
 
     def _recreate(self, obj: Mapping[str, Any], why: str) -> Mapping[str, Any]:
-        """Delete, wait until gone, create the same image anew (check mode: dry-run delete only)."""
+        """The same image anew, so that the file can be sent again (check mode: dry-run delete only)."""
         manifest = _fresh_manifest(obj)
-        self.tracker.note("recreating the image: %s" % why)
         self.changed = True
         self.diff = {"before": view(obj), "after": view(manifest)}
-        self.client.delete(self.path)
-        if self.client.check_mode:
-            return obj
-        self.waiter.wait("absent", self._remaining())
-        return self.client.create(self.kind.collection_path(self.namespace), manifest)
+        return recreate(self.client, self.waiter, self.path, obj, self._remaining(), self.tracker,
+                        lambda: self.client.create(self.kind.collection_path(self.namespace), manifest), why)
 
     # -- helpers ------------------------------------------------------------------------------------
     def _expected(self, obj: Mapping[str, Any]) -> Dict[str, str]:
@@ -532,40 +457,3 @@ def _fresh_manifest(obj: Mapping[str, Any]) -> Dict[str, Any]:
         new_meta["annotations"] = annotations
     return {"apiVersion": obj.get("apiVersion"), "kind": obj.get("kind"), "metadata": new_meta,
             "spec": copy.deepcopy(obj.get("spec") or {})}
-
-
-def _conditions(obj: Optional[Mapping[str, Any]]) -> Any:
-    return ((obj or {}).get("status") or {}).get("conditions") or []
-
-
-# -- the image modules' source.upload -------------------------------------------------------------
-def wants_upload(params: Mapping[str, Any]) -> bool:
-    """virtual_image / cluster_virtual_image asked for ``source.upload`` (state present)."""
-    return params.get("state") != "absent" and (params.get("source") or {}).get("upload") is not None
-
-
-def source_upload_options(params: Mapping[str, Any]) -> UploadOptions:
-    """The checked options of ``source.upload`` (virtual_image / cluster_virtual_image), before any write."""
-    block = params["source"]["upload"]
-    given = {key: value for key, value in block.items() if value is not None}
-    opts = UploadOptions.from_params(dict(params, show_upload_url=False, **given))
-    validate_upload(opts, "source.upload.")
-    return opts
-
-
-def upload_after_create(client: Client, kind: Kind, params: Mapping[str, Any], opts: UploadOptions,
-                        tracker: Tracker, created: Mapping[str, Any]) -> Dict[str, Any]:
-    """Stream ``source.upload.path`` into the image the image runner just ensured (without waiting).
-
-    ``opts`` come from ``source_upload_options``; ``created`` is the runner's result; the merged result keeps
-    its diff when it changed the object and adds the upload's keys (bytes, seconds, throughput, checksums,
-    attempts, endpoint).
-    """
-    name = params["name"]
-    namespace = params.get("namespace") if kind.namespaced else None
-    result = UploadRunner(client, kind, name, namespace, opts, tracker).run(created.get("image"))
-    result["changed"] = bool(created.get("changed")) or result["changed"]
-    if created.get("changed"):
-        result["diff"] = created.get("diff") or result.get("diff")
-    result["duration"] = round((created.get("duration") or 0.0) + result["duration"], 3)
-    return result

@@ -1,27 +1,29 @@
 # -*- coding: utf-8 -*-
 # Copyright: deckhouse.virtualization contributors
 # Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
-"""All option checks, run before any request, with messages naming the option."""
+"""Every module family's option checks, run before any request, with messages naming the option (the rules
+for single values are in checks.py)."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import os
 import re
 from typing import Any, Dict, List, Mapping, Optional
-from urllib.parse import urlparse
 
+from ansible.module_utils.common.warnings import warn
+
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.checks import (
+    check_checksums, check_metadata_keys, check_name, check_namespace, check_pem, check_pem_file, check_url,
+    check_wait_timeout,
+)
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.errors import ValidationError
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.hashing import HAS_GOSTCRYPTO
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.image_options import ImageOptions
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.upload_options import UPLOAD_ENDPOINTS, UploadOptions
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.kinds import (
-    API_VERSION, CHECKSUM_LENGTHS, SOURCE_KINDS, SOURCE_TYPES, Kind,
+    API_VERSION, CHECKSUM_LENGTHS, CLUSTER_VIRTUAL_IMAGE, PVC_STORAGE, VIRTUAL_IMAGE, SOURCE_KINDS, SOURCE_TYPES, STORAGE_CHOICES, Kind,
 )
 
-_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_QUALIFIED_RE = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
-_PREFIX_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-_HEX_RE = re.compile(r"^[0-9a-fA-F]*$")
-_PEM_RE = re.compile(r"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", re.S)
 # A registry reference: [host[:port]/]path[:tag][@algo:hex]; lower-case path, no scheme.
 _IMAGE_RE = re.compile(
     r"^(?:(?:localhost|[\w-]+(?:\.[\w-]+)+|[\w-]+:\d+)(?::\d+)?/)?"
@@ -30,98 +32,6 @@ _IMAGE_RE = re.compile(
 TYPED_OPTIONS = ("source", "storage", "storage_class", "labels", "annotations")
 NOT_SUPPORTED_UPLOAD = ("a definition (or src) with dataSource type Upload names no file to send: use source.upload, "
                         "or create the image and run virtual_image_upload")
-
-
-def check_name(value: Any, option: str, kind: str) -> None:
-    """Kubernetes name rules plus the platform's rule that forbids dots."""
-    if not isinstance(value, str) or not value:
-        raise ValidationError("%s is required" % option)
-    if "." in value:
-        raise ValidationError(
-            "%s: the %s name %r is invalid: '.' is forbidden, allowed name symbols are [0-9a-zA-Z-]"
-            % (option, kind, value))
-    if len(value) > 253 or not _NAME_RE.match(value):
-        raise ValidationError(
-            "%s %r is invalid: use at most 253 lower-case letters, digits and '-', "
-            "starting and ending with a letter or digit" % (option, value))
-
-
-def check_metadata_keys(mapping: Optional[Mapping[str, Any]], option: str, values_too: bool) -> None:
-    """Label/annotation keys (and label values) as the API server's validation accepts them."""
-    for key, value in (mapping or {}).items():
-        key = str(key)
-        prefix, _sep, name = key.rpartition("/")
-        if (prefix and (len(prefix) > 253 or not _PREFIX_RE.match(prefix))) or len(name) > 63 \
-                or not _QUALIFIED_RE.match(name):
-            raise ValidationError("%s: key %r is invalid: use an optional DNS prefix and '/', then at most 63 "
-                                  "letters, digits, '-', '_' or '.', starting and ending with a letter or digit"
-                                  % (option, key))
-        text = "" if value is None else str(value)
-        if values_too and text and (len(text) > 63 or not _QUALIFIED_RE.match(text)):
-            raise ValidationError("%s: value of %r is invalid: at most 63 letters, digits, '-', '_' or '.', "
-                                  "starting and ending with a letter or digit" % (option, key))
-
-
-def check_namespace(value: Any, option: str = "namespace") -> None:
-    """A namespace is a DNS-1123 label."""
-    if not isinstance(value, str) or not value:
-        raise ValidationError("%s is required" % option)
-    if len(value) > 63 or not _NAME_RE.match(value):
-        raise ValidationError(
-            "%s %r is invalid: use at most 63 lower-case letters, digits and '-', "
-            "starting and ending with a letter or digit" % (option, value))
-
-
-def check_checksums(checksum: Optional[Mapping[str, Any]], option: str) -> None:
-    """Every given checksum has its algorithm's length and is hex."""
-    for algo, value in (checksum or {}).items():
-        if value is None:
-            continue
-        length = CHECKSUM_LENGTHS[algo]
-        if not isinstance(value, str) or len(value) != length:
-            got = len(value) if isinstance(value, str) else type(value).__name__
-            raise ValidationError("%s.%s must be %d hex characters, got %s" % (option, algo, length, got))
-        if not _HEX_RE.match(value):
-            raise ValidationError("%s.%s must be %d hex characters, got non-hex characters"
-                                  % (option, algo, length))
-
-
-def check_pem(value: Optional[str], option: str) -> None:
-    """The CA bundle is PEM text holding at least one well-formed certificate."""
-    if value is None:
-        return
-    blocks = _PEM_RE.findall(value)
-    if not blocks:
-        raise ValidationError("%s must be PEM text with at least one "
-                              "'-----BEGIN CERTIFICATE-----' block" % option)
-    for index, body in enumerate(blocks):
-        try:
-            der = base64.b64decode("".join(body.split()), validate=True)
-        except (binascii.Error, ValueError):
-            raise ValidationError("%s: certificate %d is not valid base64" % (option, index + 1))
-        if not der or der[0] != 0x30:
-            raise ValidationError("%s: certificate %d is not a DER certificate" % (option, index + 1))
-
-
-def check_pem_file(path: Optional[str], option: str) -> None:
-    """A CA file option names a readable file of PEM certificates (not a TLS error later)."""
-    if not path:
-        return
-    try:
-        with open(path, encoding="utf-8", errors="replace") as stream:
-            text = stream.read()
-    except OSError as exc:
-        raise ValidationError("%s %r is not a readable file: %s" % (option, path, exc.strerror or exc))
-    check_pem(text, "%s (%s)" % (option, path))
-
-
-def check_url(value: str, option: str) -> None:
-    """Only http and https, with a host, as the platform accepts."""
-    parsed = urlparse(value)
-    if parsed.scheme not in ("http", "https"):
-        raise ValidationError("%s must use the http or https scheme, got %r" % (option, parsed.scheme or value))
-    if not parsed.netloc or any(c.isspace() for c in value):
-        raise ValidationError("%s must be an absolute URL with a host and no spaces" % option)
 
 
 def chosen_source(source: Optional[Mapping[str, Any]]) -> str:
@@ -155,11 +65,9 @@ def _check_source(source: Mapping[str, Any], kind: Kind) -> None:
         needs_ns = block["kind"] != "ClusterVirtualImage"
         if not kind.namespaced and needs_ns:
             check_namespace(block.get("namespace"), option + ".namespace")
-    else:
-        path = block["path"]
-        if not os.path.isfile(path):
-            raise ValidationError("%s.path %r is not a readable file" % (option, path))
-        check_checksums(block.get("checksum"), option + ".checksum")
+    else:  # every transfer option is checked here, so a catalog entry gets the same rules as the modules
+        validate_upload(UploadOptions.from_source_upload(block, recreate=False, wait=True, wait_timeout=0),
+                        option + ".")
 
 
 def _check_pull_secret(block: Mapping[str, Any], option: str, kind: Kind) -> None:
@@ -187,41 +95,166 @@ def _check_definition(definition: Any, kind: Kind) -> None:
                               % (kind.kind, API_VERSION, definition.get("kind"), definition.get("apiVersion")))
     if not isinstance(definition.get("spec"), dict):
         raise ValidationError("definition.spec must be a mapping")
+    if ((definition["spec"].get("dataSource") or {}).get("type")) == "Upload":
+        raise ValidationError(NOT_SUPPORTED_UPLOAD)
 
 
-def validate(params: Dict[str, Any], kind: Kind) -> None:
-    """Check the image module options; raises ValidationError on the first problem.
+def validate_upload(opts: UploadOptions, option: str = "") -> None:
+    """Every upload option check, before any request."""
+    if not os.path.isfile(opts.path) or not os.access(opts.path, os.R_OK):
+        raise ValidationError("%spath %r is not a readable file" % (option, opts.path))
+    if os.path.getsize(opts.path) == 0:
+        raise ValidationError("%spath %r is empty; the platform rejects empty uploads" % (option, opts.path))
+    check_checksums(opts.checksum, option + "checksum")
+    if any(algo.startswith("streebog") for algo in opts.checksum) and not HAS_GOSTCRYPTO:
+        raise ValidationError("%schecksum.streebog* needs the Python library gostcrypto on the host the "
+                              "module runs on (pip install gostcrypto)" % option)
+    if opts.endpoint not in UPLOAD_ENDPOINTS:
+        raise ValidationError("%sendpoint must be one of %s" % (option, ", ".join(UPLOAD_ENDPOINTS)))
+    if opts.upload_url is not None:
+        try:
+            check_url(opts.upload_url, option + "upload_url")
+        except ValidationError:
+            raise ValidationError("%supload_url must be an absolute http or https URL" % option)  # never echo it
+    check_pem_file(opts.ca_cert, option + "upload_ca_cert")
+    if not opts.validate_certs:
+        warn("TLS verification of the upload endpoint is off (%supload_validate_certs: false): "
+             "prefer %supload_ca_cert" % (option, option))
+    if opts.retries < 0:
+        raise ValidationError("%sretries must be >= 0, got %d" % (option, opts.retries))
+    check_wait_timeout(opts.wait_timeout)
 
-    Expects ``definition`` to be already parsed (see spec.load_definition) and
-    name/namespace already filled from it.
-    """
-    typed: List[str] = [opt for opt in TYPED_OPTIONS if params.get(opt) is not None]
-    if params.get("definition") is not None and typed:
-        raise ValidationError("definition/src cannot be combined with %s" % ", ".join(typed))
+
+# -- catalogs ---------------------------------------------------------------------------------------
+SOURCE_FIELDS = ("url", "image", "path", "from")
+# Which entry fields make sense for which source field.
+FIELD_SOURCES = {
+    "checksum": ("url", "path"),
+    "ca_bundle": ("url", "image"),
+    "image_pull_secret": ("image",),
+}
+FANOUT_CHOICES = ("none", "cluster")
+FIELD_TYPES: Dict[str, Any] = {
+    "name": str, "url": str, "image": str, "path": str, "from": Mapping, "checksum": Mapping,
+    "ca_bundle": str, "image_pull_secret": (str, Mapping), "storage": str, "storage_class": str, "labels": Mapping,
+}
+NAMESPACED_ONLY = ("storage", "storage_class")
+REF_FIELDS = ("kind", "name", "namespace")
+
+
+def _check_entry_fields(raw: Mapping[str, Any], kind: Kind) -> None:
+    """Known fields of the right types (the role's argument spec cannot name the entry; this does)."""
+    known = [f for f in FIELD_TYPES if kind.namespaced or f not in NAMESPACED_ONLY]
+    for field, value in raw.items():
+        if field not in known:
+            raise ValidationError("unknown field %s; known fields: %s" % (field, ", ".join(known)))
+        if value is not None and not isinstance(value, FIELD_TYPES[field]):
+            raise ValidationError("%s must be a %s, got %s" % (
+                field, "mapping" if FIELD_TYPES[field] is Mapping else "string", type(value).__name__))
+    if raw.get("name") is None:
+        raise ValidationError("name is required")
+    if raw.get("storage") is not None and raw["storage"] not in STORAGE_CHOICES:
+        raise ValidationError("storage must be one of %s, got %s" % (", ".join(STORAGE_CHOICES), raw["storage"]))
+    for algo in (raw.get("checksum") or {}):
+        if algo not in CHECKSUM_LENGTHS:
+            raise ValidationError("checksum.%s is not a known algorithm; use %s" % (algo, ", ".join(CHECKSUM_LENGTHS)))
+    for field in (raw.get("from") or {}):
+        if field not in REF_FIELDS:
+            raise ValidationError("from.%s is unknown; use %s" % (field, ", ".join(REF_FIELDS)))
+
+
+def check_catalog_entry(raw: Mapping[str, Any], kind: Kind) -> str:
+    """A catalog entry's fields (known, of the right types, fitting its source); its one source field."""
+    _check_entry_fields(raw, kind)
+    given = [field for field in SOURCE_FIELDS if raw.get(field) is not None]
+    if len(given) != 1:
+        raise ValidationError("give exactly one of %s, got %s" % (", ".join(SOURCE_FIELDS), ", ".join(given) or "none"))
+    chosen = given[0]
+    for field, sources in FIELD_SOURCES.items():
+        if raw.get(field) is not None and chosen not in sources:
+            raise ValidationError("%s cannot be used with %s (only with %s)" % (field, chosen, " or ".join(sources)))
+    return chosen
+
+
+def validate_catalog_options(params: Mapping[str, Any], kind: Kind) -> None:
+    """image_catalog_apply's own options (the entries are checked one by one by check_catalog_entry)."""
+    catalog = params["catalog"]
+    check_name(catalog, "catalog", "catalog")
+    if len(catalog) > 63:
+        raise ValidationError("catalog must be at most 63 characters (it is a label value), got %d" % len(catalog))
+    if params.get("fanout") not in FANOUT_CHOICES:
+        raise ValidationError("fanout must be one of %s" % ", ".join(FANOUT_CHOICES))
+    check_wait_timeout(params.get("wait_timeout"))
+    namespaces = params.get("namespaces") or []
+    if kind.namespaced:
+        if not namespaces:
+            raise ValidationError("namespaces must list at least one namespace")
+        for index, namespace in enumerate(namespaces):
+            check_namespace(namespace, "namespaces[%d]" % index)
+    elif namespaces:
+        raise ValidationError("namespaces do not apply to ClusterVirtualImages")
+
+
+def validate_info(params: Mapping[str, Any]) -> None:
+    """Option checks before any request."""
+    kind = CLUSTER_VIRTUAL_IMAGE if params.get("cluster") else VIRTUAL_IMAGE
+    if params.get("cluster") and params.get("namespace"):
+        raise ValidationError("namespace cannot be used with cluster: true (ClusterVirtualImages are cluster-wide)")
+    if params.get("namespace") is not None:
+        check_namespace(params["namespace"])
+    if params.get("name") is not None:
+        check_name(params["name"], "name", kind.kind)
+
+
+def validate_vm_operation(params: Mapping[str, Any]) -> None:
+    """virtual_machine_operation's options, before any request."""
+    check_namespace(params.get("namespace"))
+    check_name(params.get("name"), "name", "VirtualMachine")
+    check_wait_timeout(params.get("wait_timeout"))
+
+
+def validate_upload_target(params: Mapping[str, Any], kind: Kind) -> None:
+    """virtual_image_upload's image identity (the upload options are validate_upload's)."""
     check_name(params.get("name"), "name", kind.kind)
     if kind.namespaced:
         check_namespace(params.get("namespace"))
-    if params.get("wait_timeout") is not None and params["wait_timeout"] < 0:
-        raise ValidationError("wait_timeout must be >= 0, got %s" % params["wait_timeout"])
-    if params.get("state") == "absent":
+
+
+def validate_capture(params: Mapping[str, Any]) -> None:
+    """virtual_image_capture's own names (the images it makes are checked as image options)."""
+    check_name(params.get("disk"), "disk", "VirtualDisk")
+    if params.get("cluster_image") is not None:
+        check_name(params["cluster_image"], "cluster_image", "ClusterVirtualImage")
+
+
+def _check_exclusive(options: ImageOptions) -> None:
+    typed: List[str] = [opt for opt in TYPED_OPTIONS if getattr(options, opt) is not None]
+    if options.definition is not None and typed:
+        raise ValidationError("definition/src cannot be combined with %s" % ", ".join(typed))
+
+
+def validate(options: ImageOptions, kind: Kind) -> None:
+    """Check one image's options; raises ValidationError on the first problem."""
+    _check_exclusive(options)
+    check_name(options.name, "name", kind.kind)
+    if kind.namespaced:
+        check_namespace(options.namespace)
+    check_wait_timeout(options.wait_timeout)
+    validate_content(options, kind)
+
+
+def validate_content(options: ImageOptions, kind: Kind) -> None:
+    """Everything but the identity: what a catalog entry checks before it knows its namespaces."""
+    _check_exclusive(options)
+    if not options.present:
         return
-    check_metadata_keys(params.get("labels"), "labels", values_too=True)
-    check_metadata_keys(params.get("annotations"), "annotations", values_too=False)
-    if params.get("definition") is not None:
-        _check_definition(params["definition"], kind)
+    check_metadata_keys(options.labels, "labels", values_too=True)
+    check_metadata_keys(options.annotations, "annotations", values_too=False)
+    if options.definition is not None:
+        _check_definition(options.definition, kind)
         return
-    if params.get("source") is None:
+    if options.source is None:
         raise ValidationError("source is required when state is present")
-    _check_source(params["source"], kind)
-    if params.get("storage_class") is not None and params.get("storage") != "PersistentVolumeClaim":
+    _check_source(options.source, kind)
+    if options.storage_class is not None and options.storage != PVC_STORAGE:
         raise ValidationError("storage_class needs storage: PersistentVolumeClaim")
-
-
-def reject_unsupported(params: Mapping[str, Any]) -> None:
-    """Features whose options exist but whose behaviour is not built yet."""
-    if params.get("state") == "absent":
-        return
-    definition = params.get("definition") or {}
-    from_definition = ((definition.get("spec") or {}).get("dataSource") or {}).get("type") == "Upload"
-    if from_definition:
-        raise ValidationError(NOT_SUPPORTED_UPLOAD)

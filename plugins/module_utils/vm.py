@@ -12,19 +12,16 @@ from __future__ import annotations
 
 import secrets
 import time
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, NamedTuple, Optional
 
 from ansible_collections.deckhouse.virtualization.plugins.module_utils import conditions as cond
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.client import Client
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.errors import ImageError, ImageFailed
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.kinds import API_VERSION, Kind
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.kinds import API_VERSION, VIRTUAL_MACHINE, VIRTUAL_MACHINE_OPERATION
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.validation import validate_vm_operation
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.waiter import Waiter
 
-VIRTUAL_DISK = Kind("VirtualDisk", "virtualdisks", True)
-VIRTUAL_MACHINE = Kind("VirtualMachine", "virtualmachines", True)
-VIRTUAL_MACHINE_OPERATION = Kind("VirtualMachineOperation", "virtualmachineoperations", True)
 DEFAULT_RUN_POLICY = "AlwaysOnUnlessStoppedManually"
-OPERATIONS = ("Start", "Stop", "Restart")
 # The phase a VM is in once each operation is done.
 TARGET_PHASE = {"Start": "Running", "Stop": "Stopped", "Restart": "Running"}
 WAIT_GOAL = {"Running": "vm-running", "Stopped": "vm-stopped"}
@@ -135,16 +132,33 @@ class PowerControl:
             entry["duration"] = round(time.monotonic() - started, 3)
 
 
-def run_operation(client: Client, params: Mapping[str, Any]) -> Dict[str, Any]:
+class VmOperationRequest(NamedTuple):
+    """One run of virtual_machine_operation, checked."""
+
+    namespace: str
+    name: str
+    operation: str
+    wait: bool = True
+    wait_timeout: float = 1800.0
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> "VmOperationRequest":
+        """Every check before any request."""
+        validate_vm_operation(params)
+        return cls(namespace=params["namespace"], name=params["name"], operation=params["type"],
+                   wait=params.get("wait") is not False, wait_timeout=float(params.get("wait_timeout") or 0))
+
+
+def run_operation(client: Client, request: VmOperationRequest) -> Dict[str, Any]:
     """virtual_machine_operation: Start/Stop are skipped when the VM is already there; Restart always acts."""
     started = time.monotonic()
-    power = PowerControl(client, params["namespace"], float(params.get("wait_timeout") or 0))
-    name, operation = params["name"], params["type"]
+    power = PowerControl(client, request.namespace, request.wait_timeout)
+    name, operation = request.name, request.operation
     vm = power.get_vm(name)
     already = operation != "Restart" and cond.phase(vm) == TARGET_PHASE[operation]
     op: Optional[Mapping[str, Any]] = None
     if not already:
-        op = power.operate(name, operation, wait=bool(params.get("wait")))
+        op = power.operate(name, operation, wait=request.wait)
         vm = power.get_vm(name)
     return {"changed": not already, "operation": op, "vm_phase": cond.phase(vm),
             "run_policy": run_policy(vm), "vm_actions": power.actions,

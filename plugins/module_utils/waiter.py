@@ -139,7 +139,7 @@ class Waiter:
             remaining = deadline - self.clock()
             if remaining <= 0 or obj is None:
                 raise WaitTimeout(timeout_message(self.kind, self.name, self.namespace, goal_text, timeout,
-                                                  obj, blocker), image=obj, conditions=_conditions(obj))
+                                                  obj, blocker), image=obj, conditions=cond.conditions(obj))
             version = obj["metadata"]["resourceVersion"]
             started = self.clock()
             try:
@@ -162,9 +162,6 @@ class Waiter:
     def _finish(self, obj: Optional[Mapping[str, Any]], verdict: Verdict) -> Optional[Mapping[str, Any]]:
         if verdict.state == FAIL:
             raise ImageFailed("%s: %s" % (self.kind.ref(self.name, self.namespace), verdict.message),
-                              image=obj, conditions=_conditions(obj))
+                              image=obj, conditions=cond.conditions(obj))
         return obj
 
-
-def _conditions(obj: Optional[Mapping[str, Any]]) -> Any:
-    return ((obj or {}).get("status") or {}).get("conditions") or []

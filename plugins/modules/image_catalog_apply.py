@@ -236,49 +236,12 @@ duration:
   type: float
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.args import (
-    AUTH_ARG_SPEC, PROGRESS_ARG_SPEC, WAIT_ARG_SPEC, copy_spec,
-)
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog import parse_catalog
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog_apply import CatalogRun, kind_of
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog_manifests import read_manifests
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog_upload import uploader
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.client import build_client
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.runner import run_module
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.runner import CatalogModule
 
 
-def argument_spec():
-    """The module's options (a fresh copy: AnsibleModule mutates it)."""
-    spec = {
-        "cluster": {"type": "bool", "default": False},
-        "catalog": {"type": "str", "default": "default"},
-        "namespaces": {"type": "list", "elements": "str"},
-        "create_namespaces": {"type": "bool", "default": False},
-        "images": {"type": "list", "elements": "dict", "default": []},
-        "images_option": {"type": "str", "default": "images"},
-        "manifests": {"type": "list", "elements": "str", "default": []},
-        "definitions": {"type": "list", "elements": "dict", "default": []},
-        "prune": {"type": "bool", "default": False},
-        "recreate": {"type": "bool", "default": False},
-        "fanout": {"type": "str", "choices": ["none", "cluster"], "default": "none"},
-    }
-    spec.update(copy_spec(WAIT_ARG_SPEC, AUTH_ARG_SPEC, PROGRESS_ARG_SPEC))
-    return spec
-
-
-def main():
-    """Entry point."""
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-
-    def work(params):
-        params["definitions"] = list(params["definitions"]) + read_manifests(params["manifests"])
-        kind = kind_of(params["cluster"])
-        entries = parse_catalog(params, kind)  # every check before the first request
-        return CatalogRun(build_client(params, check_mode=module.check_mode), kind, params, uploader()).run(entries)
-
-    run_module(module, work)
+def main() -> None:
+    """Entry point: the collection's glue (module_utils/runner.py) does the work."""
+    CatalogModule().main()
 
 
 if __name__ == "__main__":

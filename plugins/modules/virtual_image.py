@@ -314,18 +314,13 @@ conditions:
   elements: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.args import image_arg_spec
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.kinds import VIRTUAL_IMAGE
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.runner import run_image_module
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.runner import ImageModule
 
 
 def main() -> None:
-    """Entry point."""
-    module = AnsibleModule(argument_spec=image_arg_spec(cluster=False), supports_check_mode=True,
-                           mutually_exclusive=[("definition", "src")])
-    run_image_module(module, VIRTUAL_IMAGE)
+    """Entry point: the collection's glue (module_utils/runner.py) does the work."""
+    ImageModule(VIRTUAL_IMAGE).main()
 
 
 if __name__ == "__main__":

@@ -151,44 +151,12 @@ diff:
   type: dict
 """
 
-
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.args import (
-    AUTH_ARG_SPEC, PROGRESS_ARG_SPEC, WAIT_ARG_SPEC, copy_spec,
-)
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.capture import CaptureRunner, validate_capture
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.client import build_client
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.runner import run_module
-
-
-def argument_spec() -> dict:
-    """Options of this module plus the shared connection and wait options."""
-    spec = {
-        "namespace": {"type": "str", "required": True},
-        "disk": {"type": "str", "required": True},
-        "name": {"type": "str", "required": True},
-        "storage": {"type": "str", "choices": ["ContainerRegistry", "PersistentVolumeClaim"]},
-        "storage_class": {"type": "str"},
-        "labels": {"type": "dict"},
-        "cluster_image": {"type": "str"},
-        "stop_vm": {"type": "bool", "default": False},
-        "allow_run_policy_change": {"type": "bool", "default": False},
-        "restart_vm_on_failure": {"type": "bool", "default": True},
-    }
-    spec.update(copy_spec(WAIT_ARG_SPEC, AUTH_ARG_SPEC, PROGRESS_ARG_SPEC))
-    return spec
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.runner import CaptureModule
 
 
 def main() -> None:
-    """Entry point."""
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-
-    def work(params):
-        validate_capture(params)
-        return CaptureRunner(build_client(params, check_mode=module.check_mode), params).run()
-
-    run_module(module, work)
+    """Entry point: the collection's glue (module_utils/runner.py) does the work."""
+    CaptureModule().main()
 
 
 if __name__ == "__main__":

@@ -133,26 +133,12 @@ summary:
       ready_message: ""
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.args import AUTH_ARG_SPEC, copy_spec
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.runner import run_info_module
-
-PHASES = ["Pending", "Provisioning", "WaitForUserUpload", "Ready", "Failed", "Terminating", "ImageLost", "PVCLost"]
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.runner import InfoModule
 
 
 def main() -> None:
-    """Entry point."""
-    spec = copy_spec(AUTH_ARG_SPEC)
-    spec.update(
-        namespace={"type": "str"},
-        name={"type": "str"},
-        cluster={"type": "bool", "default": False},
-        label_selectors={"type": "list", "elements": "str"},
-        phase={"type": "list", "elements": "str", "choices": PHASES},
-    )
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    run_info_module(module)
+    """Entry point: the collection's glue (module_utils/runner.py) does the work."""
+    InfoModule().main()
 
 
 if __name__ == "__main__":

@@ -247,57 +247,12 @@ conditions:
   elements: dict
 """
 
-from typing import Any, Dict
-
-
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.args import (
-    AUTH_ARG_SPEC, PROGRESS_ARG_SPEC, WAIT_ARG_SPEC, copy_spec,
-)
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.client import build_client
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.kinds import (
-    CLUSTER_VIRTUAL_IMAGE, VIRTUAL_IMAGE,
-)
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.progress import Tracker
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.upload import (
-    UPLOAD_OPTIONS_SPEC, UploadOptions, UploadRunner, validate_upload,
-)
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.runner import run_module
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.validation import (
-    check_name, check_namespace,
-)
-
-
-def argument_spec() -> Dict[str, Any]:
-    """Image identity, upload options, wait and connection options."""
-    spec: Dict[str, Any] = {
-        "name": {"type": "str", "required": True},
-        "namespace": {"type": "str"},
-        "cluster": {"type": "bool", "default": False},
-    }
-    spec.update(copy_spec(UPLOAD_OPTIONS_SPEC, WAIT_ARG_SPEC, AUTH_ARG_SPEC, PROGRESS_ARG_SPEC))
-    return spec
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.runner import UploadModule
 
 
 def main() -> None:
-    """Entry point."""
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    params = module.params
-    kind = CLUSTER_VIRTUAL_IMAGE if params["cluster"] else VIRTUAL_IMAGE
-    namespace = None if params["cluster"] else params.get("namespace")
-    tracker = Tracker(kind.ref(params["name"], namespace), params.get("progress_file"))
-
-    def work(params: Dict[str, Any]) -> Dict[str, Any]:
-        check_name(params["name"], "name", kind.kind)
-        if not params["cluster"]:
-            check_namespace(namespace)
-        opts = UploadOptions.from_params(params)
-        validate_upload(opts)
-        client = build_client(params, check_mode=module.check_mode)
-        return UploadRunner(client, kind, params["name"], namespace, opts, tracker).run()
-
-    run_module(module, work, tracker)
+    """Entry point: the collection's glue (module_utils/runner.py) does the work."""
+    UploadModule().main()
 
 
 if __name__ == "__main__":

@@ -94,39 +94,12 @@ duration:
   type: float
 """
 
-
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.args import (
-    AUTH_ARG_SPEC, PROGRESS_ARG_SPEC, WAIT_ARG_SPEC, copy_spec,
-)
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.client import build_client
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.runner import run_module
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.validation import check_name, check_namespace
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.vm import OPERATIONS, run_operation
-
-
-def argument_spec() -> dict:
-    """Options of this module plus the shared connection and wait options."""
-    spec = {
-        "namespace": {"type": "str", "required": True},
-        "name": {"type": "str", "required": True},
-        "type": {"type": "str", "required": True, "choices": list(OPERATIONS)},
-    }
-    spec.update(copy_spec(WAIT_ARG_SPEC, AUTH_ARG_SPEC, PROGRESS_ARG_SPEC))
-    return spec
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.runner import VmOperationModule
 
 
 def main() -> None:
-    """Entry point."""
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-
-    def work(params):
-        check_namespace(params["namespace"])
-        check_name(params["name"], "name", "VirtualMachine")
-        return run_operation(build_client(params, check_mode=module.check_mode), params)
-
-    run_module(module, work)
+    """Entry point: the collection's glue (module_utils/runner.py) does the work."""
+    VmOperationModule().main()
 
 
 if __name__ == "__main__":

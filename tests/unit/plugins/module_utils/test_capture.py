@@ -8,8 +8,17 @@ import copy
 import pytest
 
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.capture import (
-    CaptureRunner, image_params, validate_capture,
+    CaptureRequest, CaptureRunner as _CaptureRunner, image_options,
 )
+
+
+def CaptureRunner(client, params):  # noqa: N802 - stands in for the class the tests construct
+    """The module's path: parameters -> checked request -> runner."""
+    return _CaptureRunner(client, CaptureRequest.from_params(params))
+
+
+def validate_capture(params):
+    CaptureRequest.from_params(params)
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.errors import ImageError, ValidationError
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.vm import mounting_vms, refusal
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.waiter import (
@@ -122,9 +131,11 @@ def test_run_policy_rules():
 
 
 def test_chain_params_and_validation():
-    cvi = image_params(params(cluster_image="gold"), cluster=True)
-    assert cvi["source"] == {"object_ref": {"kind": "VirtualImage", "name": "img", "namespace": "ns"}}
-    assert image_params(params(), cluster=False)["source"] == {"object_ref": {"kind": "VirtualDisk", "name": "root"}}
+    cvi = image_options(params(cluster_image="gold"), cluster=True)
+    assert cvi.source == {"object_ref": {"kind": "VirtualImage", "name": "img", "namespace": "ns"}}
+    assert image_options(params(), cluster=False).source == {"object_ref": {"kind": "VirtualDisk", "name": "root"}}
+    request = CaptureRequest.from_params(params(cluster_image="gold"))
+    assert request.cluster_image.manifest["spec"]["dataSource"]["objectRef"] == cvi.source["object_ref"]
     with pytest.raises(ValidationError, match="cluster_image"):
         validate_capture(params(cluster_image="bad.name"))
     with pytest.raises(ValidationError, match="disk"):

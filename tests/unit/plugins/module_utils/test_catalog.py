@@ -8,8 +8,9 @@ import pytest
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog import (
     CATALOG_LABEL, FANOUT_LABEL, hub_name, parse_catalog, parse_entry, wanted_objects,
 )
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog_plan import (
-    CREATE, DELETE, KEEP, PATCH, RECREATE, REFUSE, plan,
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog_plan import DELETE, plan
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.decision import (
+    CREATE, KEEP, PATCH, RECREATE, REFUSE,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog_report import result_row, table
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.errors import ValidationError
@@ -67,7 +68,7 @@ def test_cluster_entries_take_no_storage_and_a_secret_mapping():
                     CLUSTER_VIRTUAL_IMAGE, "base")
     entry = parse_entry(0, {"name": "x", "image": "r.example.com/a:1",
                             "image_pull_secret": {"name": "pull", "namespace": "ns"}}, CLUSTER_VIRTUAL_IMAGE, "base")
-    assert entry.params["source"]["container_image"]["image_pull_secret"] == {"name": "pull", "namespace": "ns"}
+    assert entry.options.source["container_image"]["image_pull_secret"] == {"name": "pull", "namespace": "ns"}
 
 
 def test_every_namespace_gets_every_entry_with_the_owner_label():

@@ -11,6 +11,8 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.errors im
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.image import ImageRunner
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.kinds import VIRTUAL_IMAGE
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.progress import Tracker
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.image_options import ImageOptions
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.image_request import image_request
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.spec import build_manifest
 
 
@@ -46,14 +48,14 @@ def params(**kw):
 
 
 def live_from(p, phase):
-    obj = build_manifest(p, VIRTUAL_IMAGE)
+    obj = build_manifest(ImageOptions.from_params(p), VIRTUAL_IMAGE)
     obj["metadata"].update(uid="u1", generation=1, resourceVersion="7")
     obj["status"] = {"phase": phase}
     return obj
 
 
 def run(client, p):
-    return ImageRunner(client, VIRTUAL_IMAGE, p, Tracker("t")).run()
+    return ImageRunner(client, image_request(ImageOptions.from_params(p), VIRTUAL_IMAGE), Tracker("t")).run()
 
 
 def test_no_op_writes_nothing():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.errors import ValidationError
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.validation import (
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.checks import (
     check_metadata_keys, check_pem_file,
 )
 

@@ -13,8 +13,18 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.kinds imp
     CLUSTER_VIRTUAL_IMAGE, VIRTUAL_IMAGE,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.spec import (
-    build_manifest, build_pull_secret, load_definition, registry_host,
+    build_manifest as _build_manifest, build_pull_secret as _build_pull_secret, registry_host,
 )
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.image_options import ImageOptions
+
+
+def build_manifest(params, kind):
+    return _build_manifest(ImageOptions.from_params(params), kind)
+
+
+def build_pull_secret(params, kind):
+    return _build_pull_secret(ImageOptions.from_params(params), kind)
+
 
 PEM = "-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----\n"
 
@@ -102,25 +112,27 @@ def test_definition_yaml_fills_name_and_namespace_and_defaults_storage():
     params = {"definition": "apiVersion: virtualization.deckhouse.io/v1alpha2\nkind: VirtualImage\n"
                             "metadata: {name: a, namespace: b}\nspec: {dataSource: {type: HTTP, http: {url: 'http://x'}}}\n",
               "name": None, "namespace": None}
-    load_definition(params)
-    assert (params["name"], params["namespace"]) == ("a", "b")
-    assert build_manifest(params, VIRTUAL_IMAGE)["spec"]["storage"] == "ContainerRegistry"
+    options = ImageOptions.from_params(params)
+    assert (options.name, options.namespace) == ("a", "b")
+    assert _build_manifest(options, VIRTUAL_IMAGE)["spec"]["storage"] == "ContainerRegistry"
+    assert params["name"] is None  # the module's parameters are read, never changed
 
 
 def test_definition_name_option_wins():
     params = {"definition": {"kind": "VirtualImage", "metadata": {"name": "a"}, "spec": {}}, "name": "z"}
-    load_definition(params)
-    assert params["definition"]["metadata"]["name"] == "z"
+    options = ImageOptions.from_params(params)
+    assert options.definition["metadata"]["name"] == "z"
+    assert params["definition"]["metadata"]["name"] == "a"
 
 
 def test_definition_bad_yaml():
     with pytest.raises(ValidationError, match="definition is not valid YAML"):
-        load_definition({"definition": "a: [1"})
+        ImageOptions.from_params({"definition": "a: [1"})
 
 
 def test_src_is_read(tmp_path):
     path = tmp_path / "vi.yaml"
     path.write_text("kind: VirtualImage\nmetadata: {name: f}\nspec: {}\n")
     params = {"src": str(path), "definition": None, "name": None}
-    load_definition(params)
-    assert params["name"] == "f" and params["src"] is None
+    options = ImageOptions.from_params(params)
+    assert options.name == "f" and options.definition["metadata"]["name"] == "f"

@@ -16,11 +16,13 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.errors im
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.kinds import VIRTUAL_IMAGE
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.progress import Tracker
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.upload import (
-    ANNOTATION, UploadOptions, UploadRunner, recorded, record_value, redact_image, validate_upload,
+    ANNOTATION, UploadRunner, recorded, record_value, redact_image,
 )
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.upload_options import UploadOptions
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.upload_stream import (
     ConnectFailed, Interrupted, Outcome,
 )
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.validation import validate_upload
 
 EXTERNAL = "https://127.0.0.1:9443/upload/s3cr3ts3cr3ts3cr3ts3cr3ts3cr3t00"
 IN_CLUSTER = "http://127.0.0.1:9080/upload"

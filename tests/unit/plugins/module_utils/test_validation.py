@@ -10,8 +10,14 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.kinds imp
     CLUSTER_VIRTUAL_IMAGE, VIRTUAL_IMAGE,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.validation import (
-    reject_unsupported, validate,
+    validate as _validate,
 )
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.image_options import ImageOptions
+
+
+def validate(params, kind):
+    """The module's path: parameters -> typed options -> checks."""
+    _validate(ImageOptions.from_params(params), kind)
 
 CERT = ("-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQ2wqBoGJXyQ1\n-----END CERTIFICATE-----\n")
 
@@ -139,8 +145,8 @@ def test_upload_file_must_exist_and_only_a_definition_upload_is_unsupported(tmp_
     disk.write_bytes(b"x")
     present = params(source={"upload": {"path": str(disk)}})
     validate(present, VIRTUAL_IMAGE)
-    reject_unsupported(present)  # source.upload is streamed by the upload library
-    as_definition = params(definition={"spec": {"dataSource": {"type": "Upload"}}})
+    as_definition = params(source=None, definition={"apiVersion": "virtualization.deckhouse.io/v1alpha2",
+                                                    "kind": "VirtualImage", "spec": {"dataSource": {"type": "Upload"}}})
     with pytest.raises(ValidationError, match="names no file to send: use source.upload"):
-        reject_unsupported(as_definition)
-    reject_unsupported(dict(as_definition, state="absent"))
+        validate(as_definition, VIRTUAL_IMAGE)
+    validate(dict(as_definition, state="absent"), VIRTUAL_IMAGE)

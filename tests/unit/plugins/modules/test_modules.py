@@ -3,16 +3,31 @@
 
 from __future__ import annotations
 
+import importlib
 import json
+import os
 
 import pytest
 
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.deckhouse.virtualization.plugins.module_utils import runner
+from ansible_collections.deckhouse.virtualization.plugins.module_utils import client, runner
 from ansible_collections.deckhouse.virtualization.plugins.modules import (
     cluster_virtual_image, virtual_image, virtual_image_info,
 )
+
+MODULES_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "plugins", "modules")
+
+# One invalid task per module: each must fail with a message naming the option, before any client exists.
+BAD_INPUT = {
+    "virtual_image": ({"name": "a.b", "namespace": "n", "source": {"http": {"url": "https://x/y"}}}, "'.' is forbidden"),
+    "cluster_virtual_image": ({"name": "a.b", "source": {"http": {"url": "https://x/y"}}}, "'.' is forbidden"),
+    "virtual_image_upload": ({"name": "img", "namespace": "N!", "path": "/nonexistent"}, "namespace 'N!' is invalid"),
+    "image_catalog_apply": ({"catalog": "bad.name", "namespaces": ["n"]}, "catalog: the catalog name"),
+    "virtual_image_capture": ({"namespace": "n", "disk": "Bad", "name": "img"}, "disk 'Bad' is invalid"),
+    "virtual_machine_operation": ({"namespace": "n", "name": "a.b", "type": "Start"}, "'.' is forbidden"),
+    "virtual_image_info": ({"name": "a.b"}, "'.' is forbidden"),
+}
 
 
 def run(module, args, capsys):
@@ -24,10 +39,12 @@ def run(module, args, capsys):
 
 @pytest.fixture(autouse=True)
 def no_client(monkeypatch):
-    """Any attempt to build a client is a test failure unless a test allows it."""
+    """Any attempt to build a client is a test failure unless a test allows it: the glue's one factory, and the
+    Client class itself, so that a module building one elsewhere is caught too."""
     def forbidden(*args, **kwargs):
         raise AssertionError("a client was built: validation did not stop the run")
     monkeypatch.setattr(runner, "build_client", forbidden)
+    monkeypatch.setattr(client.Client, "__init__", forbidden)
 
 
 def test_checksum_error_names_option(capsys):
@@ -68,3 +85,17 @@ def test_info_rejects_namespace_with_cluster(capsys):
 def test_wait_timeout_negative(capsys):
     result = run(virtual_image, {"name": "a", "namespace": "n", "wait_timeout": -5, "state": "absent"}, capsys)
     assert result["msg"] == "wait_timeout must be >= 0, got -5"
+
+
+def test_the_guard_covers_every_module():
+    """A module added without a case here fails this test, so the guard below can never miss one."""
+    names = sorted(f[:-3] for f in os.listdir(MODULES_DIR) if f.endswith(".py") and not f.startswith("_"))
+    assert names == sorted(BAD_INPUT)
+
+
+@pytest.mark.parametrize("name", sorted(BAD_INPUT))
+def test_bad_input_fails_before_any_client(name, capsys):
+    args, message = BAD_INPUT[name]
+    module = importlib.import_module("ansible_collections.deckhouse.virtualization.plugins.modules." + name)
+    result = run(module, args, capsys)
+    assert result["failed"] and message in result["msg"]
