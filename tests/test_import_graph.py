@@ -1,9 +1,8 @@
 """No import cycles in plugins/ or sandbox/ (no sandbox needed).
 
 Every `import` / `from ... import` of a file counts, at any nesting level: one inside a function (a lazy
-import) or a branch still ties the two modules together. Only the body of `if TYPE_CHECKING:` is left out:
-it never runs, it names types for the type checker. An import is mapped to a module
-of the same tree: `from pkg import name` counts as importing `pkg.name` when that is a submodule, otherwise
+import), a branch or `if TYPE_CHECKING:` (a type-only dependency) still ties the two modules together.
+An import is mapped to a module of the same tree: `from pkg import name` counts as importing `pkg.name` when that is a submodule, otherwise
 `pkg` (a package's `__init__` is a module); relative imports are resolved against the importing package.
 A cycle is a strongly connected component of more than one module, or a module importing itself.
 """
@@ -74,33 +73,13 @@ def _targets(module: str, path: Path, node: ast.AST, modules: Dict[str, Path]) -
     return found
 
 
-def _type_checking_only(node: ast.AST) -> bool:
-    """`if TYPE_CHECKING:` / `if typing.TYPE_CHECKING:`."""
-    test = getattr(node, "test", None) if isinstance(node, ast.If) else None
-    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or \
-        (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
-
-
-def _runtime_nodes(tree: ast.AST) -> List[ast.AST]:
-    """Every node at any depth, less the bodies of `if TYPE_CHECKING:` (their `else:` runs and is kept)."""
-    found, todo = [], [tree]
-    while todo:
-        node = todo.pop()
-        found.append(node)
-        if _type_checking_only(node):
-            todo.extend(node.orelse)  # type: ignore[attr-defined]
-        else:
-            todo.extend(ast.iter_child_nodes(node))
-    return found
-
-
 def import_edges(root: Path, package: str) -> List[Edge]:
     """Every import between modules of the tree, each with where it is written (sorted, no repeats)."""
     modules = module_names(root, package)
     edges = set()
     for module, path in modules.items():
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-        for node in _runtime_nodes(tree):
+        for node in ast.walk(tree):
             for target in _targets(module, path, node, modules):
                 edges.add(Edge(module, target, path, node.lineno))
     return sorted(edges, key=lambda e: (str(e.path), e.line, e.target))
@@ -191,7 +170,7 @@ def test_edges_are_found_in_the_real_trees() -> None:
     found = {(e.path, e.line) for e in import_edges(root, package)}
     expected = set()
     for path in module_names(root, package).values():  # resolved through the file system here, through dotted names by the checker
-        for node in _runtime_nodes(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.ImportFrom) and node.level and node.module:
                 base = path.parents[node.level - 1].joinpath(*node.module.split("."))
                 if base.with_suffix(".py").is_file() or (base / "__init__.py").is_file():
@@ -231,17 +210,18 @@ def test_checker_finds_cycles_in_a_throwaway_tree(tmp_path: Path) -> None:
     assert import_cycles(acyclic, "flat") == []
 
 
-def test_only_type_checking_imports_are_left_out(tmp_path: Path) -> None:
+def test_imports_in_branches_and_type_checking_blocks_count(tmp_path: Path) -> None:
     root = _write(tmp_path / "tc", {
         "__init__.py": "",
         "hints.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .user import User\n",
         "user.py": "from .hints import *\n",
-        "guarded.py": "import sys\nif sys.version_info > (3,):\n    from . import other\n"
-                      "else:\n    pass\n",
-        "other.py": "import typing\nif typing.TYPE_CHECKING:\n    pass\nelse:\n    from .guarded import x\n",
+        "guarded.py": "import sys\nif sys.version_info > (3,):\n    pass\nelse:\n    from . import other\n",
+        "other.py": "try:\n    pass\nexcept ImportError:\n    from .guarded import x\n",
+        "alone.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .user import User\n",
     })
     cycles = import_cycles(root, "tc")
-    assert [sorted({e.source for e in c}) for c in cycles] == [["tc.guarded", "tc.other"]], describe(cycles)
+    assert sorted(sorted({e.source for e in c}) for c in cycles) == [["tc.guarded", "tc.other"], ["tc.hints", "tc.user"]], \
+        describe(cycles)
 
 
 def test_checker_resolves_absolute_names_under_a_dotted_package(tmp_path: Path) -> None:
