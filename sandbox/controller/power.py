@@ -10,8 +10,10 @@ RUNNING_LIKE = ("Running", "Starting", "Migrating", "Pause", "Degraded")
 
 @dataclass
 class Power:
-    wanted: dict[str, bool] = field(default_factory=dict)   # VM uid -> wants to run (Manual / AlwaysOnUnlessStoppedManually)
-    restarting: set[str] = field(default_factory=set)       # VM uids in a Restart VMOP's stop half
+    # VM uid -> wants to run (Manual / AlwaysOnUnlessStoppedManually)
+    wanted: dict[str, bool] = field(default_factory=dict)
+    # VM uids in a Restart VMOP's stop half
+    restarting: set[str] = field(default_factory=set)
 
     def wants_running(self, vm: dict) -> bool:
         """By runPolicy; for the manual policies the last request, else what the VM's phase says."""

@@ -101,8 +101,8 @@ class VirtualDiskReconciler:
                 condition("DatasourceReady", True, "DatasourceReady", "", gen),
                 condition("Ready", False, "Provisioning", "Import is in the process of provisioning to PVC.", gen)],
                 target={"persistentVolumeClaimName": pvc})
-            await self.ctx.writer.create_pvc(vd, pvc, (spec.get("persistentVolumeClaim") or {}).get("storageClassName", ""),
-                                             want or 0)
+            storage_class = (spec.get("persistentVolumeClaim") or {}).get("storageClassName", "")
+            await self.ctx.writer.create_pvc(vd, pvc, storage_class, want or 0)
             size = await asyncio.to_thread(self._fill, src, path, want, md["uid"])
             await self._status(vd, "Ready", "100%", [
                 condition("DatasourceReady", True, "DatasourceReady", "", gen),

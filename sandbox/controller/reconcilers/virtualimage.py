@@ -102,7 +102,8 @@ class VirtualImageReconciler:
         uid = obj["metadata"]["uid"]
         if kind is VI and (obj.get("spec") or {}).get("storage") == "PersistentVolumeClaim":
             name = (obj.get("status") or {}).get("target", {}).get("persistentVolumeClaimName")
-            if name and self.ctx.cache.synced(PVC) and not self.ctx.cache.get(PVC, obj["metadata"]["namespace"], name):
+            cache = self.ctx.cache
+            if name and cache.synced(PVC) and not cache.get(PVC, obj["metadata"]["namespace"], name):
                 return "PVCLost"
             return "Ready"
         return "ImageLost" if uid in self.lost else "Ready"
