@@ -25,6 +25,7 @@ author:
   - Deckhouse virtualization contributors (@deckhouse)
 extends_documentation_fragment:
   - deckhouse.virtualization.auth
+  - deckhouse.virtualization.progress
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -62,9 +63,10 @@ options:
         by the module (before any request) so that messages can name the entry, e.g. C(images[2] (debian-12)).
       - C(name) (required) name of the image in every namespace (lower-case letters, digits and C(-)).
       - C(url) import from this HTTP or HTTPS URL; C(image) import from this container image (disk file under
-        C(/disk/), TLS registry); C(path) upload this local file (relative paths are resolved against the
-        playbook directory on the controller); C(from) copy from an object, C({kind, name}) (and C(namespace)
-        for ClusterVirtualImages copying from a namespaced object).
+        C(/disk/), TLS registry); C(path) upload this file (found and decrypted on the controller as
+        O(deckhouse.virtualization.virtual_image_upload#module:path) is, when the module runs there; with any
+        other connection a path on the managed host); C(from) copy from an object, C({kind, name}) (and
+        C(namespace) for ClusterVirtualImages copying from a namespaced object).
       - C(checksum) a mapping of C(md5), C(sha1), C(sha256), C(sha512), C(streebog256), C(streebog512) (for
         C(url) and C(path)); C(ca_bundle) PEM text (for C(url) and C(image)); C(image_pull_secret) the name of a
         C(kubernetes.io/dockerconfigjson) Secret (a C({name, namespace}) mapping for ClusterVirtualImages).
@@ -80,7 +82,12 @@ options:
   manifests:
     description:
       - Paths or globs of YAML files holding image manifests (several documents per file are fine); their images
-        join the catalog. Relative patterns are resolved against the playbook directory on the controller.
+        join the catalog.
+      - The action plugin reads them on the controller, whatever the connection, and passes their documents to
+        the module as O(definitions). A relative pattern is found as the C(ansible.builtin.fileglob) lookup finds
+        it (its directories in the role's C(files/), then the playbook directory; a bare pattern in the
+        C(files/) of each search path, then the path itself); a pattern that matches no file fails the task.
+        Vault-encrypted files are decrypted.
       - A manifest without a namespace is seeded into every namespace of O(namespaces); one with a namespace only
         into that one (which must be listed in O(namespaces)).
     type: list
@@ -88,8 +95,11 @@ options:
     default: []
   definitions:
     description:
-      - Manifests already read, as C({origin, manifest}) mappings. Set by the action plugin from O(manifests);
-        rarely useful by hand.
+      - Manifests already read, as C({origin, manifest}) mappings (C(origin) names the manifest in messages and
+        RV(images), for example a file name; C(manifest) is the image manifest). They join the catalog like
+        O(manifests), before them.
+      - The action plugin appends the documents it reads from O(manifests), named by file (C(<file>#<n>) for a
+        file holding several).
     type: list
     elements: dict
     default: []
@@ -127,11 +137,6 @@ options:
       - Seconds to wait for the whole catalog.
     type: int
     default: 1800
-  progress_file:
-    description:
-      - Internal, set by the action plugin; do not set it yourself. Progress lines of every image are appended to
-        it so that they show at C(-v).
-    type: path
 """
 
 EXAMPLES = r"""

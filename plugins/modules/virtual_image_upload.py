@@ -15,8 +15,7 @@ description:
     by someone else, for example GitOps), then waits until it is C(Ready). To create the image and upload in
     one task use M(deckhouse.virtualization.virtual_image) with O(deckhouse.virtualization.virtual_image#module:source.upload).
   - The file is read once and sent with an exact C(Content-Length) and constant memory; checksums are computed
-    while it is sent, in worker threads beside the socket writes. Compressed files (C(.gz), C(.xz)) are sent as
-    they are; the platform decompresses them.
+    while it is sent, in worker threads beside the socket writes.
   - Idempotent. After a successful upload the module records the file's checksums and size in the annotation
     C(virtualization.deckhouse.io/ansible-upload-checksum) (the image's C(spec.dataSource.upload.checksum) is used
     when there is no annotation). A C(Ready) image whose record matches the file is left alone (no byte is sent);
@@ -27,10 +26,6 @@ description:
     already C(Failed) when the task starts is handled the same way.
   - A C(503) answer (another upload is running) and connection errors before the request starts are retried
     with backoff until O(wait_timeout).
-  - "Where O(path) is read: when the task runs on the controller (a C(local) connection, including
-    C(delegate_to: localhost)), the action plugin resolves O(path) like C(copy) resolves C(src): the role's
-    C(files/), then the playbook directory; a vault-encrypted file is decrypted to a temporary file that is
-    removed when the task ends. With any other connection O(path) is a path on the managed host, read there."
   - The upload URL is a credential. It never appears in the result, in messages or in logs (it is shown as
     C(<scheme>://<host>/<redacted>)) unless O(show_upload_url=true).
   - "Long uploads: run with C(-v) to see progress lines (bytes, percent, rate) while the task runs on the
@@ -39,8 +34,10 @@ description:
 author:
   - Deckhouse virtualization contributors (@deckhouse)
 extends_documentation_fragment:
+  - deckhouse.virtualization.upload
   - deckhouse.virtualization.auth
-  - deckhouse.virtualization.wait
+  - deckhouse.virtualization.wait.image
+  - deckhouse.virtualization.progress
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -51,8 +48,6 @@ attributes:
     details: Shows the annotation that would be recorded, or the image that would be recreated.
   platform:
     platforms: kubernetes
-requirements:
-  - gostcrypto (only for streebog checksums; it is pure Python and slow, about 80 KiB/s)
 options:
   name:
     description: Name of the image.
@@ -65,70 +60,10 @@ options:
     description: The image is a C(ClusterVirtualImage) (no namespace).
     type: bool
     default: false
-  path:
-    description:
-      - The file to upload (qcow2, raw, vmdk, vdi, vhdx, vpc or iso; optionally compressed with gzip or xz).
-      - See the description for where it is read.
-    type: path
-    required: true
-  checksum:
-    description:
-      - Checksums the file must have. Every one given is computed while sending and checked before the last byte
-        is sent; on a mismatch the upload is stopped so nothing is stored. With a single-buffer file (up to
-        1 MiB) nothing is sent at all.
-      - When none is given, C(sha1) is computed and recorded (only to tell a re-run whether the file is the same;
-        it is the fastest of these algorithms).
-    type: dict
-    suboptions:
-      md5:
-        description: 32 hex characters.
-        type: str
-      sha1:
-        description: 40 hex characters.
-        type: str
-      sha256:
-        description: 64 hex characters.
-        type: str
-      sha512:
-        description: 128 hex characters.
-        type: str
-      streebog256:
-        description: GOST R 34.11-2012 256 bits, 64 hex characters (needs gostcrypto).
-        type: str
-      streebog512:
-        description: GOST R 34.11-2012 512 bits, 128 hex characters (needs gostcrypto).
-        type: str
-  endpoint:
-    description:
-      - Which of C(status.imageUploadURLs) to use. V(in_cluster) is the uploader's service (reachable from inside
-        the cluster), V(external) the ingress URL (needs a public domain).
-      - V(auto) uses the in-cluster URL when it answers the upload server's C(GET) probe from where the module
-        runs, else the external one.
-    type: str
-    choices: [auto, external, in_cluster]
-    default: auto
-  upload_url:
-    description:
-      - Send to this URL instead of one from the image's status (for example through a proxy or port-forward).
-        The image's phases are still followed through the API.
-    type: str
   show_upload_url:
     description: Return the URL used as RV(upload_url). It is a credential; off by default.
     type: bool
     default: false
-  upload_validate_certs:
-    description: Verify the upload server's TLS certificate (independent of the API server's O(validate_certs)).
-    type: bool
-    default: true
-  upload_ca_cert:
-    description: PEM file of the CA to verify the upload server with (the system CAs when omitted).
-    type: path
-  retries:
-    description:
-      - How many times a C(Failed) image (interrupted upload, size or checksum mismatch, missed deadline) is
-        recreated and the file sent again. V(0) fails with the platform's message instead.
-    type: int
-    default: 2
   recreate:
     description:
       - When the image is C(Ready) but its recorded checksum or size differs from the file (or nothing is

@@ -22,6 +22,7 @@ author:
 extends_documentation_fragment:
   - deckhouse.virtualization.auth
   - deckhouse.virtualization.wait
+  - deckhouse.virtualization.progress.unused
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:

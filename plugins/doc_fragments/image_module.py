@@ -1,0 +1,226 @@
+# -*- coding: utf-8 -*-
+# Copyright: deckhouse.virtualization contributors
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+"""The options of virtual_image and cluster_virtual_image, written once.
+
+The two modules differ in a few places only (a namespace and the storage options for VirtualImages;
+namespaced references to Secrets and objects for ClusterVirtualImages); those are filled in per kind.
+Use ``deckhouse.virtualization.image_module.virtual_image`` or
+``deckhouse.virtualization.image_module.cluster_virtual_image``. (Not named ``image``: the plugin loader
+would then also take ``deckhouse.virtualization.wait.image`` for this file.)
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict
+
+from ansible_collections.deckhouse.virtualization.plugins.doc_fragments.upload import (
+    GOSTCRYPTO, checksum_algorithms, upload_options,
+)
+from ansible_collections.deckhouse.virtualization.plugins.plugin_utils.doc_yaml import piece, render
+
+# module_utils/options/args.py image_arg_spec; ${kind} is VirtualImage or ClusterVirtualImage.
+_IMAGE = r"""
+name:
+  description:
+    - Name of the image. Lower-case letters, digits and C(-); the platform forbids dots.
+    - Required unless given in O(definition) or O(src).
+  type: str
+state:
+  description:
+    - V(present) creates or updates the image, V(absent) deletes it (and the pull Secret the module created).
+  type: str
+  choices: [present, absent]
+  default: present
+source:
+  description:
+    - Where the image data comes from; exactly one of the suboptions. Required for O(state=present) unless
+      O(definition) or O(src) is used.
+  type: dict
+  suboptions:
+    http:
+      description: Import from an HTTP or HTTPS URL.
+      type: dict
+      suboptions:
+        url:
+          description: URL of the file (qcow2, raw, vmdk, vdi, vhdx, vpc or iso; optionally .gz or .xz).
+          type: str
+          required: true
+        checksum:
+          description: Checksums the downloaded file must match (every one given).
+          type: dict
+        ca_bundle:
+          description: PEM text of the CA chain to verify the server with (the module base64-encodes it).
+          type: str
+    container_image:
+      description: Import from an image in a TLS container registry holding the disk file under C(/disk/).
+      type: dict
+      suboptions:
+        image:
+          description: Image reference, for example C(registry.example.com/images/debian:12).
+          type: str
+          required: true
+        ca_bundle:
+          description: PEM text of the CA chain to verify the registry with.
+          type: str
+        registry_credentials:
+          description:
+            - Registry credentials. The module creates and owns a C(kubernetes.io/dockerconfigjson) Secret for
+              them (owner reference to the image and a label), updates it when they change, deletes it with
+              the image and points C(imagePullSecret) at it.
+          type: dict
+          suboptions:
+            username:
+              description: Registry user name.
+              type: str
+              required: true
+            password:
+              description: Registry password or token.
+              type: str
+              required: true
+    object_ref:
+      type: dict
+      suboptions:
+        kind:
+          description: Kind of the source object.
+          type: str
+          required: true
+          choices: [VirtualImage, ClusterVirtualImage, VirtualDisk, VirtualDiskSnapshot]
+        name:
+          description: Name of the source object.
+          type: str
+          required: true
+    upload:
+      description:
+        - Upload a local file in the same task. The module creates the image, waits for C(WaitForUserUpload),
+          streams the file (constant memory, checksums computed while sending) and waits until C(Ready).
+        - Behaves like M(deckhouse.virtualization.virtual_image_upload) (a C(Ready) image whose recorded checksum
+          matches the file is left alone, a different file follows O(recreate)); see that module for progress at
+          C(-v) and for the C(async)/C(poll) pattern.
+      type: dict
+labels:
+  description: Labels to set on the image (merged into the existing ones).
+  type: dict
+annotations:
+  description: Annotations to set on the image (merged into the existing ones).
+  type: dict
+definition:
+  description:
+    - A whole C(${kind}) manifest (dictionary or YAML text) instead of the typed options.
+  type: raw
+src:
+  description:
+    - Path of a file holding a C(${kind}) manifest, read on the controller whatever the connection (like
+      kubernetes.core's C(src)) and passed to the module as O(definition). It is found like C(copy)'s C(src)
+      (the role's C(files/), then the playbook directory) and may be vault-encrypted.
+    - Mutually exclusive with O(definition) and the typed options.
+  type: path
+recreate:
+  description:
+    - When the image is already provisioned and its spec differs, delete it (waiting until it is gone) and
+      create it anew instead of failing.
+  type: bool
+  default: false
+"""
+
+_NAMESPACED = r"""
+namespace:
+  description:
+    - Namespace of the image. Required unless given in O(definition) or O(src).
+  type: str
+storage:
+  description:
+    - Where the platform keeps the image. When omitted, V(ContainerRegistry) (DVCR).
+  type: str
+  choices: [ContainerRegistry, PersistentVolumeClaim]
+storage_class:
+  description:
+    - StorageClass of the PVC (O(storage=PersistentVolumeClaim) only); the default class when omitted.
+  type: str
+"""
+
+_VI_PULL_SECRET = r"""
+description:
+  - Name of a C(kubernetes.io/dockerconfigjson) Secret in the image's namespace.
+  - With O(source.container_image.registry_credentials), the name of the Secret the module manages
+    (default C(<name>-registry-credentials)).
+type: str
+"""
+
+_CVI_PULL_SECRET = r"""
+description:
+  - A C(kubernetes.io/dockerconfigjson) Secret; both fields are required without
+    O(source.container_image.registry_credentials).
+  - With O(source.container_image.registry_credentials), where the Secret the module manages goes
+    (default name C(<name>-registry-credentials) in namespace C(default)).
+type: dict
+suboptions:
+  name:
+    description: Name of the Secret.
+    type: str
+  namespace:
+    description: Namespace of the Secret.
+    type: str
+"""
+
+_CVI_OBJECT_NAMESPACE = r"""
+description: Namespace of the source object; required for all kinds but C(ClusterVirtualImage).
+type: str
+"""
+
+_ATTRIBUTES = r"""
+check_mode:
+  support: full
+  details: Uses the API server's dry run (C(dryRun=All)); nothing is stored.
+diff_mode:
+  support: full
+platform:
+  platforms: kubernetes
+"""
+
+# ${provisioned}: when the platform starts rejecting spec changes of this kind.
+_NOTES = r"""
+- Changes are decided by comparing the wanted spec, labels and annotations with the live object before any
+  write; a run with nothing to change sends no write.
+- Before the image is C(Ready) a spec change is patched (the platform restarts the import). ${provisioned}
+  the platform rejects spec changes; the module then fails naming the differing fields unless O(recreate=true).
+- Labels and annotations are merged into the live ones (keys not given are left alone) and always patched in place.
+"""
+
+
+def image_options(cluster: bool) -> Dict[str, Any]:
+    """The options of cluster_virtual_image (``cluster``) or virtual_image."""
+    kind = "ClusterVirtualImage" if cluster else "VirtualImage"
+    options = piece(_IMAGE, kind=kind)
+    source = options["source"]["suboptions"]
+    source["http"]["suboptions"]["checksum"]["suboptions"] = checksum_algorithms()
+    container = source["container_image"]["suboptions"]
+    container["image_pull_secret"] = piece(_CVI_PULL_SECRET if cluster else _VI_PULL_SECRET)
+    upload = upload_options("source.upload.")
+    upload["checksum"]["description"].insert(
+        1, "Also put in C(spec.dataSource.upload.checksum), so that the platform checks them too.")
+    source["upload"]["suboptions"] = upload
+    if cluster:
+        options["name"]["description"].append("Also see M(deckhouse.virtualization.virtual_image) for namespaced images.")
+        options["definition"]["description"].append("O(name), when given, overrides the manifest's.")
+        source["object_ref"]["description"] = "Copy from an existing object."
+        source["object_ref"]["suboptions"]["namespace"] = piece(_CVI_OBJECT_NAMESPACE)
+    else:
+        options["definition"]["description"].append("O(name) and O(namespace), when given, override the manifest's.")
+        source["object_ref"]["description"] = "Copy from an existing object in the same namespace (or a C(ClusterVirtualImage))."
+        options.update(piece(_NAMESPACED))
+    return options
+
+
+def _fragment(cluster: bool) -> str:
+    provisioned = "Once C(Ready)" if cluster else "Once provisioned"
+    return render(options=image_options(cluster), attributes=piece(_ATTRIBUTES),
+                  notes=piece(_NOTES, provisioned=provisioned), requirements=[GOSTCRYPTO])
+
+
+class ModuleDocFragment:  # pylint: disable=too-few-public-methods
+    """Documentation of the options of the two image modules, one variable per kind."""
+
+    # Annotated (not plain assignments): ansible-test's yamllint reads plain assignments as literal YAML.
+    VIRTUAL_IMAGE: str = _fragment(cluster=False)
+    CLUSTER_VIRTUAL_IMAGE: str = _fragment(cluster=True)
