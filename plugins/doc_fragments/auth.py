@@ -7,7 +7,7 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:  # pylint: disable=too-few-public-methods
-    """Documentation of plugins/module_utils/args.py AUTH_ARG_SPEC."""
+    """Documentation of plugins/module_utils/options/args.py AUTH_ARG_SPEC."""
 
     DOCUMENTATION = r"""
 options:

@@ -108,12 +108,12 @@ conditions:
   elements: dict
 """
 
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.kinds import CLUSTER_VIRTUAL_IMAGE
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.runner import ImageModule
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import CLUSTER_VIRTUAL_IMAGE
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.glue.module import ImageModule
 
 
 def main() -> None:
-    """Entry point: the collection's glue (module_utils/runner.py) does the work."""
+    """Entry point: the collection's glue (module_utils/glue/module.py) does the work."""
     ImageModule(CLUSTER_VIRTUAL_IMAGE).main()
 
 

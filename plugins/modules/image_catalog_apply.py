@@ -241,11 +241,11 @@ duration:
   type: float
 """
 
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.runner import CatalogModule
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.glue.module import CatalogModule
 
 
 def main() -> None:
-    """Entry point: the collection's glue (module_utils/runner.py) does the work."""
+    """Entry point: the collection's glue (module_utils/glue/module.py) does the work."""
     CatalogModule().main()
 
 

@@ -152,11 +152,11 @@ diff:
   type: dict
 """
 
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.runner import CaptureModule
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.glue.module import CaptureModule
 
 
 def main() -> None:
-    """Entry point: the collection's glue (module_utils/runner.py) does the work."""
+    """Entry point: the collection's glue (module_utils/glue/module.py) does the work."""
     CaptureModule().main()
 
 

@@ -133,11 +133,11 @@ summary:
       ready_message: ""
 """
 
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.runner import InfoModule
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.glue.module import InfoModule
 
 
 def main() -> None:
-    """Entry point: the collection's glue (module_utils/runner.py) does the work."""
+    """Entry point: the collection's glue (module_utils/glue/module.py) does the work."""
     InfoModule().main()
 
 

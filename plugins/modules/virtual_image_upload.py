@@ -182,11 +182,11 @@ conditions:
   elements: dict
 """
 
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.runner import UploadModule
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.glue.module import UploadModule
 
 
 def main() -> None:
-    """Entry point: the collection's glue (module_utils/runner.py) does the work."""
+    """Entry point: the collection's glue (module_utils/glue/module.py) does the work."""
     UploadModule().main()
 
 

@@ -95,11 +95,11 @@ duration:
   type: float
 """
 
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.runner import VmOperationModule
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.glue.module import VmOperationModule
 
 
 def main() -> None:
-    """Entry point: the collection's glue (module_utils/runner.py) does the work."""
+    """Entry point: the collection's glue (module_utils/glue/module.py) does the work."""
     VmOperationModule().main()
 
 

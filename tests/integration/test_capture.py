@@ -103,3 +103,17 @@ def test_failure_after_stop_starts_the_vm_again(play, namespace, kube):
     assert left["failed"] is True and left["vms_left_stopped"] == ["app"]
     assert "stay stopped (restart_vm_on_failure is false)" in left["msg"]
     assert kube.vm_phase(namespace, "app") == "Stopped"
+
+
+def test_diff_is_rendered_by_the_callback(play, namespace, kube):
+    """--diff prints a before/after per image made (what a user sees, not only the result dict)."""
+    kube.make_disk(namespace, "data")
+    cvi = "%s-diff" % namespace
+    task = {"namespace": namespace, "disk": "data", "name": "img", "cluster_image": cvi, "wait_timeout": WAIT}
+    run = play([{MOD: task, "register": "first"}], diff=True)
+    assert run.rc == 0, run.stdout
+    for ref in ("VirtualImage %s/img" % namespace, "ClusterVirtualImage %s" % cvi):
+        assert "--- before: %s\n+++ after: %s\n" % (ref, ref) in run.stdout, run.stdout
+    assert '+                "kind": "VirtualDisk",' in run.stdout, run.stdout
+    assert '+                "kind": "VirtualImage",' in run.stdout, run.stdout
+    kube.api("ClusterVirtualImage").delete(name=cvi)

@@ -39,8 +39,13 @@ def test_written_objects_match_reference_crds(crd_schemas, sandbox, tmp_path, co
     import sys
     if str(collections_root) not in sys.path:
         sys.path.insert(0, str(collections_root))
-    pytest.importorskip("ansible_collections.deckhouse.virtualization.plugins.module_utils.spec")
-    from ansible_collections.deckhouse.virtualization.plugins.module_utils import kinds, spec
+    pytest.importorskip("ansible_collections.deckhouse.virtualization.plugins.module_utils.images.manifest")
+    from ansible_collections.deckhouse.virtualization.plugins.module_utils.common import kinds
+    from ansible_collections.deckhouse.virtualization.plugins.module_utils.images import manifest
+    from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.image import ImageOptions
+
+    def build(params, kind):
+        return manifest.build_manifest(ImageOptions.from_params(params), kind)
 
     pem = Path(sandbox.ca_path).read_text()
     sums = {"md5": "a" * 32, "sha1": "b" * 40, "sha256": "c" * 64, "sha512": "d" * 128,
@@ -65,13 +70,12 @@ def test_written_objects_match_reference_crds(crd_schemas, sandbox, tmp_path, co
         for storage in ("ContainerRegistry", "PersistentVolumeClaim"):
             params = {"name": "x", "namespace": "n", "source": source, "storage": storage,
                       "storage_class": "sc" if storage == "PersistentVolumeClaim" else None}
-            _validate(crd_schemas["VirtualImage"], spec.build_manifest(params, kinds.VIRTUAL_IMAGE))
-            secret = spec.build_pull_secret(params, kinds.VIRTUAL_IMAGE)
+            _validate(crd_schemas["VirtualImage"], build(params, kinds.VIRTUAL_IMAGE))
+            secret = manifest.build_pull_secret(ImageOptions.from_params(params), kinds.VIRTUAL_IMAGE)
             assert secret is None or secret["type"] == "kubernetes.io/dockerconfigjson"
     for source in cvi_sources:
         _validate(crd_schemas["ClusterVirtualImage"],
-                  spec.build_manifest({"name": "x", "source": source}, kinds.CLUSTER_VIRTUAL_IMAGE))
-    bad = spec.build_manifest({"name": "x", "namespace": "n", "source": {"http": {"url": "ftp://x"}}},
-                              kinds.VIRTUAL_IMAGE)
+                  build({"name": "x", "source": source}, kinds.CLUSTER_VIRTUAL_IMAGE))
+    bad = build({"name": "x", "namespace": "n", "source": {"http": {"url": "ftp://x"}}}, kinds.VIRTUAL_IMAGE)
     with pytest.raises(jsonschema.ValidationError):
         _validate(crd_schemas["VirtualImage"], bad)  # the check has teeth

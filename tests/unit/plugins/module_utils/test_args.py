@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.args import (
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.args import (
     AUTH_ARG_SPEC, CONNECTION_KEYS, merge_connection,
 )
 

@@ -7,8 +7,13 @@ import copy
 
 import pytest
 
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.capture import (
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.machines.capture import (
     CaptureRequest, CaptureRunner as _CaptureRunner, image_options,
+)
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import TaskError, ValidationError
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.machines.power import mounting_vms, refusal
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.waiter import (
+    DONE, FAIL, WAIT, PREDICATES, is_vmop_completed,
 )
 
 
@@ -19,11 +24,6 @@ def CaptureRunner(client, params):  # noqa: N802 - stands in for the class the t
 
 def validate_capture(params):
     CaptureRequest.from_params(params)
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.errors import ImageError, ValidationError
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.vm import mounting_vms, refusal
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.waiter import (
-    DONE, FAIL, WAIT, PREDICATES, is_vmop_completed,
-)
 
 
 class FakeClient:
@@ -88,14 +88,14 @@ def test_failed_image_fails_without_touching_vms():
     failed = ready_image()
     failed["status"] = {"phase": "Failed", "conditions": [{"type": "Ready", "status": "False", "message": "boom"}]}
     client = FakeClient({("virtualimages", "img"): failed, ("virtualmachines", "web"): vm("web", "Running")})
-    with pytest.raises(ImageError, match="is Failed \\(boom\\).*delete it"):
+    with pytest.raises(TaskError, match="is Failed \\(boom\\).*delete it"):
         CaptureRunner(client, params(stop_vm=True)).run()
     assert client.writes == [] and client.lists == []
 
 
 def test_mounted_disk_without_stop_vm_names_the_vm():
     client = FakeClient({("virtualdisks", "root"): {"status": {}}, ("virtualmachines", "web"): vm("web", "Running")})
-    with pytest.raises(ImageError) as err:
+    with pytest.raises(TaskError) as err:
         CaptureRunner(client, params()).run()
     assert 'mounted by VirtualMachine "web" (phase Running)' in err.value.msg
     assert err.value.details["vms"] == ["web"] and client.writes == []
@@ -105,14 +105,14 @@ def test_always_on_is_refused_with_the_options_before_anything_stops():
     client = FakeClient({("virtualdisks", "root"): {"status": {}},
                          ("virtualmachines", "a"): vm("a", "Running"),
                          ("virtualmachines", "b"): vm("b", "Running", "AlwaysOn")})
-    with pytest.raises(ImageError) as err:
+    with pytest.raises(TaskError) as err:
         CaptureRunner(client, params(stop_vm=True)).run()
     assert "runPolicy AlwaysOn" in err.value.msg and "allow_run_policy_change: true" in err.value.msg
     assert client.writes == []  # "a" was not stopped either
 
 
 def test_missing_disk_is_an_error():
-    with pytest.raises(ImageError, match="VirtualDisk ns/root not found"):
+    with pytest.raises(TaskError, match="VirtualDisk ns/root not found"):
         CaptureRunner(FakeClient({}), params()).run()
 
 

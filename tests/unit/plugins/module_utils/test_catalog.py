@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog import (
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.entries import (
     CATALOG_LABEL, FANOUT_LABEL, hub_name, parse_catalog, parse_entry, wanted_objects,
 )
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog_plan import DELETE, plan
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.decision import (
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.plan import DELETE, plan
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.decision import (
     CREATE, KEEP, PATCH, RECREATE, REFUSE,
 )
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog_report import result_row, table
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.errors import ValidationError
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.kinds import (
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.report import result_row, table
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ValidationError
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import (
     CLUSTER_VIRTUAL_IMAGE, VIRTUAL_IMAGE,
 )
 
@@ -167,7 +167,7 @@ def test_table_has_one_line_per_row_and_failure_messages():
 
 
 def test_manifests_from_globs_and_a_glob_matching_nothing(tmp_path):
-    from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog_manifests import read_manifests
+    from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.manifests import read_manifests
     (tmp_path / "b.yaml").write_text("kind: VirtualImage\nmetadata: {name: b}\n---\n---\nkind: VirtualImage\n"
                                      "metadata: {name: c}\n")
     (tmp_path / "a.yaml").write_text("kind: VirtualImage\nmetadata: {name: a}\n")

@@ -15,13 +15,13 @@ from typing import Any, Callable, Dict, List, NamedTuple, Optional
 
 import pytest
 
-from ansible_collections.deckhouse.virtualization.plugins.module_utils import catalog_apply
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog import parse_catalog
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog_apply import (
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog import apply as catalog_apply
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.entries import parse_catalog
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.apply import (
     NAMESPACES_PATH, CatalogFailed, CatalogRun,
 )
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.errors import ApiError, ValidationError
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.kinds import VIRTUAL_IMAGE
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ApiError, ValidationError
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import VIRTUAL_IMAGE
 
 NS = "ns-a"
 GATE_TIMEOUT = 10.0
@@ -222,6 +222,7 @@ def test_check_mode_sends_only_dry_runs_and_shows_the_diff():
     rows = by_name(result["images"])
     assert {name: row["action"] for name, row in rows.items()} == {"keep": "keep", "new": "create", "relabel": "patch"}
     assert (rows["new"]["result"], rows["relabel"]["result"]) == ("would create", "would update")
+    assert rows["keep"]["result"] == "unchanged"  # check mode words only the writes it would send
     assert [rows[name]["changed"] for name in ("keep", "new", "relabel")] == [False, True, True]
     before, after = result["diff"]["before"], result["diff"]["after"]
     relabel, new = VIRTUAL_IMAGE.ref("relabel", NS), VIRTUAL_IMAGE.ref("new", NS)

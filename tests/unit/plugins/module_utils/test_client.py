@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.client import Client, HttpResponse, translate
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.errors import ApiError
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.client import Client, HttpResponse, translate
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ApiError
 
 
 class FakeTransport:

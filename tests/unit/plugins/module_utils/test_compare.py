@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.compare import (
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.compare import (
     apply_metadata, merge_patch, metadata_patch, spec_differences,
 )
 

@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.client import Client, HttpResponse
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.errors import ApiError
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.info import list_images
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.summary import summarize
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.client import Client, HttpResponse
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ApiError
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.info import list_images
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.summary import summarize
 
 READY = {"kind": "VirtualImage", "metadata": {"name": "b", "namespace": "ns"},
          "status": {"phase": "Ready", "progress": "100%", "format": "qcow2", "cdrom": False,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.errors import ValidationError
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.checks import (
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ValidationError
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.checks import (
     check_metadata_keys, check_pem_file,
 )
 

@@ -2,7 +2,7 @@
 """Upload URLs never leave a module in an object it returns."""
 from __future__ import annotations
 
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.redaction import redact_image
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.redaction import redact_image
 
 SECRET = "k3c9x0q2m8v7b6n5a4s3d2f1g0h9j8k7"
 

@@ -8,14 +8,14 @@ import json
 
 import pytest
 
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.errors import ValidationError
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.kinds import (
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ValidationError
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import (
     CLUSTER_VIRTUAL_IMAGE, VIRTUAL_IMAGE,
 )
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.spec import (
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.manifest import (
     build_manifest as _build_manifest, build_pull_secret as _build_pull_secret, registry_host,
 )
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.image_options import ImageOptions
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.image import ImageOptions
 
 
 def build_manifest(params, kind):

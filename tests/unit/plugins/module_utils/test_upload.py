@@ -10,19 +10,19 @@ from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
 
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.errors import (
-    ImageFailed, ImmutableSpec, ValidationError,
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import (
+    ObjectFailed, ImmutableSpec, ValidationError,
 )
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.kinds import VIRTUAL_IMAGE
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.progress import Tracker
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.upload import (
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import VIRTUAL_IMAGE
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.progress import Tracker
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.transfer.upload import (
     ANNOTATION, UploadRunner, recorded, record_value, redact_image,
 )
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.upload_options import UploadOptions
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.upload_stream import (
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.upload import UploadOptions
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.transfer.stream import (
     ConnectFailed, Interrupted, Outcome,
 )
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.validation import validate_upload
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.validation import validate_upload
 
 EXTERNAL = "https://127.0.0.1:9443/upload/s3cr3ts3cr3ts3cr3ts3cr3ts3cr3t00"
 IN_CLUSTER = "http://127.0.0.1:9080/upload"
@@ -183,7 +183,7 @@ def test_size_and_missing_record_are_differences(disk):
 def test_wrong_given_checksum_on_a_ready_image_fails_and_sends_nothing(disk):
     client = FakeClient(image("Ready", {ANNOTATION: record_value({"sha256": sha256()}, len(CONTENT))}))
     sender = FakeSender(client, [])
-    with pytest.raises(ImageFailed) as caught:
+    with pytest.raises(ObjectFailed) as caught:
         runner(client, sender, disk, checksum={"md5": "0" * 32}).run()
     assert "checksum.md5" in caught.value.msg and "nothing was sent" in caught.value.msg and sender.urls == []
 
@@ -191,7 +191,7 @@ def test_wrong_given_checksum_on_a_ready_image_fails_and_sends_nothing(disk):
 def test_failed_image_without_retries_fails_with_the_platform_message(disk):
     client = FakeClient(image("Failed", urls=False, reason="WaitForUserUploadTimeout",
                               message="The image was not uploaded within 10 minutes."))
-    with pytest.raises(ImageFailed) as caught:
+    with pytest.raises(ObjectFailed) as caught:
         runner(client, FakeSender(client, []), disk, retries=0).run()
     assert "not uploaded within 10 minutes" in caught.value.msg and "retries" in caught.value.msg
 
@@ -227,7 +227,7 @@ def test_busy_and_unreachable_are_retried_with_backoff(disk):
 def test_giving_up_never_shows_the_url(disk):
     client = FakeClient(image("WaitForUserUpload"))
     sender = FakeSender(client, [ConnectFailed("cannot reach %s" % EXTERNAL)] * 3)
-    with pytest.raises(ImageFailed) as caught:
+    with pytest.raises(ObjectFailed) as caught:
         runner(client, sender, disk, probe=False, wait_timeout=0.0).run()
     assert "s3cr3t" not in caught.value.msg and "<redacted>" in caught.value.msg
     assert "s3cr3t" not in json.dumps(caught.value.details.get("image"))

@@ -11,9 +11,9 @@ from typing import Any, Dict, List
 
 import pytest
 
-from ansible_collections.deckhouse.virtualization.plugins.module_utils import hashing
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.redaction import redact
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.upload_stream import (
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common import hashing
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.redaction import redact
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.transfer.stream import (
     ChecksumMismatch, ConnectFailed, FileChanged, Interrupted, Sender, parse_target, probe, tls_context,
 )
 

@@ -5,19 +5,20 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.errors import ValidationError
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.kinds import (
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ValidationError
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import (
     CLUSTER_VIRTUAL_IMAGE, VIRTUAL_IMAGE,
 )
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.validation import (
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.validation import (
     validate as _validate,
 )
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.image_options import ImageOptions
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.image import ImageOptions
 
 
 def validate(params, kind):
     """The module's path: parameters -> typed options -> checks."""
     _validate(ImageOptions.from_params(params), kind)
+
 
 CERT = ("-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQ2wqBoGJXyQ1\n-----END CERTIFICATE-----\n")
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.client import Gone
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.errors import ImageFailed, WaitTimeout
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.kinds import VIRTUAL_IMAGE
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.waiter import (
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.client import Gone
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ObjectFailed, WaitTimeout
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import VIRTUAL_IMAGE
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.waiter import (
     DONE, FAIL, WAIT, Waiter, is_absent, is_ready,
 )
 
@@ -127,7 +127,7 @@ def test_wait_resumes_after_gone_and_dropped_stream():
 def test_wait_fails_fast_on_failed_event():
     failed = image("Failed", rv="2", conditions=[cond("Ready", "False", "ProvisioningFailed", "boom")])
     client = FakeClient([image("Pending")], [[{"type": "MODIFIED", "object": failed}]])
-    with pytest.raises(ImageFailed, match="VirtualImage ns/img: phase Failed: boom") as err:
+    with pytest.raises(ObjectFailed, match="VirtualImage ns/img: phase Failed: boom") as err:
         make_waiter(client, Clock(), []).wait("ready", 600)
     assert err.value.details["image"] is failed
 

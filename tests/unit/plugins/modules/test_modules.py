@@ -11,7 +11,8 @@ import pytest
 
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.deckhouse.virtualization.plugins.module_utils import client, runner
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.api import client
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.glue import module as glue
 from ansible_collections.deckhouse.virtualization.plugins.modules import (
     cluster_virtual_image, virtual_image, virtual_image_info,
 )
@@ -43,7 +44,7 @@ def no_client(monkeypatch):
     Client class itself, so that a module building one elsewhere is caught too."""
     def forbidden(*args, **kwargs):
         raise AssertionError("a client was built: validation did not stop the run")
-    monkeypatch.setattr(runner, "build_client", forbidden)
+    monkeypatch.setattr(glue, "build_client", forbidden)
     monkeypatch.setattr(client.Client, "__init__", forbidden)
 
 

@@ -1,0 +1,330 @@
+# -*- coding: utf-8 -*-
+# Copyright: deckhouse.virtualization contributors
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+"""The one API proxy: every request goes through here.
+
+This is where check mode (server-side ``dryRun=All`` on writes), retries of
+transient errors inside a total deadline, and the translation of API errors
+into clear messages live. Nothing else talks to the API server.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import ssl
+import time
+from typing import Any, Callable, Dict, Iterator, List, Mapping, NamedTuple, Optional, Tuple
+
+from ansible.module_utils.common.warnings import warn
+
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ApiError
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.checks import check_pem_file
+
+try:
+    from kubernetes import client as k8s_client
+    from kubernetes import config as k8s_config
+    from kubernetes.client.rest import ApiException
+    from kubernetes.config.config_exception import ConfigException
+    from kubernetes.watch.watch import iter_resp_lines
+    import urllib3
+    HAS_K8S = True
+    K8S_IMPORT_ERROR = None
+except ImportError as exc:  # pragma: no cover - reported by the module
+    HAS_K8S = False
+    K8S_IMPORT_ERROR = exc
+
+RETRYABLE_STATUS = (429, 500, 502, 503, 504)
+VERBS = {"GET": "get", "POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
+MERGE_PATCH = "application/merge-patch+json"
+
+
+class Gone(Exception):
+    """A watch's resourceVersion is too old (HTTP 410): list again and resume."""
+
+
+def _status_message(body: Any) -> Tuple[str, str]:
+    """(message, reason) from a ``kind: Status`` body, tolerating non-JSON."""
+    try:
+        status = json.loads(body) if isinstance(body, (str, bytes)) else (body or {})
+    except ValueError:
+        return (body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body or ""))[:500], ""
+    if not isinstance(status, dict):
+        return str(status)[:500], ""
+    return str(status.get("message") or ""), str(status.get("reason") or "")
+
+
+def _resource_of(path: str) -> Tuple[str, Optional[str]]:
+    """(resource, namespace) from an API path, for messages."""
+    parts = [p for p in path.split("?")[0].split("/") if p]
+    namespace = None
+    if "namespaces" in parts:
+        idx = parts.index("namespaces")
+        if idx + 1 < len(parts):
+            namespace = parts[idx + 1]
+            parts = parts[idx + 2:] or ["namespaces"]
+    else:
+        parts = parts[3:] if parts[0] == "apis" else parts[2:]
+    return (parts[0] if parts else path), namespace
+
+
+def translate(status: Optional[int], body: Any, method: str, path: str) -> ApiError:
+    """An ApiError with a message that says what was refused and why."""
+    message, reason = _status_message(body)
+    resource, namespace = _resource_of(path)
+    verb = VERBS.get(method, method.lower())
+    where = " in namespace %s" % namespace if namespace else ""
+    if not status:
+        return ApiError("cannot talk to the API server to %s %s%s (TLS or connection failure, not retried): %s"
+                        % (verb, resource, where, " ".join(str(body or "").split())[:500]),
+                        status=None, reason="TLSError")
+    if status == 401:
+        return ApiError("Unauthorized (401): the API server rejected the credentials while trying to %s %s%s; "
+                        "check api_key, the kubeconfig user or its token" % (verb, resource, where),
+                        status=status, reason=reason or "Unauthorized")
+    if status == 403:
+        return ApiError("Forbidden (403): not allowed to %s %s%s: %s" % (verb, resource, where, message),
+                        status=status, reason=reason or "Forbidden")
+    return ApiError("API error %s %s while trying to %s %s%s: %s"
+                    % (status, reason or "", verb, resource, where, message),
+                    status=status, reason=reason)
+
+
+class HttpResponse(NamedTuple):
+    """What a transport returns: status, headers, and the body (bytes) or the raw stream."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: Any
+
+
+Transport = Callable[[str, str, List[Tuple[str, str]], Dict[str, str], Any, bool, Any], HttpResponse]
+
+
+def api_client_transport(api: Any) -> Transport:
+    """A transport over kubernetes.client.ApiClient, for both generator generations.
+
+    kubernetes >= 33 (new generator) has param_serialize/call_api returning a
+    RESTResponse without raising; older releases raise ApiException from call_api.
+    """
+    def send(method: str, path: str, query: List[Tuple[str, str]], headers: Dict[str, str], body: Any,
+             stream: bool, timeout: Any) -> HttpResponse:
+        if hasattr(api, "param_serialize"):
+            request = api.param_serialize(method, path, query_params=query, header_params=headers, body=body,
+                                          auth_settings=["BearerToken"])
+            try:
+                resp = api.call_api(*request, _request_timeout=timeout)
+            except ApiException as exc:  # TLS failures come as status 0
+                return HttpResponse(exc.status or 0, exc.headers or {}, exc.reason or exc.body)
+            raw = resp.response
+            if stream and 200 <= resp.status <= 299:
+                return HttpResponse(resp.status, raw.headers, raw)
+            return HttpResponse(resp.status, raw.headers, resp.read())
+        try:
+            raw = api.call_api(path, method, query_params=query, header_params=headers, body=body,
+                               auth_settings=["BearerToken"], _preload_content=False,
+                               _request_timeout=timeout, _return_http_data_only=True)
+        except ApiException as exc:
+            return HttpResponse(exc.status or 0, exc.headers or {}, exc.body if exc.status else exc.reason)
+        return HttpResponse(raw.status, raw.headers, raw if stream else raw.data)
+    return send
+
+
+class Client:
+    """The proxy: verbs over a transport, with dry-run, retries and clear errors."""
+
+    def __init__(self, transport: Transport, check_mode: bool = False, request_timeout: float = 30.0,
+                 retry_budget: float = 60.0, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.transport = transport
+        self.check_mode = check_mode
+        self.request_timeout = request_timeout
+        self.retry_budget = retry_budget
+        self.sleep = sleep
+
+    # -- low level -------------------------------------------------------
+    def _call(self, method: str, path: str, query: Optional[List[Tuple[str, str]]] = None,
+              body: Any = None, content_type: Optional[str] = None, stream: bool = False,
+              timeout: Any = None) -> Any:
+        """One logical request, retried on 5xx/429/connection errors until the budget is spent."""
+        headers = {"Accept": "application/json"}
+        if content_type:
+            headers["Content-Type"] = content_type
+        deadline = time.monotonic() + self.retry_budget
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                resp = self.transport(method, path, list(query or []), dict(headers), body, stream,
+                                      timeout or self.request_timeout)
+            except (urllib3.exceptions.HTTPError, OSError) as exc:
+                cause = getattr(exc, "reason", None) or exc
+                if isinstance(cause, (urllib3.exceptions.SSLError, ssl.SSLError)):
+                    raise translate(0, "%s: %s" % (type(cause).__name__, cause), method, path)
+                if self._backoff(attempt, deadline, None):
+                    continue
+                raise ApiError("cannot reach the API server to %s %s: %s"
+                               % (VERBS.get(method, method), _resource_of(path)[0], type(exc).__name__),
+                               status=None, reason="ConnectionError")
+            if 200 <= resp.status <= 299:
+                if stream:
+                    return resp.body
+                return json.loads(resp.body) if resp.body else {}
+            if resp.status in RETRYABLE_STATUS and self._backoff(attempt, deadline, resp.headers):
+                continue
+            raise translate(resp.status, resp.body, method, path)
+
+    def _backoff(self, attempt: int, deadline: float, headers: Optional[Mapping[str, str]]) -> bool:
+        """Sleep before the next attempt; False when the deadline does not allow one."""
+        delay = min(0.25 * (2 ** (attempt - 1)), 8.0)
+        retry_after = (headers or {}).get("Retry-After")
+        if retry_after:
+            try:
+                delay = max(delay, float(retry_after))
+            except ValueError:
+                pass
+        if time.monotonic() + delay > deadline:
+            return False
+        self.sleep(delay)
+        return True
+
+    def _write_query(self) -> List[Tuple[str, str]]:
+        return [("dryRun", "All")] if self.check_mode else []
+
+    # -- verbs -----------------------------------------------------------
+    def get(self, path: str) -> Optional[Dict[str, Any]]:
+        """The object, or None when it does not exist."""
+        try:
+            return self._call("GET", path)
+        except ApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def list(self, path: str, label_selector: Optional[str] = None,
+             field_selector: Optional[str] = None) -> Dict[str, Any]:
+        """A whole list, following ``continue`` tokens."""
+        items: List[Dict[str, Any]] = []
+        query: List[Tuple[str, str]] = [("limit", "500")]
+        if label_selector:
+            query.append(("labelSelector", label_selector))
+        if field_selector:
+            query.append(("fieldSelector", field_selector))
+        token = None
+        while True:
+            page = self._call("GET", path, query + ([("continue", token)] if token else []))
+            items.extend(page.get("items") or [])
+            token = (page.get("metadata") or {}).get("continue")
+            if not token:
+                page["items"] = items
+                return page
+
+    def create(self, collection_path: str, body: Dict[str, Any]) -> Dict[str, Any]:
+        """POST (dry-run in check mode)."""
+        return self._call("POST", collection_path, self._write_query(), body, "application/json")
+
+    def patch(self, path: str, patch: Dict[str, Any]) -> Dict[str, Any]:
+        """JSON merge patch (dry-run in check mode)."""
+        return self._call("PATCH", path, self._write_query(), patch, MERGE_PATCH)
+
+    def delete(self, path: str) -> Optional[Dict[str, Any]]:
+        """DELETE in the background; None when already gone."""
+        try:
+            return self._call("DELETE", path, self._write_query(),
+                              {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Background"},
+                              "application/json")
+        except ApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def watch(self, collection_path: str, name: str, resource_version: str,
+              timeout: float) -> Iterator[Dict[str, Any]]:
+        """Events for one object from ``resource_version``; raises Gone on 410.
+
+        The stream ends when the server closes it (timeoutSeconds) or the
+        connection drops; the caller resumes from the last version it saw.
+        """
+        seconds = max(1, int(timeout))
+        query = [("watch", "true"), ("fieldSelector", "metadata.name=" + name),
+                 ("resourceVersion", resource_version), ("allowWatchBookmarks", "true"),
+                 ("timeoutSeconds", str(seconds))]
+        try:
+            resp = self._call("GET", collection_path, query, stream=True,
+                              timeout=(self.request_timeout, seconds + self.request_timeout))
+        except ApiError as exc:
+            if exc.status == 410:
+                raise Gone()
+            raise
+        try:
+            for line in iter_resp_lines(resp):
+                event = json.loads(line)
+                if event.get("type") == "ERROR":
+                    if (event.get("object") or {}).get("code") == 410:
+                        raise Gone()
+                    return
+                yield event
+        except (urllib3.exceptions.HTTPError, OSError, ValueError):
+            return  # dropped stream: the caller re-reads and resumes
+        finally:
+            resp.release_conn()
+
+
+def _load_config(params: Mapping[str, Any], configuration: Any) -> None:
+    """Fill ``configuration`` from a kubeconfig (path, dict or default) or in-cluster."""
+    kubeconfig = params.get("kubeconfig")
+    context = params.get("context")
+    if params.get("host") and not kubeconfig and not context:
+        return
+    try:
+        if isinstance(kubeconfig, dict):
+            k8s_config.load_kube_config_from_dict(kubeconfig, context=context,
+                                                  client_configuration=configuration)
+        else:
+            k8s_config.load_kube_config(config_file=kubeconfig, context=context,
+                                        client_configuration=configuration,
+                                        persist_config=bool(params.get("persist_config")))
+    except (ConfigException, OSError) as exc:
+        if kubeconfig or context:
+            raise ApiError("cannot load the kubeconfig: %s" % exc, reason="ConfigError")
+        try:
+            k8s_config.load_incluster_config(client_configuration=configuration)
+        except ConfigException:
+            raise ApiError("no cluster to talk to: give kubeconfig (or K8S_AUTH_KUBECONFIG / KUBECONFIG), "
+                           "or host with api_key", reason="ConfigError")
+
+
+def build_client(params: Mapping[str, Any], check_mode: bool = False) -> Client:
+    """The Client for the module's connection options (kubernetes.core names)."""
+    check_pem_file(params.get("ca_cert"), "ca_cert")
+    configuration = k8s_client.Configuration()
+    _load_config(params, configuration)
+    if params.get("host"):
+        configuration.host = params["host"]
+    if params.get("api_key"):
+        # Older clients read "authorization", newer ones "BearerToken" first: set both, and drop the
+        # kubeconfig's refresh hook so it cannot put its own token back.
+        bearer = "Bearer " + params["api_key"]
+        configuration.api_key = {"authorization": bearer, "BearerToken": bearer}
+        configuration.api_key_prefix = {}
+        configuration.refresh_api_key_hook = None
+    if params.get("validate_certs") is not None:
+        configuration.verify_ssl = params["validate_certs"]
+    for option, attr in (("ca_cert", "ssl_ca_cert"), ("client_cert", "cert_file"), ("client_key", "key_file"),
+                         ("proxy", "proxy"), ("no_proxy", "no_proxy")):
+        if params.get(option):
+            setattr(configuration, attr, params[option])
+    if params.get("proxy_headers"):
+        given = {k: v for k, v in params["proxy_headers"].items() if v}
+        configuration.proxy_headers = urllib3.util.make_headers(**given)
+    if configuration.verify_ssl is False:
+        warn("TLS verification of the API server is off (validate_certs: false or insecure-skip-tls-verify): "
+             "anyone on the path can read the token and change answers; prefer ca_cert")
+    api_client = k8s_client.ApiClient(configuration)
+    if params.get("username") and params.get("password"):
+        token = base64.b64encode(("%s:%s" % (params["username"], params["password"])).encode()).decode()
+        api_client.set_default_header("Authorization", "Basic " + token)
+    if params.get("impersonate_user"):
+        api_client.set_default_header("Impersonate-User", params["impersonate_user"])
+    if params.get("impersonate_groups"):
+        api_client.set_default_header("Impersonate-Group", ",".join(params["impersonate_groups"]))
+    return Client(api_client_transport(api_client), check_mode=check_mode, request_timeout=params.get("request_timeout") or 30.0)

@@ -1,0 +1,267 @@
+# -*- coding: utf-8 -*-
+# Copyright: deckhouse.virtualization contributors
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+"""Applies a whole catalog in one module run.
+
+Why one run: Ansible costs ~0.4 s per task item and importing the kubernetes
+client ~0.5 s per module process, so a catalog of N images done as N tasks is
+minutes of overhead. Here each namespace is listed once, the plan is computed
+from those lists before any write, and the writes and waits of every image run
+side by side in threads (one ``Waiter`` each, the image modules' waiter), so N
+imports take about as long as the slowest one.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import time
+from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Tuple
+
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.entries import (
+    CATALOG_LABEL, FANOUT_LABEL, Entry, Wanted, wanted_objects,
+)
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.plan import DELETE, Action, owner_of, plan
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.decision import (
+    CREATE, KEEP, PATCH, RECREATE, REFUSE,
+)
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.report import result_row, table
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.client import Client
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import (
+    ApiError, TaskError, ValidationError,
+)
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.views import patched_view, view
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import (
+    API_VERSION, CLUSTER_VIRTUAL_IMAGE, VIRTUAL_IMAGE, Kind,
+)
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.progress import Tracker
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.replace import recreate
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.transfer.upload import UploadRunner
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.upload import UploadOptions
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.waiter import Waiter
+
+MAX_WORKERS = 64
+WRITES = (CREATE, PATCH, RECREATE, DELETE)
+ENSURED = (CREATE, PATCH, RECREATE, KEEP)
+NAMESPACES_PATH = "/api/v1/namespaces"
+LiveIndex = Dict[Tuple[str, Optional[str], str], Dict[str, Any]]
+
+
+class CatalogRequest(NamedTuple):
+    """One run of image_catalog_apply: its kind, its checked options and entries."""
+
+    kind: Kind
+    params: Mapping[str, Any]
+    entries: List[Entry]
+
+
+class CatalogFailed(TaskError):
+    """Some images failed; the others finished and are in ``details``."""
+
+
+class CatalogRun:
+    """One run of image_catalog_apply: validate, list, plan, write, wait, report."""
+
+    def __init__(self, client: Client, kind: Kind, params: Mapping[str, Any]) -> None:
+        self.client = client
+        self.kind = kind
+        self.params = params
+        self.catalog: str = params["catalog"]
+        self.started = time.monotonic()
+        self.deadline = self.started + float(params.get("wait_timeout") or 0)
+        self.new_namespaces: set = set()
+        # Many threads share the client's connection pool; its "pool is full" notices are noise.
+        logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)
+
+    # -- reading ------------------------------------------------------------------------------
+    def _ensure_namespaces(self, namespaces: List[str]) -> List[str]:
+        """Namespaces created (or, in check mode, that would be); fail when missing and not allowed."""
+        try:
+            existing = {item["metadata"]["name"] for item in self.client.list(NAMESPACES_PATH).get("items") or []}
+        except ApiError as exc:
+            if exc.status == 403:
+                return []  # not allowed to list namespaces: the image writes will tell
+            raise
+        missing = [ns for ns in namespaces if ns not in existing]
+        if missing and not self.params.get("create_namespaces"):
+            raise ValidationError("namespaces %s do not exist; create them or set create_namespaces "
+                                  "(role: image_catalog_create_namespaces: true)" % ", ".join(missing))
+        for namespace in missing:
+            self.client.create(NAMESPACES_PATH, {"apiVersion": "v1", "kind": "Namespace",
+                                                 "metadata": {"name": namespace}})
+        return missing
+
+    def _list(self, kind: Kind, namespace: Optional[str], selector: Optional[str] = None) -> List[Dict[str, Any]]:
+        items = self.client.list(kind.collection_path(namespace), label_selector=selector).get("items") or []
+        for item in items:
+            item.setdefault("apiVersion", API_VERSION)
+            item.setdefault("kind", kind.kind)
+        return items
+
+    def _read(self, namespaces: List[Optional[str]], wanted: List[Wanted]) -> Tuple[LiveIndex, List[Any]]:
+        """One list per namespace (plus one for the hubs): the index of live objects and the prune scope."""
+        live: LiveIndex = {}
+        scope: List[Any] = []
+        prune = bool(self.params.get("prune"))
+        owned_selector = "%s=%s" % (CATALOG_LABEL, self.catalog)
+        for namespace in namespaces:
+            for obj in self._list(self.kind, namespace):
+                name = obj["metadata"]["name"]
+                live[(self.kind.kind, namespace, name)] = obj
+                if prune and owner_of(obj) == self.catalog:
+                    scope.append((self.kind, namespace, name, obj))
+        if prune and self.kind.namespaced:
+            scope.extend(self._owned_elsewhere(namespaces, owned_selector))
+        if self.kind.namespaced and (prune or any(item.hub for item in wanted)):
+            selector = None if any(item.hub for item in wanted) else "%s=%s" % (FANOUT_LABEL, self.catalog)
+            for obj in self._list(CLUSTER_VIRTUAL_IMAGE, None, selector):
+                name = obj["metadata"]["name"]
+                live[(CLUSTER_VIRTUAL_IMAGE.kind, None, name)] = obj
+                if prune and owner_of(obj, FANOUT_LABEL) == self.catalog:
+                    scope.append((CLUSTER_VIRTUAL_IMAGE, None, name, obj))
+        return live, scope
+
+    def _owned_elsewhere(self, namespaces: List[Optional[str]], selector: str) -> List[Any]:
+        """Owned images in namespaces the catalog no longer lists (skipped without cluster-wide list rights)."""
+        try:
+            items = self._list(self.kind, None, selector)
+        except ApiError as exc:
+            if exc.status == 403:
+                return []
+            raise
+        return [(self.kind, obj["metadata"].get("namespace"), obj["metadata"]["name"], obj)
+                for obj in items if obj["metadata"].get("namespace") not in namespaces]
+
+    # -- doing ----------------------------------------------------------------------------------
+    def _remaining(self) -> float:
+        return max(0.0, self.deadline - time.monotonic())
+
+    def _tracker(self, action: Action) -> Tracker:
+        return Tracker(action.kind.ref(action.name, action.namespace), self.params.get("progress_file"))
+
+    def _wait(self, action: Action, obj: Optional[Mapping[str, Any]], tracker: Tracker, goal: str = "ready") -> Any:
+        if not self.params.get("wait") or self.client.check_mode:
+            tracker.update(obj)
+            return obj
+        waiter = Waiter(self.client, action.kind, action.name, action.namespace, on_update=tracker.update)
+        return waiter.wait(goal, self._remaining(), obj)
+
+    def _execute(self, action: Action) -> Dict[str, Any]:
+        """Carry out one action; never raises (a failure becomes the row's error)."""
+        started = time.monotonic()
+        tracker = self._tracker(action)
+        obj: Optional[Mapping[str, Any]] = action.live
+        changed = action.verb in WRITES
+        error = action.message if action.verb == REFUSE else ""
+        try:
+            path = action.kind.object_path(action.name, action.namespace)
+            if self.client.check_mode and action.namespace in self.new_namespaces:
+                pass  # a dry-run write into a namespace that does not exist yet would be refused
+            elif action.verb == CREATE:
+                obj = self.client.create(action.kind.collection_path(action.namespace), action.wanted.manifest)
+            elif action.verb == PATCH:
+                obj = self.client.patch(path, action.patch)
+            elif action.verb == RECREATE:
+                obj = self._recreate(action, path, tracker)
+            elif action.verb == DELETE:
+                self.client.delete(path)
+                obj = self._wait(action, obj, tracker, "absent")
+            if action.verb in ENSURED and action.wanted.entry.upload_path and obj is not None:
+                obj, uploaded = self._upload(action, obj, tracker)
+                changed = changed or uploaded
+            if action.verb in ENSURED:
+                obj = self._wait(action, obj, tracker)
+        except TaskError as exc:
+            error = exc.msg
+            obj = exc.details.get("image", obj)
+        return result_row(action, obj, changed, error, time.monotonic() - started, tracker.phases,
+                          self.client.check_mode)
+
+    def _recreate(self, action: Action, path: str, tracker: Tracker) -> Optional[Mapping[str, Any]]:
+        """The image modules' recreate, for one catalog object."""
+        waiter = Waiter(self.client, action.kind, action.name, action.namespace, on_update=tracker.update)
+        return recreate(self.client, waiter, path, action.live, self._remaining(), tracker, lambda: self.client.create(
+            action.kind.collection_path(action.namespace), action.wanted.manifest), "its listed spec changed")
+
+    def _upload(self, action: Action, obj: Mapping[str, Any], tracker: Tracker) -> Tuple[Any, bool]:
+        """(image, changed): the file sent, or a Ready image checked against it (the upload runner)."""
+        if self.client.check_mode and action.verb in (CREATE, RECREATE):
+            return obj, True  # the dry-run write stored nothing to upload into
+        block = (action.wanted.entry.options.source or {})["upload"]
+        opts = UploadOptions.from_source_upload(block, recreate=False, wait=True, wait_timeout=self._remaining())
+        meta = obj.get("metadata") or {}
+        result = UploadRunner(self.client, action.kind, meta["name"], meta.get("namespace"), opts, tracker).run(obj)
+        return result.get("image") or obj, bool(result.get("changed"))
+
+    def run(self, entries: List[Entry]) -> Dict[str, Any]:
+        """The whole catalog (entries from catalog.parse_catalog); raises CatalogFailed when any image failed."""
+        namespaces: List[Optional[str]] = list(self.params["namespaces"]) if self.kind.namespaced else [None]
+        wanted = wanted_objects(entries, self.kind, namespaces, self.catalog, self.params.get("fanout") or "none")
+        created_namespaces = self._ensure_namespaces([ns for ns in namespaces if ns]) if self.kind.namespaced else []
+        self.new_namespaces = set(created_namespaces)
+        live, scope = self._read(namespaces, wanted)
+        actions = plan(wanted, live, self.catalog, scope, bool(self.params.get("recreate")))
+        hubs = [a for a in actions if a.kind != self.kind]
+        rest = [a for a in actions if a.kind == self.kind]
+        rows: List[Dict[str, Any]] = []
+        if actions:
+            workers = min(MAX_WORKERS, len(actions))
+            with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+                futures = [pool.submit(self._execute, action) for action in hubs + rest]
+                rows = [future.result() for future in futures]
+        return self._result(rows, created_namespaces, _diff(actions))
+
+    def _result(self, rows: List[Dict[str, Any]], created_namespaces: List[str],
+                diff: Dict[str, Any]) -> Dict[str, Any]:
+        images = [row for row in rows if row["action"] != "delete" and not row["hub"]]
+        hubs = [row for row in rows if row["hub"]]
+        pruned = [row for row in rows if row["action"] == "delete"]
+        failed = [row for row in rows if row["error"]]
+        result: Dict[str, Any] = {
+            "changed": bool(created_namespaces) or any(row["changed"] for row in rows),
+            "catalog": self.catalog,
+            "images": images,
+            "fanout": hubs,
+            "pruned": pruned,
+            "created_namespaces": created_namespaces,
+            "table": table(hubs + images + pruned),
+            "duration": round(time.monotonic() - self.started, 3),
+            "failed_images": [_failure(row) for row in failed],
+            "diff": diff,
+        }
+        if failed:
+            raise CatalogFailed("%d of %d catalog objects failed: %s" % (
+                len(failed), len(rows), "; ".join(result["failed_images"])), **result)
+        return result
+
+
+def _diff(actions: List[Action]) -> Dict[str, Any]:
+    """Before and after of every object the plan writes, keyed by reference (what ``--diff`` shows)."""
+    before: Dict[str, Any] = {}
+    after: Dict[str, Any] = {}
+    for action in actions:
+        if action.verb not in WRITES:
+            continue
+        ref = action.kind.ref(action.name, action.namespace)
+        if action.live is not None:
+            before[ref] = view(action.live)
+        if action.verb == PATCH:
+            spec = (action.patch or {}).get("spec") and action.wanted.manifest.get("spec")
+            after[ref] = patched_view(action.live, (action.patch or {}).get("metadata"), spec)
+        elif action.verb in (CREATE, RECREATE):
+            after[ref] = view(action.wanted.manifest)
+    return {"before": before, "after": after}
+
+
+def kind_of(cluster: bool) -> Kind:
+    """The kind a catalog manages."""
+    return CLUSTER_VIRTUAL_IMAGE if cluster else VIRTUAL_IMAGE
+
+
+def _failure(row: Mapping[str, Any]) -> str:
+    """``<ref> [<entry>]: <message>``, without repeating the ref the message may start with."""
+    message = row["error"]
+    if message.startswith(row["ref"] + ": "):
+        message = message[len(row["ref"]) + 2:]
+    where = " [%s]" % row["entry"] if row.get("entry") else ""
+    return "%s%s: %s" % (row["ref"], where, message)

@@ -1,0 +1,83 @@
+# -*- coding: utf-8 -*-
+# Copyright: deckhouse.virtualization contributors
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+"""What to do for each object, decided from one list per namespace before any write.
+
+Pure functions: wanted objects + the live objects of a list -> actions. The
+decision for each object is the image modules' (decision.decide), so a catalog
+re-run and a ``virtual_image`` re-run agree on "unchanged" and on the lock of a
+provisioned spec; ownership and pruning are the catalog's own rules.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Tuple
+
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.entries import (
+    CATALOG_LABEL, FANOUT_LABEL, Wanted,
+)
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.decision import CREATE, REFUSE, decide
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import Kind
+
+DELETE = "delete"  # the catalog's own verb: a prune
+
+
+class Action(NamedTuple):
+    """One step of the plan; ``wanted`` is None for a prune."""
+
+    verb: str
+    kind: Kind
+    namespace: Optional[str]
+    name: str
+    wanted: Optional[Wanted]
+    live: Optional[Dict[str, Any]]
+    patch: Optional[Dict[str, Any]] = None
+    message: str = ""
+
+
+def owner_of(obj: Mapping[str, Any], label: str = CATALOG_LABEL) -> Optional[str]:
+    """The catalog that owns an object (its label), or None."""
+    return ((obj.get("metadata") or {}).get("labels") or {}).get(label)
+
+
+def _decide(item: Wanted, live: Optional[Dict[str, Any]], catalog: str, recreate: bool) -> Action:
+    name = item.manifest["metadata"]["name"]
+    base = (item.kind, item.namespace, name, item)
+    if live is None:
+        return Action(CREATE, *base, live=None)
+    owner_label = FANOUT_LABEL if FANOUT_LABEL in (item.manifest["metadata"].get("labels") or {}) else CATALOG_LABEL
+    if owner_of(live, owner_label) != catalog:
+        other = owner_of(live, owner_label)
+        return Action(REFUSE, *base, live=live, message=(
+            "%s already exists and %s; the catalog changes only images it owns (label %s=%s)"
+            % (item.kind.ref(name, item.namespace),
+               "belongs to catalog %s" % other if other else "is not owned by a catalog", owner_label, catalog)))
+    if (live.get("metadata") or {}).get("deletionTimestamp"):
+        return Action(REFUSE, *base, live=live, message="%s is being deleted; run again once it is gone"
+                      % item.kind.ref(name, item.namespace))
+    decision = decide(live, item.manifest, item.kind.ref(name, item.namespace), recreate,
+                      "recreate (role: image_catalog_recreate: true)")
+    return Action(decision.verb, *base, live=live, patch=decision.patch, message=decision.message)
+
+
+def plan(wanted: Iterable[Wanted], live_by_key: Mapping[Tuple[str, Optional[str], str], Dict[str, Any]],
+         catalog: str, prune_scope: Iterable[Tuple[Kind, Optional[str], str, Dict[str, Any]]] = (),
+         recreate: bool = False) -> List[Action]:
+    """Actions for every wanted object, then deletions of owned objects no longer wanted.
+
+    ``live_by_key`` maps (kind, namespace, name) to the listed object; ``prune_scope``
+    yields the listed objects the catalog owns and may delete (kind, namespace, name, obj);
+    ``recreate`` replaces provisioned owned images whose spec changed instead of refusing them.
+    """
+    actions: List[Action] = []
+    keys = set()
+    for item in wanted:
+        name = item.manifest["metadata"]["name"]
+        key = (item.kind.kind, item.namespace, name)
+        keys.add(key)
+        actions.append(_decide(item, live_by_key.get(key), catalog, recreate))
+    for kind, namespace, name, obj in prune_scope:
+        if (kind.kind, namespace, name) in keys or (obj.get("metadata") or {}).get("deletionTimestamp"):
+            continue
+        actions.append(Action(DELETE, kind, namespace, name, None, obj))
+    return actions

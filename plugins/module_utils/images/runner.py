@@ -1,0 +1,203 @@
+# -*- coding: utf-8 -*-
+# Copyright: deckhouse.virtualization contributors
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+"""The image runner: ensure one image (and its pull Secret) present or absent, as an ImageRequest asks.
+
+Returns a result dict or raises an TaskError; it never exits the process. What to write is decided by
+decision.decide from the live and the wanted object before any write. For ``source.upload`` the image is
+ensured without waiting, then the upload runner streams the file into it and waits for Ready.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Dict, Mapping, Optional
+
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common import conditions as cond
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.client import Client
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.compare import spec_differences
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.decision import (
+    CREATE, KEEP, RECREATE, REFUSE, decide,
+)
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.views import (
+    patched_view, view, without_managed_fields,
+)
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ApiError, ImmutableSpec
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.request import ImageRequest
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import OWNED_SECRET_LABEL, core_object_path
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.progress import Tracker
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.redaction import redact_image
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.replace import recreate
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.upload import UploadOptions
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.transfer.upload import UploadRunner
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.waiter import Waiter
+
+
+class ImageRunner:
+    """One run of an ImageRequest (virtual_image, cluster_virtual_image, and the images capture makes)."""
+
+    def __init__(self, client: Client, request: ImageRequest, tracker: Tracker) -> None:
+        self.client = client
+        self.request = request
+        self.kind = request.kind
+        self.name = request.name
+        self.namespace = request.namespace
+        self.path = request.kind.object_path(self.name, self.namespace)
+        self.collection = request.kind.collection_path(self.namespace)
+        self.tracker = tracker
+        self.waiter = Waiter(client, request.kind, self.name, self.namespace, on_update=tracker.update)
+        self.started = time.monotonic()
+        self.diff: Dict[str, Any] = {"before": {}, "after": {}}
+
+    @property
+    def check_mode(self) -> bool:
+        return self.client.check_mode
+
+    def _timeout(self) -> float:
+        return self.request.wait_timeout
+
+    def run(self) -> Dict[str, Any]:
+        """Present when the request has a manifest, else absent."""
+        if self.request.manifest is None:
+            return self.ensure_absent()
+        return self.ensure_present()
+
+    # -- present -----------------------------------------------------------
+    def ensure_present(self) -> Dict[str, Any]:
+        """Create, patch or recreate; then upload (``source.upload``) or wait for Ready when asked."""
+        wanted = self.request.manifest or {}
+        secret = self.request.pull_secret
+        live = self.client.get(self.path)
+        if live is not None and (live.get("metadata") or {}).get("deletionTimestamp") and not self.check_mode:
+            self.tracker.note("waiting for the previous object to finish terminating")
+            live = self.waiter.wait("absent", self._timeout(), live)
+        changed = self._ensure_secret(secret) if secret else False
+        obj, updated = self._ensure(live, wanted)
+        changed = changed or updated
+        if secret and not self.check_mode:
+            self._own_secret(secret, obj)
+        if self.request.upload is not None:
+            return self._upload(obj, changed, self.request.upload)
+        if self.request.wait and not self.check_mode:
+            obj = self.waiter.wait("ready", self._timeout(), obj)
+        else:
+            self.tracker.update(obj)
+        return self._result(changed, obj)
+
+    def _ensure(self, live: Optional[Dict[str, Any]], wanted: Dict[str, Any]) -> Any:
+        """Carry out the decision; (object, changed)."""
+        decision = decide(live, wanted, self.request.ref, self.request.recreate, self.request.how_to_recreate)
+        if decision.verb == CREATE:
+            obj = self._create(wanted)
+            self.diff = {"before": {}, "after": view(obj)}
+            return obj, True
+        live = live or {}  # only CREATE comes without a live object
+        if decision.verb == REFUSE:
+            raise ImmutableSpec(decision.message, image=live, differing_fields=decision.differing,
+                                conditions=cond.conditions(live))
+        if decision.verb == RECREATE:
+            obj = recreate(self.client, self.waiter, self.path, live, self._timeout(), self.tracker,
+                           lambda: self._create(wanted), "its spec differs: %s" % ", ".join(decision.differing))
+            self.diff = {"before": view(live), "after": view(wanted if self.check_mode else obj)}
+            return obj, True
+        if decision.verb == KEEP:
+            self.diff = {"before": view(live), "after": view(live)}
+            return live, False
+        patch = decision.patch or {}
+        obj = self.client.patch(self.path, patch)
+        self.diff = {"before": view(live),
+                     "after": patched_view(live, patch.get("metadata"), wanted["spec"] if "spec" in patch else None)}
+        return obj, True
+
+    def _create(self, wanted: Dict[str, Any]) -> Dict[str, Any]:
+        """POST; a 409 AlreadyExists after a retried POST means our first attempt landed."""
+        try:
+            return self.client.create(self.collection, wanted)
+        except ApiError as exc:
+            if exc.status != 409 or exc.reason != "AlreadyExists" or self.check_mode:
+                raise
+            live = self.client.get(self.path)
+            if live is None or spec_differences(wanted.get("spec"), live.get("spec")):
+                raise
+            return live
+
+    def _upload(self, obj: Mapping[str, Any], changed: bool, upload: UploadOptions) -> Dict[str, Any]:
+        """Stream ``source.upload.path`` into the image just ensured; the upload's result, with this run's
+        diff when this run changed the object, and the time of both."""
+        result = UploadRunner(self.client, self.kind, self.name, self.namespace, upload, self.tracker).run(obj)
+        result["changed"] = changed or result["changed"]
+        if changed:
+            result["diff"] = self.diff
+        result["duration"] = round(time.monotonic() - self.started, 3)
+        return result
+
+    # -- the pull Secret -----------------------------------------------------
+    def _secret_path(self, secret: Mapping[str, Any]) -> str:
+        meta = secret["metadata"]
+        return core_object_path("secrets", meta["name"], meta["namespace"])
+
+    def _ensure_secret(self, secret: Dict[str, Any]) -> bool:
+        """Create or update the owned Secret; True when it was written."""
+        path = self._secret_path(secret)
+        live = self.client.get(path)
+        if live is None:
+            self.client.create(core_object_path("secrets", None, secret["metadata"]["namespace"]), secret)
+            return True
+        if (live.get("data") or {}) == secret["data"] and live.get("type") == secret["type"]:
+            return False
+        self.client.patch(path, {"data": secret["data"],
+                                 "metadata": {"labels": secret["metadata"]["labels"]}})
+        return True
+
+    def _own_secret(self, secret: Mapping[str, Any], obj: Mapping[str, Any]) -> None:
+        """Point the Secret's ownerReference at the image so it goes with it."""
+        uid = (obj.get("metadata") or {}).get("uid")
+        path = self._secret_path(secret)
+        live = self.client.get(path) or {}
+        refs = (live.get("metadata") or {}).get("ownerReferences") or []
+        if not uid or any(ref.get("uid") == uid for ref in refs):
+            return
+        owner = {"apiVersion": obj["apiVersion"], "kind": obj["kind"], "name": self.name, "uid": uid}
+        self.client.patch(path, {"metadata": {"ownerReferences": [owner]}})
+
+    def _delete_owned_secret(self, live: Mapping[str, Any]) -> None:
+        """Delete the pull Secret this module created for the image (label-checked)."""
+        ref = (((live.get("spec") or {}).get("dataSource") or {}).get("containerImage") or {}).get("imagePullSecret")
+        if not ref or not ref.get("name"):
+            return
+        namespace = ref.get("namespace") or self.namespace
+        if not namespace:
+            return
+        path = core_object_path("secrets", ref["name"], namespace)
+        secret = self.client.get(path)
+        if secret and OWNED_SECRET_LABEL in ((secret.get("metadata") or {}).get("labels") or {}):
+            self.client.delete(path)
+
+    # -- absent --------------------------------------------------------------
+    def ensure_absent(self) -> Dict[str, Any]:
+        """Delete (and wait until gone when asked)."""
+        live = self.client.get(self.path)
+        if live is None:
+            return self._result(False, None)
+        changed = False
+        if not (live.get("metadata") or {}).get("deletionTimestamp"):
+            self.client.delete(self.path)
+            changed = True
+            self.diff = {"before": view(live), "after": {}}
+        self._delete_owned_secret(live)
+        obj: Optional[Mapping[str, Any]] = live
+        if self.request.wait and not self.check_mode:
+            obj = self.waiter.wait("absent", self._timeout())
+        return self._result(changed, obj)
+
+    def _result(self, changed: bool, obj: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
+        result: Dict[str, Any] = {
+            "changed": changed,
+            "image": redact_image(without_managed_fields(obj)),  # upload URLs are credentials
+            "phase": cond.phase(obj),
+            "progress": cond.progress(obj),
+            "duration": round(time.monotonic() - self.started, 3),
+            "phases": self.tracker.phases,
+        }
+        result["diff"] = self.diff
+        return result

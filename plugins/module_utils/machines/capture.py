@@ -1,0 +1,223 @@
+# -*- coding: utf-8 -*-
+# Copyright: deckhouse.virtualization contributors
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+"""Disk capture: VirtualDisk -> VirtualImage (-> ClusterVirtualImage), stopping mounting VMs when allowed.
+
+The images are made by the ordinary ImageRunner; this module only decides whether the
+disk must be freed first, frees it, and guarantees the VMs are started again, on
+success and on failure alike. A VI that is already Ready never touches a VM, so a
+re-run cannot bounce a production VM.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Dict, List, Mapping, NamedTuple, Optional
+
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common import conditions as cond
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.client import Client
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import TaskError, ObjectFailed
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.runner import ImageRunner
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.image import ImageOptions
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.request import ImageRequest, image_request
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import (
+    CLUSTER_VIRTUAL_IMAGE, PROVISIONED_PHASES, VIRTUAL_DISK, VIRTUAL_IMAGE, VIRTUAL_MACHINE,
+)
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.progress import Tracker
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.validation import validate_capture
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.machines.power import (
+    PowerControl, RunPolicyRefused, mounting_vms, refusal, run_policy,
+)
+
+
+class Stopped(NamedTuple):
+    """A VM the module stopped, and how to bring it back."""
+
+    name: str
+    policy: str
+    restart: bool
+
+
+def image_options(params: Mapping[str, Any], cluster: bool) -> ImageOptions:
+    """The typed options of the images made: a VI from the disk, or a CVI from that VI."""
+    common = ImageOptions(labels=params.get("labels"), wait=params.get("wait") is not False,
+                          wait_timeout=params["wait_timeout"] if params.get("wait_timeout") is not None else 1800)
+    if cluster:
+        return common._replace(name=params["cluster_image"], source={"object_ref": {
+            "kind": "VirtualImage", "name": params["name"], "namespace": params["namespace"]}})
+    return common._replace(name=params["name"], namespace=params["namespace"], storage=params.get("storage"),
+                           storage_class=params.get("storage_class"),
+                           source={"object_ref": {"kind": "VirtualDisk", "name": params["disk"]}})
+
+
+class CaptureRequest(NamedTuple):
+    """One run of virtual_image_capture, checked: the images to make and how to free the disk."""
+
+    namespace: str
+    disk: str
+    image: ImageRequest
+    cluster_image: Optional[ImageRequest]
+    stop_vm: bool = False
+    allow_run_policy_change: bool = False
+    restart_vm_on_failure: bool = True
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> "CaptureRequest":
+        """Every check before any request, reusing the image modules' rules."""
+        validate_capture(params)
+        image = image_request(image_options(params, cluster=False), VIRTUAL_IMAGE)
+        cluster = None
+        if params.get("cluster_image") is not None:
+            cluster = image_request(image_options(params, cluster=True), CLUSTER_VIRTUAL_IMAGE)
+        return cls(namespace=params["namespace"], disk=params["disk"], image=image, cluster_image=cluster,
+                   stop_vm=bool(params.get("stop_vm")),
+                   allow_run_policy_change=bool(params.get("allow_run_policy_change")),
+                   restart_vm_on_failure=params.get("restart_vm_on_failure") is not False)
+
+
+class CaptureRunner:
+    """One run of virtual_image_capture."""
+
+    def __init__(self, client: Client, request: CaptureRequest) -> None:
+        self.client = client
+        self.request = request
+        self.namespace = request.namespace
+        self.timeout = request.image.wait_timeout
+        self.power = PowerControl(client, self.namespace, self.timeout)
+        self.stopped: List[Stopped] = []
+        self.stopped_names: List[str] = []
+        self.restarted_names: List[str] = []
+        self.started = time.monotonic()
+
+    def run(self) -> Dict[str, Any]:
+        """Free the disk when needed, make the image(s), restart what was stopped."""
+        vi_request = self.request.image
+        live = self.client.get(VIRTUAL_IMAGE.object_path(vi_request.name, self.namespace))
+        if not self._captured(live):
+            self._free_disk()
+        try:
+            if self.stopped:  # the VMs come back only once the image is made: always wait for it then
+                vi_request = vi_request._replace(wait=True)
+            image = ImageRunner(self.client, vi_request, Tracker(vi_request.ref)).run()
+            self._restart_all()
+        except TaskError as exc:
+            raise self._after_failure(exc)
+        cluster = None
+        cvi_request = self.request.cluster_image
+        if cvi_request is not None:
+            cluster = ImageRunner(self.client, cvi_request, Tracker(cvi_request.ref)).run()
+        return self._result(image, cluster)
+
+    def _vi_ref(self) -> str:
+        return self.request.image.ref
+
+    def _captured(self, live: Optional[Mapping[str, Any]]) -> bool:
+        """True when the image is already provisioned; a Failed one is an error (the platform never retries it)."""
+        if live is None:
+            return False
+        phase = cond.phase(live)
+        if phase == "Failed":
+            ready = cond.condition(live, "Ready") or {}
+            raise ObjectFailed("%s is Failed (%s); the platform does not retry: delete it to capture the disk again"
+                               % (self._vi_ref(), ready.get("message") or ready.get("reason") or "no message"),
+                               image=live, conditions=(live.get("status") or {}).get("conditions") or [])
+        return phase in PROVISIONED_PHASES
+
+    # -- freeing the disk --------------------------------------------------------------------------
+    def _free_disk(self) -> None:
+        """Stop every VM mounting the disk, or fail naming them (never wait in Pending for a VM)."""
+        disk = self.request.disk
+        if self.client.get(VIRTUAL_DISK.object_path(disk, self.namespace)) is None:
+            raise TaskError("%s not found" % VIRTUAL_DISK.ref(disk, self.namespace))
+        vms = mounting_vms(self.client, self.namespace, disk)
+        if not vms:
+            return
+        names = ", ".join('"%s" (phase %s)' % (vm["metadata"]["name"], cond.phase(vm)) for vm in vms)
+        if not self.request.stop_vm:
+            raise TaskError(
+                "%s is mounted by VirtualMachine %s: the platform captures a disk only while no running VM uses it. "
+                "Stop the VM first, or set stop_vm: true to stop it for the capture and start it again afterwards."
+                % (VIRTUAL_DISK.ref(disk, self.namespace), names), vms=[vm["metadata"]["name"] for vm in vms])
+        for vm in vms:  # refuse before stopping anything
+            message = refusal("Stop", VIRTUAL_MACHINE.ref(vm["metadata"]["name"], self.namespace), run_policy(vm))
+            if message and not self.request.allow_run_policy_change:
+                raise RunPolicyRefused(message, vms=[vm["metadata"]["name"]])
+        try:
+            for vm in vms:
+                self._stop(vm)
+        except TaskError as exc:
+            raise self._after_failure(exc)
+
+    def _stop(self, vm: Mapping[str, Any]) -> None:
+        name, policy, phase = vm["metadata"]["name"], run_policy(vm), cond.phase(vm)
+        self.stopped_names.append(name)
+        if policy == "AlwaysOn":
+            self.stopped.append(Stopped(name, policy, True))
+            self.power.set_run_policy(name, "AlwaysOff", "Stopped")
+        elif policy == "AlwaysOff" or phase == "Stopping":
+            # already on its way down: wait for it, and leave it stopped afterwards
+            self.stopped.append(Stopped(name, policy, False))
+            if not self.client.check_mode:
+                self.power.wait_phase(name, "Stopped")
+        else:
+            self.stopped.append(Stopped(name, policy, True))
+            self.power.operate(name, "Stop")
+
+    # -- bringing VMs back -----------------------------------------------------------------------------
+    def _restart_all(self) -> None:
+        """Start (or restore the runPolicy of) every VM stopped for the capture; raises on the first failure."""
+        while self.stopped:
+            vm = self.stopped.pop(0)
+            if not vm.restart or self.client.check_mode:
+                continue
+            if vm.policy == "AlwaysOn":
+                self.power.set_run_policy(vm.name, "AlwaysOn", "Running")
+            else:
+                self.power.operate(vm.name, "Start")
+            self.restarted_names.append(vm.name)
+
+    def _after_failure(self, exc: TaskError) -> TaskError:
+        """Start the stopped VMs again (unless told not to) and say so in the error."""
+        details = dict(exc.details)
+        msg = exc.msg
+        pending = [vm.name for vm in self.stopped if vm.restart]
+        if pending and not self.client.check_mode:
+            if self.request.restart_vm_on_failure:
+                try:
+                    self._restart_all()
+                    msg += "; the VirtualMachine(s) stopped for the capture were started again: %s" % ", ".join(pending)
+                except TaskError as restart_exc:
+                    msg += "; starting the stopped VirtualMachine(s) %s again FAILED: %s" % (
+                        ", ".join(pending), restart_exc.msg)
+                    details["vms_left_stopped"] = pending
+            else:
+                msg += ("; the VirtualMachine(s) %s stay stopped (restart_vm_on_failure is false)"
+                        % ", ".join(pending))
+                details["vms_left_stopped"] = pending
+        details.update(vm_actions=self.power.actions, vms_stopped=self.stopped_names,
+                       vms_restarted=self.restarted_names)
+        return TaskError(msg, **details)
+
+    def _result(self, image: Dict[str, Any], cluster: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+        result: Dict[str, Any] = {
+            "changed": bool(image["changed"] or (cluster or {}).get("changed") or self.power.actions),
+            "image": image["image"],
+            "phase": image["phase"],
+            "cluster_image": (cluster or {}).get("image"),
+            "cluster_image_phase": (cluster or {}).get("phase"),
+            "vm_actions": self.power.actions,
+            "vms_stopped": self.stopped_names,
+            "vms_restarted": self.restarted_names,
+            "duration": round(time.monotonic() - self.started, 3),
+        }
+        result["diff"] = [_headed(self.request.image, image)]
+        if cluster is not None and self.request.cluster_image is not None:
+            result["diff"].append(_headed(self.request.cluster_image, cluster))
+        return result
+
+
+def _headed(request: ImageRequest, result: Mapping[str, Any]) -> Dict[str, Any]:
+    """One image's before/after, headed with its reference: Ansible's callbacks render a list of such diffs."""
+    diff = dict(result.get("diff") or {"before": {}, "after": {}})
+    diff.update(before_header=request.ref, after_header=request.ref)
+    return diff

@@ -1,0 +1,165 @@
+# -*- coding: utf-8 -*-
+# Copyright: deckhouse.virtualization contributors
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+"""VirtualMachine power control: VMOPs, runPolicy switches, and the record of what was done.
+
+The platform's rules: Stop/Start VMOPs work for runPolicy
+Manual and AlwaysOnUnlessStoppedManually; an AlwaysOn VM can only be stopped by
+switching runPolicy to AlwaysOff; an AlwaysOff VM cannot be started by an operation.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import Any, Dict, List, Mapping, NamedTuple, Optional
+
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common import conditions as cond
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.client import Client
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import TaskError, ObjectFailed
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import API_VERSION, VIRTUAL_MACHINE, VIRTUAL_MACHINE_OPERATION
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.validation import validate_vm_operation
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.waiter import Waiter
+
+DEFAULT_RUN_POLICY = "AlwaysOnUnlessStoppedManually"
+# The phase a VM is in once each operation is done.
+TARGET_PHASE = {"Start": "Running", "Stop": "Stopped", "Restart": "Running"}
+WAIT_GOAL = {"Running": "vm-running", "Stopped": "vm-stopped"}
+MANAGED_BY = {"app.kubernetes.io/managed-by": "deckhouse.virtualization"}
+
+
+class RunPolicyRefused(TaskError):
+    """The VM's runPolicy does not allow the operation (the platform's rule, explained)."""
+
+
+def run_policy(vm: Mapping[str, Any]) -> str:
+    """spec.runPolicy with the platform default."""
+    return (vm.get("spec") or {}).get("runPolicy") or DEFAULT_RUN_POLICY
+
+
+def refusal(operation: str, vm_ref: str, policy: str) -> Optional[str]:
+    """The message for an operation the runPolicy forbids, or None when it is allowed."""
+    if operation == "Stop" and policy == "AlwaysOn":
+        return ("Operation type Stop is not applicable for VirtualMachine with runPolicy AlwaysOn: %s always runs. "
+                "Options: change its runPolicy (AlwaysOff stops it; Manual or AlwaysOnUnlessStoppedManually allow "
+                "Stop operations), or let the module switch it to AlwaysOff and restore AlwaysOn afterwards "
+                "(allow_run_policy_change: true)." % vm_ref)
+    if operation in ("Start", "Restart") and policy == "AlwaysOff":
+        return ("Operation type %s is not applicable for VirtualMachine with runPolicy AlwaysOff: %s never runs. "
+                "Change its runPolicy to start it." % (operation, vm_ref))
+    return None
+
+
+def mounting_vms(client: Client, namespace: str, disk: str) -> List[Dict[str, Any]]:
+    """VMs that mount the disk: listed in status.blockDeviceRefs while not Stopped."""
+    found = []
+    for vm in client.list(VIRTUAL_MACHINE.collection_path(namespace)).get("items") or []:
+        refs = (vm.get("status") or {}).get("blockDeviceRefs") or []
+        if cond.phase(vm) != "Stopped" and any(
+                ref.get("kind") == "VirtualDisk" and ref.get("name") == disk for ref in refs):
+            found.append(vm)
+    return found
+
+
+class PowerControl:
+    """Stops and starts VMs, recording each action with its timing for the task result."""
+
+    def __init__(self, client: Client, namespace: str, timeout: float) -> None:
+        self.client = client
+        self.namespace = namespace
+        self.timeout = timeout
+        self.actions: List[Dict[str, Any]] = []
+
+    @property
+    def check_mode(self) -> bool:
+        return self.client.check_mode
+
+    def _vm_path(self, name: str) -> str:
+        return VIRTUAL_MACHINE.object_path(name, self.namespace)
+
+    def get_vm(self, name: str) -> Dict[str, Any]:
+        """The VM, or a clear error when it does not exist."""
+        vm = self.client.get(self._vm_path(name))
+        if vm is None:
+            raise TaskError("%s not found" % VIRTUAL_MACHINE.ref(name, self.namespace))
+        return vm
+
+    def _record(self, vm: str, action: str, started: float, **extra: Any) -> Dict[str, Any]:
+        entry = {"vm": vm, "action": action, "duration": round(time.monotonic() - started, 3)}
+        entry.update(extra)
+        self.actions.append(entry)
+        return entry
+
+    def wait_phase(self, name: str, phase: str, obj: Optional[Mapping[str, Any]] = None) -> Mapping[str, Any]:
+        waiter = Waiter(self.client, VIRTUAL_MACHINE, name, self.namespace)
+        return waiter.wait(WAIT_GOAL[phase], self.timeout, obj) or {}
+
+    def operate(self, name: str, operation: str, wait: bool = True) -> Dict[str, Any]:
+        """Create a VMOP and (when asked) wait for it to complete and the VM to reach the matching phase."""
+        vm = self.get_vm(name)
+        ref = VIRTUAL_MACHINE.ref(name, self.namespace)
+        refused = refusal(operation, ref, run_policy(vm))
+        if refused:
+            raise RunPolicyRefused(refused, vm_actions=self.actions)
+        started = time.monotonic()
+        op_name = "%s-%s-%s" % (name[:40].rstrip("-"), operation.lower(), secrets.token_hex(3))
+        body = {"apiVersion": API_VERSION, "kind": VIRTUAL_MACHINE_OPERATION.kind,
+                "metadata": {"name": op_name, "namespace": self.namespace, "labels": dict(MANAGED_BY)},
+                "spec": {"type": operation, "virtualMachineName": name}}
+        op = self.client.create(VIRTUAL_MACHINE_OPERATION.collection_path(self.namespace), body)
+        entry = self._record(name, operation, started, operation=op_name, check_mode=self.check_mode)
+        if self.check_mode or not wait:
+            entry["phase"] = cond.phase(op)
+            return op
+        waiter = Waiter(self.client, VIRTUAL_MACHINE_OPERATION, op_name, self.namespace)
+        try:
+            op = waiter.wait("vmop-completed", self.timeout, op) or {}
+        except ObjectFailed as exc:
+            entry.update(phase="Failed", duration=round(time.monotonic() - started, 3))
+            raise ObjectFailed("%s on %s failed: %s" % (operation, ref, exc.msg), vm_actions=self.actions,
+                               operation=exc.details.get("image"))
+        self.wait_phase(name, TARGET_PHASE[operation])
+        entry.update(phase="Completed", duration=round(time.monotonic() - started, 3))
+        return op
+
+    def set_run_policy(self, name: str, policy: str, wait_phase: Optional[str]) -> None:
+        """Patch spec.runPolicy (the only way to stop an AlwaysOn VM) and wait for the resulting phase."""
+        started = time.monotonic()
+        self.client.patch(self._vm_path(name), {"spec": {"runPolicy": policy}})
+        entry = self._record(name, "SetRunPolicy", started, run_policy=policy, check_mode=self.check_mode)
+        if wait_phase and not self.check_mode:
+            self.wait_phase(name, wait_phase)
+            entry["duration"] = round(time.monotonic() - started, 3)
+
+
+class VmOperationRequest(NamedTuple):
+    """One run of virtual_machine_operation, checked."""
+
+    namespace: str
+    name: str
+    operation: str
+    wait: bool = True
+    wait_timeout: float = 1800.0
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> "VmOperationRequest":
+        """Every check before any request."""
+        validate_vm_operation(params)
+        return cls(namespace=params["namespace"], name=params["name"], operation=params["type"],
+                   wait=params.get("wait") is not False, wait_timeout=float(params.get("wait_timeout") or 0))
+
+
+def run_operation(client: Client, request: VmOperationRequest) -> Dict[str, Any]:
+    """virtual_machine_operation: Start/Stop are skipped when the VM is already there; Restart always acts."""
+    started = time.monotonic()
+    power = PowerControl(client, request.namespace, request.wait_timeout)
+    name, operation = request.name, request.operation
+    vm = power.get_vm(name)
+    already = operation != "Restart" and cond.phase(vm) == TARGET_PHASE[operation]
+    op: Optional[Mapping[str, Any]] = None
+    if not already:
+        op = power.operate(name, operation, wait=request.wait)
+        vm = power.get_vm(name)
+    return {"changed": not already, "operation": op, "vm_phase": cond.phase(vm),
+            "run_policy": run_policy(vm), "vm_actions": power.actions,
+            "duration": round(time.monotonic() - started, 3)}

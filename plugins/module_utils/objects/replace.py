@@ -1,0 +1,27 @@
+# -*- coding: utf-8 -*-
+# Copyright: deckhouse.virtualization contributors
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+"""Carrying out RECREATE: the platform never changes a provisioned image, so replacing one is delete, wait
+until the name is free, create anew. One implementation for the image modules, the catalog and uploads."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping
+
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.client import Client
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.progress import Tracker
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.waiter import Waiter
+
+
+def recreate(client: Client, waiter: Waiter, path: str, live: Mapping[str, Any], timeout: float,
+             tracker: Tracker, create: Callable[[], Any], why: str) -> Any:
+    """Delete, wait until the name is free (whatever ``wait`` says), then ``create()``.
+
+    Check mode stops after the dry-run delete and returns ``live``: nothing was deleted to wait for.
+    """
+    tracker.note("recreating the image: %s" % why)
+    client.delete(path)
+    if client.check_mode:
+        return live
+    waiter.wait("absent", timeout, live)
+    return create()

@@ -1,0 +1,260 @@
+# -*- coding: utf-8 -*-
+# Copyright: deckhouse.virtualization contributors
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+"""Every module family's option checks, run before any request, with messages naming the option (the rules
+for single values are in checks.py)."""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any, Dict, List, Mapping, Optional
+
+from ansible.module_utils.common.warnings import warn
+
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.checks import (
+    check_checksums, check_metadata_keys, check_name, check_namespace, check_pem, check_pem_file, check_url,
+    check_wait_timeout,
+)
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ValidationError
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.hashing import HAS_GOSTCRYPTO
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.image import ImageOptions
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.upload import UPLOAD_ENDPOINTS, UploadOptions
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import (
+    API_VERSION, CHECKSUM_LENGTHS, CLUSTER_VIRTUAL_IMAGE, PVC_STORAGE, VIRTUAL_IMAGE, SOURCE_KINDS, SOURCE_TYPES, STORAGE_CHOICES, Kind,
+)
+
+# A registry reference: [host[:port]/]path[:tag][@algo:hex]; lower-case path, no scheme.
+_IMAGE_RE = re.compile(
+    r"^(?:(?:localhost|[\w-]+(?:\.[\w-]+)+|[\w-]+:\d+)(?::\d+)?/)?"
+    r"[a-z0-9_.-]+(?:/[a-z0-9_.-]+)*(?::[\w][\w.-]{0,127})?(?:@[A-Za-z][A-Za-z0-9]*:[0-9a-fA-F]{32,})?$"
+)
+TYPED_OPTIONS = ("source", "storage", "storage_class", "labels", "annotations")
+NOT_SUPPORTED_UPLOAD = ("a definition (or src) with dataSource type Upload names no file to send: use source.upload, "
+                        "or create the image and run virtual_image_upload")
+
+
+def chosen_source(source: Optional[Mapping[str, Any]]) -> str:
+    """Name of the one source block given; error when none or several."""
+    given = [key for key in SOURCE_TYPES if (source or {}).get(key) is not None]
+    if len(given) != 1:
+        raise ValidationError("source must have exactly one of %s, got %s"
+                              % (", ".join(SOURCE_TYPES), ", ".join(given) or "none"))
+    return given[0]
+
+
+def _check_source(source: Mapping[str, Any], kind: Kind) -> None:
+    key = chosen_source(source)
+    block = source[key]
+    option = "source." + key
+    if key == "http":
+        check_url(block["url"], option + ".url")
+        check_checksums(block.get("checksum"), option + ".checksum")
+        check_pem(block.get("ca_bundle"), option + ".ca_bundle")
+    elif key == "container_image":
+        if not _IMAGE_RE.match(block["image"]):
+            raise ValidationError("%s.image must be a registry reference like "
+                                  "registry.example.com/images/disk:1.0 (no scheme), got %r"
+                                  % (option, block["image"]))
+        check_pem(block.get("ca_bundle"), option + ".ca_bundle")
+        _check_pull_secret(block, option, kind)
+    elif key == "object_ref":
+        if block["kind"] not in SOURCE_KINDS:
+            raise ValidationError("%s.kind must be one of %s" % (option, ", ".join(SOURCE_KINDS)))
+        check_name(block["name"], option + ".name", block["kind"])
+        needs_ns = block["kind"] != "ClusterVirtualImage"
+        if not kind.namespaced and needs_ns:
+            check_namespace(block.get("namespace"), option + ".namespace")
+    else:  # every transfer option is checked here, so a catalog entry gets the same rules as the modules
+        validate_upload(UploadOptions.from_source_upload(block, recreate=False, wait=True, wait_timeout=0),
+                        option + ".")
+
+
+def _check_pull_secret(block: Mapping[str, Any], option: str, kind: Kind) -> None:
+    secret = block.get("image_pull_secret")
+    if secret is None:
+        return
+    if kind.namespaced:
+        check_name(secret, option + ".image_pull_secret", "Secret")
+        return
+    if secret.get("name") is not None:
+        check_name(secret["name"], option + ".image_pull_secret.name", "Secret")
+    elif block.get("registry_credentials") is None:
+        raise ValidationError("%s.image_pull_secret.name is required" % option)
+    if secret.get("namespace") is None and block.get("registry_credentials") is None:
+        raise ValidationError("%s.image_pull_secret.namespace is required" % option)
+    if secret.get("namespace") is not None:
+        check_namespace(secret["namespace"], option + ".image_pull_secret.namespace")
+
+
+def _check_definition(definition: Any, kind: Kind) -> None:
+    if not isinstance(definition, dict):
+        raise ValidationError("definition must be a mapping (or YAML text of one) describing a %s" % kind.kind)
+    if definition.get("kind") != kind.kind or definition.get("apiVersion") != API_VERSION:
+        raise ValidationError("definition must have kind %s and apiVersion %s, got kind %r apiVersion %r"
+                              % (kind.kind, API_VERSION, definition.get("kind"), definition.get("apiVersion")))
+    if not isinstance(definition.get("spec"), dict):
+        raise ValidationError("definition.spec must be a mapping")
+    if ((definition["spec"].get("dataSource") or {}).get("type")) == "Upload":
+        raise ValidationError(NOT_SUPPORTED_UPLOAD)
+
+
+def validate_upload(opts: UploadOptions, option: str = "") -> None:
+    """Every upload option check, before any request."""
+    if not os.path.isfile(opts.path) or not os.access(opts.path, os.R_OK):
+        raise ValidationError("%spath %r is not a readable file" % (option, opts.path))
+    if os.path.getsize(opts.path) == 0:
+        raise ValidationError("%spath %r is empty; the platform rejects empty uploads" % (option, opts.path))
+    check_checksums(opts.checksum, option + "checksum")
+    if any(algo.startswith("streebog") for algo in opts.checksum) and not HAS_GOSTCRYPTO:
+        raise ValidationError("%schecksum.streebog* needs the Python library gostcrypto on the host the "
+                              "module runs on (pip install gostcrypto)" % option)
+    if opts.endpoint not in UPLOAD_ENDPOINTS:
+        raise ValidationError("%sendpoint must be one of %s" % (option, ", ".join(UPLOAD_ENDPOINTS)))
+    if opts.upload_url is not None:
+        try:
+            check_url(opts.upload_url, option + "upload_url")
+        except ValidationError:
+            raise ValidationError("%supload_url must be an absolute http or https URL" % option)  # never echo it
+    check_pem_file(opts.ca_cert, option + "upload_ca_cert")
+    if not opts.validate_certs:
+        warn("TLS verification of the upload endpoint is off (%supload_validate_certs: false): "
+             "prefer %supload_ca_cert" % (option, option))
+    if opts.retries < 0:
+        raise ValidationError("%sretries must be >= 0, got %d" % (option, opts.retries))
+    check_wait_timeout(opts.wait_timeout)
+
+
+# -- catalogs ---------------------------------------------------------------------------------------
+SOURCE_FIELDS = ("url", "image", "path", "from")
+# Which entry fields make sense for which source field.
+FIELD_SOURCES = {
+    "checksum": ("url", "path"),
+    "ca_bundle": ("url", "image"),
+    "image_pull_secret": ("image",),
+}
+FANOUT_CHOICES = ("none", "cluster")
+FIELD_TYPES: Dict[str, Any] = {
+    "name": str, "url": str, "image": str, "path": str, "from": Mapping, "checksum": Mapping,
+    "ca_bundle": str, "image_pull_secret": (str, Mapping), "storage": str, "storage_class": str, "labels": Mapping,
+}
+NAMESPACED_ONLY = ("storage", "storage_class")
+REF_FIELDS = ("kind", "name", "namespace")
+
+
+def _check_entry_fields(raw: Mapping[str, Any], kind: Kind) -> None:
+    """Known fields of the right types (the role's argument spec cannot name the entry; this does)."""
+    known = [f for f in FIELD_TYPES if kind.namespaced or f not in NAMESPACED_ONLY]
+    for field, value in raw.items():
+        if field not in known:
+            raise ValidationError("unknown field %s; known fields: %s" % (field, ", ".join(known)))
+        if value is not None and not isinstance(value, FIELD_TYPES[field]):
+            raise ValidationError("%s must be a %s, got %s" % (
+                field, "mapping" if FIELD_TYPES[field] is Mapping else "string", type(value).__name__))
+    if raw.get("name") is None:
+        raise ValidationError("name is required")
+    if raw.get("storage") is not None and raw["storage"] not in STORAGE_CHOICES:
+        raise ValidationError("storage must be one of %s, got %s" % (", ".join(STORAGE_CHOICES), raw["storage"]))
+    for algo in (raw.get("checksum") or {}):
+        if algo not in CHECKSUM_LENGTHS:
+            raise ValidationError("checksum.%s is not a known algorithm; use %s" % (algo, ", ".join(CHECKSUM_LENGTHS)))
+    for field in (raw.get("from") or {}):
+        if field not in REF_FIELDS:
+            raise ValidationError("from.%s is unknown; use %s" % (field, ", ".join(REF_FIELDS)))
+
+
+def check_catalog_entry(raw: Mapping[str, Any], kind: Kind) -> str:
+    """A catalog entry's fields (known, of the right types, fitting its source); its one source field."""
+    _check_entry_fields(raw, kind)
+    given = [field for field in SOURCE_FIELDS if raw.get(field) is not None]
+    if len(given) != 1:
+        raise ValidationError("give exactly one of %s, got %s" % (", ".join(SOURCE_FIELDS), ", ".join(given) or "none"))
+    chosen = given[0]
+    for field, sources in FIELD_SOURCES.items():
+        if raw.get(field) is not None and chosen not in sources:
+            raise ValidationError("%s cannot be used with %s (only with %s)" % (field, chosen, " or ".join(sources)))
+    return chosen
+
+
+def validate_catalog_options(params: Mapping[str, Any], kind: Kind) -> None:
+    """image_catalog_apply's own options (the entries are checked one by one by check_catalog_entry)."""
+    catalog = params["catalog"]
+    check_name(catalog, "catalog", "catalog")
+    if len(catalog) > 63:
+        raise ValidationError("catalog must be at most 63 characters (it is a label value), got %d" % len(catalog))
+    if params.get("fanout") not in FANOUT_CHOICES:
+        raise ValidationError("fanout must be one of %s" % ", ".join(FANOUT_CHOICES))
+    check_wait_timeout(params.get("wait_timeout"))
+    namespaces = params.get("namespaces") or []
+    if kind.namespaced:
+        if not namespaces:
+            raise ValidationError("namespaces must list at least one namespace")
+        for index, namespace in enumerate(namespaces):
+            check_namespace(namespace, "namespaces[%d]" % index)
+    elif namespaces:
+        raise ValidationError("namespaces do not apply to ClusterVirtualImages")
+
+
+def validate_info(params: Mapping[str, Any]) -> None:
+    """Option checks before any request."""
+    kind = CLUSTER_VIRTUAL_IMAGE if params.get("cluster") else VIRTUAL_IMAGE
+    if params.get("cluster") and params.get("namespace"):
+        raise ValidationError("namespace cannot be used with cluster: true (ClusterVirtualImages are cluster-wide)")
+    if params.get("namespace") is not None:
+        check_namespace(params["namespace"])
+    if params.get("name") is not None:
+        check_name(params["name"], "name", kind.kind)
+
+
+def validate_vm_operation(params: Mapping[str, Any]) -> None:
+    """virtual_machine_operation's options, before any request."""
+    check_namespace(params.get("namespace"))
+    check_name(params.get("name"), "name", "VirtualMachine")
+    check_wait_timeout(params.get("wait_timeout"))
+
+
+def validate_upload_target(params: Mapping[str, Any], kind: Kind) -> None:
+    """virtual_image_upload's image identity (the upload options are validate_upload's)."""
+    check_name(params.get("name"), "name", kind.kind)
+    if kind.namespaced:
+        check_namespace(params.get("namespace"))
+
+
+def validate_capture(params: Mapping[str, Any]) -> None:
+    """virtual_image_capture's own names (the images it makes are checked as image options)."""
+    check_name(params.get("disk"), "disk", "VirtualDisk")
+    if params.get("cluster_image") is not None:
+        check_name(params["cluster_image"], "cluster_image", "ClusterVirtualImage")
+
+
+def _check_exclusive(options: ImageOptions) -> None:
+    typed: List[str] = [opt for opt in TYPED_OPTIONS if getattr(options, opt) is not None]
+    if options.definition is not None and typed:
+        raise ValidationError("definition/src cannot be combined with %s" % ", ".join(typed))
+
+
+def validate(options: ImageOptions, kind: Kind) -> None:
+    """Check one image's options; raises ValidationError on the first problem."""
+    _check_exclusive(options)
+    check_name(options.name, "name", kind.kind)
+    if kind.namespaced:
+        check_namespace(options.namespace)
+    check_wait_timeout(options.wait_timeout)
+    validate_content(options, kind)
+
+
+def validate_content(options: ImageOptions, kind: Kind) -> None:
+    """Everything but the identity: what a catalog entry checks before it knows its namespaces."""
+    _check_exclusive(options)
+    if not options.present:
+        return
+    check_metadata_keys(options.labels, "labels", values_too=True)
+    check_metadata_keys(options.annotations, "annotations", values_too=False)
+    if options.definition is not None:
+        _check_definition(options.definition, kind)
+        return
+    if options.source is None:
+        raise ValidationError("source is required when state is present")
+    _check_source(options.source, kind)
+    if options.storage_class is not None and options.storage != PVC_STORAGE:
+        raise ValidationError("storage_class needs storage: PersistentVolumeClaim")
