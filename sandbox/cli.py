@@ -6,7 +6,7 @@ import json
 import sys
 from typing import Any
 
-from . import supervisor
+from . import platform, supervisor
 from .component import UpOptions
 from .config import State
 
@@ -37,6 +37,9 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--no-controller", action="store_true", help="start only the API server")
     up.add_argument("--seed", action="store_true", help="seed demo content (controller)")
     up.add_argument("--api-port", type=int, help="force the API port")
+    up.add_argument("--platform", choices=list(platform.LINES),
+                    help=f"platform line to serve (default {platform.DEFAULT}): "
+                         + "; ".join(f"{n} = {li.description}" for n, li in platform.LINES.items()))
     up.add_argument("--fault", action="append", default=[], metavar="K=V", help=FAULT_HELP)
     sub.add_parser("down", help="stop everything this state dir started")
     sub.add_parser("status", help="show what runs")
@@ -56,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.cmd == "up":
             print(supervisor.up(state, UpOptions(no_controller=args.no_controller, seed=args.seed,
-                                                 faults=parse_kv(args.fault), api_port=args.api_port)))
+                                                 faults=parse_kv(args.fault), api_port=args.api_port,
+                                                 platform=args.platform)))
         elif args.cmd == "down":
             print(supervisor.down(state))
         elif args.cmd == "status":

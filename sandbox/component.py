@@ -27,6 +27,7 @@ class UpOptions:
     seed: bool = False
     faults: dict[str, Any] = field(default_factory=dict)
     api_port: int | None = None
+    platform: str | None = None   # platform line (sandbox.platform); None: keep the recorded one or the default
 
 
 @dataclass

@@ -28,9 +28,9 @@ class Sandbox:
 
     # -- lifecycle ------------------------------------------------------------------------------
     def up(self, no_controller: bool = False, seed: bool = False, api_port: int | None = None,
-           faults: dict[str, Any] | None = None) -> "Sandbox":
+           faults: dict[str, Any] | None = None, platform: str | None = None) -> "Sandbox":
         supervisor.up(self.state, UpOptions(no_controller=no_controller, seed=seed,
-                                            faults=dict(faults or {}), api_port=api_port))
+                                            faults=dict(faults or {}), api_port=api_port, platform=platform))
         return self
 
     def down(self) -> str:
@@ -66,6 +66,11 @@ class Sandbox:
     @property
     def env_path(self) -> str:
         return str(self.info["env"])
+
+    @property
+    def platform(self) -> str:
+        """The platform line this sandbox serves (`dev` or `v1.10`, see sandbox.platform)."""
+        return str(self.info.get("platform") or "dev")
 
     @property
     def tokens(self) -> dict[str, str]:

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from . import platform as platforms
 from .component import REPO_ROOT, Component, UpOptions
 from .components import COMPONENTS, by_name
 from .config import State, atomic_write
@@ -85,6 +86,7 @@ def write_client_files(state: State, selected: list[Component]) -> dict[str, Any
         "DVP_SANDBOX_DIR": str(state.root),
         "DVP_SANDBOX_API_URL": state.api_url,
         "DVP_SANDBOX_CA": str(state.ca_crt),
+        platforms.ENV: platforms.line(info.get("platform")).name,
     }
     for c in selected:
         if c.exports:
@@ -175,12 +177,31 @@ def stop_component(state: State, name: str, grace: float = GRACE_SECONDS) -> boo
     return True
 
 
+def _platform(state: State, opts: UpOptions) -> str:
+    """The line to serve: the one asked for, else (while the API server runs) the one it serves,
+    else the default (dev). A running API server keeps its line: switching needs `down` first."""
+    recorded = state.load_info().get("platform")
+    api_running = running_pid(state, "api") is not None
+    try:
+        wanted = platforms.line(opts.platform or (recorded if api_running else None)).name
+    except ValueError as exc:
+        raise SandboxError(str(exc)) from None
+    if recorded and wanted != recorded and api_running:
+        raise SandboxError(f"the sandbox in {state.root} runs platform line {recorded}; run `down` before "
+                           f"`up --platform {wanted}`")
+    return wanted
+
+
 def up(state: State, opts: UpOptions) -> str:
     """Start everything not running yet; a no-op (saying so) when all already run."""
     selected = _selected(opts)
+    line = _platform(state, opts)
     if all(running_pid(state, c.name) for c in selected):
-        return f"sandbox already running in {state.root} (API {state.api_url})"
+        return f"sandbox already running in {state.root} (API {state.api_url}, platform {line})"
     state.ensure_dirs()
+    info = state.load_info()
+    info["platform"] = line
+    state.save_info(info)
     ensure_ca(state)
     state.save_faults(dict(opts.faults))
     for c in selected:            # allocate ports and certs before anyone needs the client files
@@ -188,7 +209,7 @@ def up(state: State, opts: UpOptions) -> str:
             c.prepare(state, opts)
     write_client_files(state, selected)
     info = state.load_info()
-    info["options"] = {"no_controller": opts.no_controller, "seed": opts.seed}
+    info["options"] = {"no_controller": opts.no_controller, "seed": opts.seed, "platform": line}
     state.save_info(info)
     started = []
     try:
@@ -200,7 +221,7 @@ def up(state: State, opts: UpOptions) -> str:
         for name in reversed(started):
             stop_component(state, name)
         raise
-    return (f"sandbox up in {state.root}: API {state.api_url}\n"
+    return (f"sandbox up in {state.root}: API {state.api_url}, platform {line}\n"
             f"  source {state.env_path}   # or: export KUBECONFIG={state.kubeconfig_path}")
 
 
@@ -223,7 +244,8 @@ def status(state: State) -> str:
     if not state.info_path.exists():
         return f"no sandbox in {state.root}"
     info = state.load_info()
-    lines = [f"sandbox in {state.root}"]
+    served = platforms.line(info.get("platform"))
+    lines = [f"sandbox in {state.root}", f"  platform     {served.name} (DVP {served.release})"]
     for c in COMPONENTS:
         pid = running_pid(state, c.name)
         where = info.get("components", {}).get(c.name, {}).get("url", "")

@@ -14,6 +14,7 @@ from typing import Any, Callable, Protocol
 from . import errors
 from .admission import AdmissionError, AdmissionRequest
 from .admission import admit as _admit
+from .admission import check_apply as _check_apply
 from .admission import warm_up as _warm_up
 from .resources import ResourceType
 
@@ -26,6 +27,9 @@ class AdmissionContext(Protocol):
     dry_run: bool
     field_validation: str
     warnings: list[str]
+    platform: str
+    write: str
+    decode_errors: list[str]
 
 
 def warm_up() -> None:
@@ -42,7 +46,8 @@ def admit(r: ResourceType, operation: str, obj: dict[str, Any] | None,
                            obj=copy.deepcopy(obj) if obj is not None else None,
                            old_obj=copy.deepcopy(old) if old is not None else None,
                            subresource=subresource, field_validation=ctx.field_validation,
-                           dry_run=ctx.dry_run, user=ctx.user, lookup=lookup)
+                           dry_run=ctx.dry_run, user=ctx.user, lookup=lookup, platform=ctx.platform,
+                           write=ctx.write, decode_errors=list(ctx.decode_errors))
     try:
         result = _admit(req)
     except AdmissionError as exc:
@@ -52,3 +57,13 @@ def admit(r: ResourceType, operation: str, obj: dict[str, Any] | None,
         raise errors.internal(f"admission of {r.kind} failed: {type(exc).__name__}: {exc}") from exc
     ctx.warnings.extend(result.warnings)
     return result.obj
+
+
+def check_apply(r: ResourceType, config: dict[str, Any], ctx: AdmissionContext) -> None:
+    """Server-side apply of a custom kind: a field its schema lacks fails before anything else."""
+    if not r.custom:
+        return
+    try:
+        _check_apply(r.kind, ctx.platform, config)
+    except AdmissionError as exc:
+        raise errors.ApiError(exc.status) from None

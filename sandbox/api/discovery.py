@@ -10,6 +10,7 @@ import hashlib
 import json
 from typing import Any
 
+from ..platform import DEFAULT
 from . import resources as res
 from .admission import schema_for
 
@@ -81,11 +82,12 @@ def openapi_v2_json() -> dict[str, Any]:
             "paths": {}, "definitions": {}}
 
 
-def _schema(r: res.ResourceType) -> dict[str, Any]:
-    """A custom kind's schema is admission's (a failure there raises: kubectl must never be shown a
-    permissive schema in place of a broken one); built-in kinds are published without one."""
+def _schema(r: res.ResourceType, platform: str) -> dict[str, Any]:
+    """A custom kind's schema is admission's for the platform line served (a failure there raises:
+    kubectl must never be shown a permissive schema in place of a broken one); built-in kinds are
+    published without one."""
     if r.custom:
-        return dict(schema_for(r.kind))
+        return dict(schema_for(r.kind, platform))
     return {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
 
 
@@ -93,7 +95,7 @@ def _gv_path(group: str, version: str) -> str:
     return f"apis/{group}/{version}" if group else f"api/{version}"
 
 
-def openapi_v3_gv(group: str, version: str) -> dict[str, Any] | None:
+def openapi_v3_gv(group: str, version: str, platform: str = DEFAULT) -> dict[str, Any] | None:
     """Per group-version OpenAPI 3 document: paths with the query parameters kubectl probes
     (fieldValidation, dryRun, fieldManager) and each kind's schema."""
     types = res.in_group_version(group, version)
@@ -106,7 +108,7 @@ def openapi_v3_gv(group: str, version: str) -> dict[str, Any] | None:
     for r in types:
         gvk = {"group": group, "version": version, "kind": r.kind}
         schema_name = f"{'.'.join(reversed(group.split('.'))) if group else 'io.k8s.api.core'}.{version}.{r.kind}"
-        schemas[schema_name] = {**_schema(r), "x-kubernetes-group-version-kind": [gvk]}
+        schemas[schema_name] = {**_schema(r, platform), "x-kubernetes-group-version-kind": [gvk]}
         ref = {"$ref": f"#/components/schemas/{schema_name}"}
         body = {"content": {"application/json": {"schema": ref}}}
         ok = {"200": {"description": "OK", "content": {"application/json": {"schema": ref}}}}
@@ -127,11 +129,11 @@ def openapi_v3_gv(group: str, version: str) -> dict[str, Any] | None:
             "paths": paths, "components": {"schemas": schemas}}
 
 
-def openapi_v3_root() -> dict[str, Any]:
+def openapi_v3_root(platform: str = DEFAULT) -> dict[str, Any]:
     paths = {}
     for group, versions in res.group_versions().items():
         for v in versions:
-            doc = openapi_v3_gv(group, v)
+            doc = openapi_v3_gv(group, v, platform)
             digest = hashlib.sha512(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:128].upper()
             paths[_gv_path(group, v)] = {"serverRelativeURL": f"/openapi/v3/{_gv_path(group, v)}?hash={digest}"}
     return {"paths": paths}

@@ -13,8 +13,9 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from ..platform import DEFAULT as DEFAULT_PLATFORM
 from . import errors, managed, patch as patches, validation
-from .admission_bridge import admit
+from .admission_bridge import admit, check_apply
 from .resources import ResourceType
 from .store import Key, Store, rid
 
@@ -40,6 +41,9 @@ class WriteContext:
     field_validation: str = "Warn"
     force: bool = False
     warnings: list[str] = field(default_factory=list)
+    platform: str = DEFAULT_PLATFORM     # the platform line served (schemas)
+    write: str = "body"                  # "body" (create/update) or "patch" (merge/JSON patch)
+    decode_errors: list[str] = field(default_factory=list)   # duplicate fields of the body
 
 
 def _status_separate(r: ResourceType) -> bool:
@@ -228,6 +232,7 @@ class Api:
             raise errors.invalid("PatchOptions", "meta.k8s.io", "", [errors.cause(
                 "force", "FieldValueForbidden", "Forbidden: may not be specified for non-apply patch")])
         old = self.get(r, ns, name)
+        ctx.write = "patch"
         if content_type == MERGE:
             new = patches.merge_patch(old, body)
         elif content_type == JSON_PATCH:
@@ -259,6 +264,7 @@ class Api:
         body = self._check_body(r, body, ns, name)
         if body["metadata"].get("managedFields") is not None:
             raise errors.bad_request("metadata.managedFields must be nil")
+        check_apply(r, body, ctx)
         old = self.store.get(self.key(r, ns, name))
         if old is None and subresource:
             raise errors.not_found(r.plural, r.group, name)

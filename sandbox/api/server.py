@@ -12,9 +12,10 @@ from typing import Any
 import yaml
 from aiohttp import web
 
+from .. import platform
 from ..config import State
 from ..pki import ensure_leaf
-from . import discovery, errors, ops, reads, request_info
+from . import discovery, errors, ops, reads, request_info, strict
 from .admission_bridge import warm_up
 from .audit import Audit
 from .auth import PUBLIC_PATHS, Authenticator, User, authorize
@@ -32,15 +33,24 @@ def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -
                         content_type="application/json", headers=headers)
 
 
+def warning_header(text: str) -> str:
+    """`299 - "<text>"` with `"` and `\\` escaped (k8s.io/apiserver warning.NewWarningHeader)."""
+    return '299 - "' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def _with_warnings(resp: web.Response, warnings: list[str]) -> web.Response:
-    for w in warnings:
-        resp.headers.add("Warning", '299 - "' + w.replace('"', '\\"') + '"')
+    seen: set[str] = set()
+    for w in warnings:        # the apiserver's warning recorder drops empty and repeated texts
+        if w and w not in seen:
+            seen.add(w)
+            resp.headers.add("Warning", warning_header(w))
     return resp
 
 
 class Server:
     def __init__(self, state: State) -> None:
         self.state = state
+        self.platform = platform.line(state.load_info().get("platform")).name
         self.store = Store(state.store_dir)
         self.collector: Collector | None = None
         self.api = ops.Api(self.store, self._kick)
@@ -125,19 +135,27 @@ class Server:
                 return _json({"items": []})
         elif path == "/sandbox/compact" and m == "POST":
             return _json({"compacted": str(self.store.compact())})
+        elif path == "/sandbox/info" and m == "GET":
+            return _json({**platform.line(self.platform).info(), "kubernetes": discovery.VERSION["gitVersion"]})
         elif path == "/sandbox/state" and m == "GET":
             return _json({"resourceVersion": str(self.store.rv), "compacted": str(self.store.compacted),
                           "objects": len(self.store.objects), "watchers": len(self.store.watchers)})
         raise errors.not_found_path()
 
     async def _body(self, request: web.Request, content_type: str) -> Any:
+        return (await self._decoded(request, content_type))[0]
+
+    async def _decoded(self, request: web.Request, content_type: str) -> tuple[Any, list[str]]:
+        """The body and what strict decoding found in it (duplicate fields; see strict.py)."""
         raw = await request.read()
         if not raw:
             raise errors.bad_request("the request body is empty")
         try:
             if content_type in (ops.APPLY,):
-                return yaml.safe_load(raw)
-            return json.loads(raw)
+                return yaml.safe_load(raw), []
+            if content_type == ops.JSON_PATCH:
+                return strict.loads_json_patch(raw)
+            return strict.loads(raw)
         except (ValueError, yaml.YAMLError) as exc:
             raise errors.bad_request(f"couldn't get version/kind; json parse error: {exc}") from None
 
@@ -167,14 +185,14 @@ class Server:
                                     content_type="application/com.github.proto-openapi.spec.v2.v1.0+protobuf")
             return _json(discovery.openapi_v2_json())
         if path == "/openapi/v3":
-            return _json(discovery.openapi_v3_root())
+            return _json(discovery.openapi_v3_root(self.platform))
         if path.startswith("/openapi/v3/"):
             rest = path[len("/openapi/v3/"):].split("/")
             doc = None
             if rest[0] == "api" and len(rest) == 2:
-                doc = discovery.openapi_v3_gv("", rest[1])
+                doc = discovery.openapi_v3_gv("", rest[1], self.platform)
             elif rest[0] == "apis" and len(rest) == 3:
-                doc = discovery.openapi_v3_gv(rest[1], rest[2])
+                doc = discovery.openapi_v3_gv(rest[1], rest[2], self.platform)
             if doc:
                 return _json(doc)
         if parts and parts[0] in ("api", "apis"):
@@ -211,15 +229,16 @@ class Server:
         if info.verb == "create":
             if info.name:
                 raise errors.method_not_allowed()
-            obj = self.api.create(r, ns, await self._body(request, "application/json"), ctx)
+            body, ctx.decode_errors = await self._decoded(request, "application/json")
+            obj = self.api.create(r, ns, body, ctx)
             return _with_warnings(_json(obj, 201), ctx.warnings)
         if info.verb == "update":
-            obj = self.api.update(r, ns, info.name, await self._body(request, "application/json"),
-                                  ctx, sub)
+            body, ctx.decode_errors = await self._decoded(request, "application/json")
+            obj = self.api.update(r, ns, info.name, body, ctx, sub)
             return _with_warnings(_json(obj), ctx.warnings)
         if info.verb == "patch":
             ctype = request.content_type
-            patch_body = await self._body(request, ctype)
+            patch_body, ctx.decode_errors = await self._decoded(request, ctype)
             existed = self.store.get(self.api.key(r, ns, info.name)) is not None
             obj = self.api.patch(r, ns, info.name, ctype, patch_body, ctx, sub)
             return _with_warnings(_json(obj, 200 if existed else 201), ctx.warnings)
@@ -273,7 +292,8 @@ class Server:
         if len(manager) > 128:
             raise errors.bad_request("fieldManager: Too long: must have at most 128 bytes")
         return ops.WriteContext(user=user.name, dry_run=bool(dry), field_manager=manager,
-                                field_validation=fv, force=query.get("force") in ("true", "1"))
+                                field_validation=fv, force=query.get("force") in ("true", "1"),
+                                platform=self.platform)
 
 
 def build_app(state: State) -> web.Application:

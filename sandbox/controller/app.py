@@ -47,6 +47,7 @@ DEPENDENTS: dict[Kind, tuple[Kind, ...]] = {
 class Controller:
     def __init__(self, state: State, settings: Settings) -> None:
         info = state.load_info()
+        settings.platform = str(info.get("platform") or settings.platform)
         ports = info.get("ports", {})
         self.kube = Kube(info["api_url"], info["tokens"]["controller"], str(state.ca_crt))
         self.hub = UploadHub(int(ports["uploader"]), state.tls_dir / "uploader.crt", state.tls_dir / "uploader.key")

@@ -21,6 +21,9 @@ class Settings:
     import_rate: int = 0                 # bytes/s cap on every import (0: none; "slow imports")
     image_check_interval: float = 180.0  # how often Ready images are checked in DVCR (ImageLost)
     vm_step: float = 0.3                 # seconds a VM spends in Starting / Stopping
+    quota_grace: float = 1800.0          # image age until a quota refusal says "Retry in 1 minute."
+    quota_retry: float = 60.0            # seconds between retries after a quota refusal (past the grace)
+    platform: str = "dev"                # the platform line served (from sandbox.json; not per object)
 
     @classmethod
     def load(cls, path: Path, overrides: dict | None = None) -> "Settings":
@@ -36,6 +39,8 @@ class Settings:
         ann = (obj.get("metadata") or {}).get("annotations") or {}
         values = asdict(self)
         for f in fields(self):
+            if f.name == "platform":
+                continue
             raw = ann.get(ANNOTATION_PREFIX + f.name.replace("_", "-"))
             if raw is not None:
                 try:

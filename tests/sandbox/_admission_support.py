@@ -13,6 +13,9 @@ from sandbox.api.admission import AdmissionError, AdmissionRequest, AdmissionRes
 
 GROUP = "virtualization.deckhouse.io"
 REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "crds"
+# The reference CRDs of each platform line the sandbox serves (sandbox.platform).
+REFERENCES = {"dev": REFERENCE, "v1.10": REFERENCE.parent / "crds-v1.10"}
+LINES = tuple(REFERENCES)
 CRD_FILES = {
     "VirtualImage": "virtualimages.yaml",
     "ClusterVirtualImage": "clustervirtualimages.yaml",
@@ -24,11 +27,11 @@ CRD_FILES = {
 NAMESPACED = {k for k in CRD_FILES if k != "ClusterVirtualImage"}
 
 
-def reference_crd(kind: str) -> dict:
-    """The reference CRD document (skips the test when the folder is absent)."""
-    path = REFERENCE / CRD_FILES[kind]
+def reference_crd(kind: str, line: str = "dev") -> dict:
+    """The reference CRD document of a platform line (skips the test when the folder is absent)."""
+    path = REFERENCES[line] / CRD_FILES[kind]
     if not path.exists():
-        pytest.skip(f"reference CRDs not available at {REFERENCE}")
+        pytest.skip(f"reference CRDs not available at {REFERENCES[line]}")
     return copy.deepcopy(_load(str(path)))
 
 
@@ -37,8 +40,8 @@ def _load(path: str) -> dict:
     return yaml.safe_load(Path(path).read_text())
 
 
-def reference_schema(kind: str) -> dict:
-    return reference_crd(kind)["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+def reference_schema(kind: str, line: str = "dev") -> dict:
+    return reference_crd(kind, line)["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
 
 
 def obj(kind: str, spec: dict | None, name: str = "x", **meta: Any) -> dict:

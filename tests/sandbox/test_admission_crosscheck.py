@@ -1,4 +1,5 @@
-"""Cross-checks against the reference CRDs: our verdicts agree with their openAPIV3Schema (jsonschema),
+"""Cross-checks against the reference CRDs of both platform lines (dev: ../shared/reference/crds,
+v1.10: ../shared/reference/crds-v1.10): our verdicts agree with their openAPIV3Schema (jsonschema),
 their CEL rules give the same answers through our evaluator, and the schemas' constraints match."""
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any, Iterator
 import jsonschema
 import pytest
 
-from _admission_support import CRD_FILES, HTTP_VI, SHA256, reference_schema
+from _admission_support import CRD_FILES, HTTP_VI, LINES, SHA256, reference_schema
 from sandbox.api.admission import cel, openapi, schema_for
 from sandbox.api.admission.defaults import apply_defaults
 
@@ -63,10 +64,10 @@ SAMPLES: list[tuple[str, dict, bool]] = [
 ]
 
 
-def _doc(kind: str, spec: dict) -> dict:
+def _doc(kind: str, spec: dict, line: str = "dev") -> dict:
     o = {"apiVersion": "virtualization.deckhouse.io/v1alpha2", "kind": kind, "metadata": {"name": "x"},
          "spec": copy.deepcopy(spec)}
-    apply_defaults(o, schema_for(kind))
+    apply_defaults(o, schema_for(kind, line))
     return o
 
 
@@ -80,12 +81,17 @@ def _jsonschema(schema: Any) -> Any:
     return schema
 
 
+@pytest.mark.parametrize("line", LINES)
 @pytest.mark.parametrize(("kind", "spec", "valid"), SAMPLES)
-def test_verdict_agrees_with_reference_schema(kind: str, spec: dict, valid: bool) -> None:
-    doc = _doc(kind, spec)
-    reference_ok = jsonschema.Draft4Validator(_jsonschema(reference_schema(kind))).is_valid(doc)
-    ours_ok = not openapi.validate(doc, schema_for(kind))
-    assert (reference_ok, ours_ok) == (valid, valid)
+def test_verdict_agrees_with_reference_schema(kind: str, spec: dict, valid: bool, line: str) -> None:
+    """`valid` is the development line's verdict; on v1.10 ours must simply agree with its CRD (a field
+    v1.10 lacks is no error there: the decoder prunes it before validation)."""
+    doc = _doc(kind, spec, line)
+    reference_ok = jsonschema.Draft4Validator(_jsonschema(reference_schema(kind, line))).is_valid(doc)
+    ours_ok = not openapi.validate(doc, schema_for(kind, line))
+    assert reference_ok == ours_ok
+    if line == "dev":
+        assert ours_ok == valid
 
 
 CEL_SAMPLES: list[tuple[str, dict, dict | None]] = [
@@ -112,13 +118,14 @@ CEL_SAMPLES: list[tuple[str, dict, dict | None]] = [
 ]
 
 
+@pytest.mark.parametrize("line", LINES)
 @pytest.mark.parametrize(("kind", "spec", "old_spec"), CEL_SAMPLES)
-def test_reference_cel_rules_agree(kind: str, spec: dict, old_spec: dict | None) -> None:
+def test_reference_cel_rules_agree(kind: str, spec: dict, old_spec: dict | None, line: str) -> None:
     """The reference CRD's own rules, run through our CEL evaluator, give exactly our errors."""
-    doc = _doc(kind, spec)
-    old = _doc(kind, old_spec) if old_spec is not None else cel.ABSENT
-    theirs = cel.check(doc, reference_schema(kind), old)
-    ours = cel.check(doc, schema_for(kind), old)
+    doc = _doc(kind, spec, line)
+    old = _doc(kind, old_spec, line) if old_spec is not None else cel.ABSENT
+    theirs = cel.check(doc, reference_schema(kind, line), old)
+    ours = cel.check(doc, schema_for(kind, line), old)
     assert [str(e) for e in ours] == [str(e) for e in theirs]
 
 
@@ -143,12 +150,13 @@ def _rules(node: dict) -> list[tuple[str, str]]:
             for r in node.get("x-kubernetes-validations", [])]
 
 
+@pytest.mark.parametrize("line", LINES)
 @pytest.mark.parametrize("kind", sorted(CRD_FILES))
-def test_schema_constraints_match_reference(kind: str) -> None:
+def test_schema_constraints_match_reference(kind: str, line: str) -> None:
     """Every spec path we declare carries the reference's constraints and rules; every reference spec path
     exists in ours, or lies under a part we keep as preserve-unknown (VirtualMachine affinity, selectors)."""
-    ours = dict(_walk(schema_for(kind)["properties"]["spec"], "spec"))
-    theirs = dict(_walk(reference_schema(kind)["properties"]["spec"], "spec"))
+    ours = dict(_walk(schema_for(kind, line)["properties"]["spec"], "spec"))
+    theirs = dict(_walk(reference_schema(kind, line)["properties"]["spec"], "spec"))
     preserved = [p for p, n in ours.items() if n.get("x-kubernetes-preserve-unknown-fields")]
     for path, ref in theirs.items():
         if path not in ours:
@@ -170,12 +178,26 @@ def _as_list(v: Any) -> list:
     return v if isinstance(v, list) else [v]
 
 
+@pytest.mark.parametrize("line", LINES)
 @pytest.mark.parametrize("kind", sorted(CRD_FILES))
-def test_status_schema_is_close_to_reference(kind: str) -> None:
+def test_status_schema_is_close_to_reference(kind: str, line: str) -> None:
     """Status: every field we type exists in the reference with the same type and enum."""
-    ours = dict(_walk(schema_for(kind)["properties"]["status"], "status"))
-    theirs = dict(_walk(reference_schema(kind)["properties"]["status"], "status"))
+    ours = dict(_walk(schema_for(kind, line)["properties"]["status"], "status"))
+    theirs = dict(_walk(reference_schema(kind, line)["properties"]["status"], "status"))
     for path, mine in ours.items():
         assert path in theirs, path
         for key in ("type", "enum"):
             assert mine.get(key) == theirs[path].get(key), (path, key)
+
+
+@pytest.mark.parametrize("kind", ["VirtualImage", "ClusterVirtualImage", "VirtualDisk"])
+def test_the_lines_differ_where_their_crds_do(kind: str) -> None:
+    """v1.10 lacks the newer checksums and the upload block; both lines match their own CRD on it."""
+    def paths(schema: dict) -> set[str]:
+        return set(dict(_walk(schema["properties"]["spec"], "spec")))
+
+    for line in LINES:
+        assert paths(schema_for(kind, line)) == paths(reference_schema(kind, line))
+    only_dev = paths(schema_for(kind, "dev")) - paths(schema_for(kind, "v1.10"))
+    assert "spec.dataSource.http.checksum.sha512" in only_dev
+    assert "spec.dataSource.upload.checksum.sha256" in only_dev

@@ -34,7 +34,7 @@ def _broken_admit(req: Any) -> Any:
     raise AdmissionBug("schema walk fell over")
 
 
-def _broken_schema(kind: str) -> Any:
+def _broken_schema(kind: str, platform: str = "dev") -> Any:
     raise AdmissionBug(f"no schema for {kind}")
 
 

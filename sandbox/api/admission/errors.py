@@ -147,3 +147,36 @@ def bad_request_status(message: str) -> dict:
 def webhook_denied_status(webhook: str, message: str) -> dict:
     """A validating webhook's denial as the apiserver relays it (controller-runtime answers 403)."""
     return _status(403, "Forbidden", f'admission webhook "{webhook}" denied the request: {message}')
+
+
+def go_quote(text: str) -> str:
+    """Go's %q of a string (the closest stable form: JSON string escaping, non-ASCII kept)."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def go_json(obj: Any) -> str:
+    """encoding/json of an unstructured object: keys sorted, compact, <>& escaped as Go does."""
+    text = json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def patch_invalid_status(patched_json: str, detail: str) -> dict:
+    """A merge/JSON patch whose result fails strict decoding: apierrors.NewInvalid with an empty
+    GroupKind and name and one field error on `patch` (handlers/patch.go), so 422 Invalid."""
+    body = f"Invalid value: {go_quote(patched_json)}: {detail}"
+    return _status(422, "Invalid", f' "" is invalid: patch: {body}',
+                   {"causes": [{"reason": INVALID, "message": body, "field": "patch"}]})
+
+
+def typed_patch_status(namespace: str, name: str, api_version: str, kind: str, paths: list[str]) -> dict:
+    """Server-side apply with a field the schema lacks: the field manager cannot build the typed
+    patch object. kube-apiserver returns this plain error (no reason) as 500, whatever the
+    fieldValidation directive (structured-merge-diff's ValidationErrors wording)."""
+    errs = [f".{p}: field not declared in schema" for p in paths]
+    text = errs[0] if len(errs) == 1 else "errors:\n" + "\n".join("  " + e for e in errs)
+    group, _, version = api_version.rpartition("/")
+    gvk = f"{group}/{version}, Kind={kind}"
+    body: dict[str, Any] = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                            "message": f"failed to create typed patch object ({namespace}/{name}; {gvk}): {text}",
+                            "code": 500}
+    return body

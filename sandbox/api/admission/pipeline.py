@@ -14,7 +14,8 @@ import copy
 
 from .cel import ABSENT, check as cel_check
 from .defaults import apply_defaults
-from .errors import bad_request_status, invalid, invalid_status, webhook_denied_status
+from .errors import (bad_request_status, go_json, invalid, invalid_status, patch_invalid_status,
+                     typed_patch_status, webhook_denied_status)
 from .openapi import validate as schema_validate
 from .prune import prune
 from .ratchet import ratchet
@@ -35,7 +36,7 @@ def admit(req: AdmissionRequest) -> AdmissionResult:
     if req.operation == "DELETE" or req.obj is None or req.kind not in KINDS:
         # nothing to check: deletes pass (no webhook listens), other kinds are not modelled here
         return AdmissionResult(obj=copy.deepcopy(req.obj if req.obj is not None else req.old_obj or {}))
-    schema = compiled(req.kind)
+    schema = compiled(req.kind, req.platform)
     obj = copy.deepcopy(req.obj)
     warnings = _decode(obj, schema, req)
     _validate(obj, schema, req)
@@ -45,16 +46,34 @@ def admit(req: AdmissionRequest) -> AdmissionResult:
 
 
 def _decode(obj: dict, schema: dict, req: AdmissionRequest) -> list[str]:
+    """Prune and default as the decoder does; report what strict decoding found per
+    fieldValidation: Ignore says nothing, Warn returns one warning per finding (body duplicates
+    first, then the unknown fields, sorted), Strict refuses them all in one message."""
+    patched = go_json(obj) if req.write == "patch" else ""
     unknown = prune(obj, schema)
     apply_defaults(obj, schema)
-    if not unknown or req.field_validation == "Ignore":
+    messages = list(req.decode_errors) + [f'unknown field "{path}"' for path in unknown]
+    if not messages or req.field_validation == "Ignore":
         return []
-    messages = [f'unknown field "{path}"' for path in unknown]
     if req.field_validation == "Strict":
+        detail = f"strict decoding error: {', '.join(messages)}"
+        if req.write == "patch":
+            raise AdmissionError(patch_invalid_status(patched, detail))
         raise AdmissionError(bad_request_status(
-            f'{req.kind} in version "{req.version}" cannot be handled as a {req.kind}: '
-            f"strict decoding error: {', '.join(messages)}"))
+            f'{req.kind} in version "{req.version}" cannot be handled as a {req.kind}: {detail}'))
     return messages
+
+
+def check_apply(kind: str, platform: str, config: dict) -> None:
+    """Server-side apply: a field the schema lacks fails the typed conversion of the applied
+    configuration (500, whatever fieldValidation says); raise AdmissionError with that Status."""
+    if kind not in KINDS or not isinstance(config, dict):
+        return
+    unknown = prune(copy.deepcopy(config), compiled(kind, platform))
+    if unknown:
+        md = config.get("metadata") or {}
+        raise AdmissionError(typed_patch_status(md.get("namespace", ""), md.get("name", ""),
+                                                str(config.get("apiVersion", "")), kind, unknown))
 
 
 def _validate(obj: dict, schema: dict, req: AdmissionRequest) -> None:

@@ -23,6 +23,13 @@ class AdmissionRequest:
     dry_run: bool = False
     user: str = "admin"
     lookup: Lookup | None = None  # optional: lets webhook rules that read other objects run
+    platform: str = "dev"  # the platform line served (sandbox.platform): which schemas apply
+    # How the object arrived: "body" (create/update: a decoding error is 400 BadRequest) or
+    # "patch" (merge/JSON patch: the patched object is refused as 422 Invalid `patch: ...`).
+    write: str = "body"
+    # Strict-decoding findings of the request body itself (`duplicate field "spec.x"`, and for JSON
+    # patches `json patch unknown field "[0].foo"`), reported before the unknown fields.
+    decode_errors: list[str] = field(default_factory=list)
 
 
 @dataclass

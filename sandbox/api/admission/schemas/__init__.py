@@ -4,6 +4,7 @@ from __future__ import annotations
 import copy
 from functools import cache
 
+from ....platform import DEFAULT, line as platform_line
 from .disks import virtual_disk, virtual_disk_snapshot
 from .dsl import Schema
 from .images import cluster_virtual_image, virtual_image
@@ -22,14 +23,16 @@ KINDS: tuple[str, ...] = tuple(_BUILDERS)
 
 
 @cache
-def compiled(kind: str) -> Schema:
-    """The schema for ``kind``, built once; callers must not mutate it."""
+def compiled(kind: str, platform: str = DEFAULT) -> Schema:
+    """The schema for ``kind`` on a platform line (sandbox.platform), built once; callers must not
+    mutate it."""
     try:
-        return _BUILDERS[kind]()
+        builder = _BUILDERS[kind]
     except KeyError:
         raise KeyError(f"no admission schema for kind {kind!r}") from None
+    return builder(platform_line(platform).name)
 
 
-def schema_for(kind: str) -> Schema:
+def schema_for(kind: str, platform: str = DEFAULT) -> Schema:
     """A private copy of the schema for ``kind`` (safe to serialise or modify)."""
-    return copy.deepcopy(compiled(kind))
+    return copy.deepcopy(compiled(kind, platform))

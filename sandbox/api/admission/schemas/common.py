@@ -1,10 +1,13 @@
 """Schema pieces shared by several kinds (data sources, checksums, conditions)."""
 from __future__ import annotations
 
+from ....platform import V1_10
 from .dsl import Schema, array, integer, obj, rule, string
 
 # A checksum is lowercase or uppercase hex of the algorithm's exact length.
 _HASH_LENGTHS = {"md5": 32, "sha1": 40, "sha256": 64, "sha512": 128, "streebog256": 64, "streebog512": 128}
+# The released line v1.10 knows only these two.
+_V1_10_HASHES = ("md5", "sha256")
 
 # The platform's patterns, kept verbatim because the apiserver quotes them in its messages.
 HTTP_URL_PATTERN = r"^http[s]?:\/\/(?:[a-zA-Z]|[0-9]|[$-_@.&+]|[!*\(\),]|(?:%[0-9a-fA-F][0-9a-fA-F]))+$"
@@ -19,16 +22,16 @@ QUANTITY_PATTERN = (
 DATA_SOURCE_TYPES = ["HTTP", "ContainerImage", "ObjectRef", "Upload"]
 
 
-def checksum() -> Schema:
+def checksum(line: str) -> Schema:
     return obj({
         algo: string(min_len=n, max_len=n, pattern=f"^[0-9a-fA-F]{{{n}}}$")
-        for algo, n in _HASH_LENGTHS.items()
+        for algo, n in _HASH_LENGTHS.items() if line != V1_10 or algo in _V1_10_HASHES
     })
 
 
-def http_source() -> Schema:
+def http_source(line: str) -> Schema:
     return obj(
-        {"caBundle": string(fmt="byte"), "checksum": checksum(), "url": string(pattern=HTTP_URL_PATTERN)},
+        {"caBundle": string(fmt="byte"), "checksum": checksum(line), "url": string(pattern=HTTP_URL_PATTERN)},
         required=["url"],
     )
 
@@ -43,12 +46,23 @@ def container_image_source(*, secret_namespace: bool) -> Schema:
     )
 
 
-def upload_source() -> Schema:
-    return obj({"checksum": checksum()})
+def upload_source(line: str) -> Schema:
+    return obj({"checksum": checksum(line)})
 
 
-def exclusive_source_rules() -> list[dict]:
+def exclusive_source_rules(line: str) -> list[dict]:
     """Each source type needs its own block and forbids the others."""
+    if line == V1_10:  # no `upload` block on this line, so its rules do not mention it
+        return [
+            rule("self.type == 'HTTP' ? has(self.http) && !has(self.containerImage) && !has(self.objectRef) : true",
+                 "HTTP requires http and cannot have ContainerImage or ObjectRef."),
+            rule("self.type == 'ContainerImage' ? has(self.containerImage) && !has(self.http)"
+                 " && !has(self.objectRef) : true",
+                 "ContainerImage requires containerImage and cannot have HTTP or ObjectRef."),
+            rule("self.type == 'ObjectRef' ? has(self.objectRef) && !has(self.http)"
+                 " && !has(self.containerImage) : true",
+                 "ObjectRef requires objectRef and cannot have HTTP or ContainerImage."),
+        ]
     return [
         rule("self.type == 'HTTP' ? has(self.http) && !has(self.containerImage) && !has(self.objectRef)"
              " && !has(self.upload) : true",
@@ -64,18 +78,16 @@ def exclusive_source_rules() -> list[dict]:
     ]
 
 
-def data_source(object_ref: Schema, *, secret_namespace: bool, type_required: bool) -> Schema:
-    return obj(
-        {
-            "containerImage": container_image_source(secret_namespace=secret_namespace),
-            "http": http_source(),
-            "objectRef": object_ref,
-            "type": string(enum=DATA_SOURCE_TYPES),
-            "upload": upload_source(),
-        },
-        required=["type"] if type_required else None,
-        rules=exclusive_source_rules(),
-    )
+def data_source(object_ref: Schema, line: str, *, secret_namespace: bool, type_required: bool) -> Schema:
+    props = {
+        "containerImage": container_image_source(secret_namespace=secret_namespace),
+        "http": http_source(line),
+        "objectRef": object_ref,
+        "type": string(enum=DATA_SOURCE_TYPES),
+    }
+    if line != V1_10:
+        props["upload"] = upload_source(line)
+    return obj(props, required=["type"] if type_required else None, rules=exclusive_source_rules(line))
 
 
 def conditions() -> Schema:

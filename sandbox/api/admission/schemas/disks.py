@@ -5,11 +5,12 @@ from .common import QUANTITY_PATTERN, conditions, data_source, download_speed, u
 from .dsl import Schema, array, boolean, integer, int_or_string, obj, resource, string
 
 
-def virtual_disk() -> Schema:
+def virtual_disk(line: str) -> Schema:
     spec = obj({
         "dataSource": data_source(
             obj({"kind": string(enum=["ClusterVirtualImage", "VirtualImage", "VirtualDiskSnapshot"]),
                  "name": string(min_len=1)}, required=["kind", "name"]),
+            line,
             secret_namespace=False,
             type_required=False,
         ),
@@ -48,7 +49,7 @@ def virtual_disk() -> Schema:
     return resource(spec, status)
 
 
-def virtual_disk_snapshot() -> Schema:
+def virtual_disk_snapshot(line: str) -> Schema:
     spec = obj(
         {"virtualDiskName": string(min_len=1), "requiredConsistency": boolean(default=True)},
         required=["virtualDiskName"],

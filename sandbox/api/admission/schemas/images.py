@@ -27,11 +27,12 @@ def _image_status(phases: list[str], extra: dict[str, Schema], target: dict[str,
     return obj(props)
 
 
-def virtual_image() -> Schema:
+def virtual_image(line: str) -> Schema:
     spec = obj(
         {
             "dataSource": data_source(
                 obj({"kind": string(enum=_REF_KINDS), "name": string(min_len=1)}, required=["kind", "name"]),
+                line,
                 secret_namespace=False,
                 type_required=False,
             ),
@@ -52,7 +53,7 @@ def virtual_image() -> Schema:
 _NAMESPACED_REF = "self.kind == 'VirtualImage' || self.kind == 'VirtualDisk' || self.kind == 'VirtualDiskSnapshot'"
 
 
-def cluster_virtual_image() -> Schema:
+def cluster_virtual_image(line: str) -> Schema:
     # `namespace` is a CEL reserved word: the apiserver exposes the field as `__namespace__`.
     object_ref = obj(
         {"kind": string(enum=_REF_KINDS), "name": string(min_len=1), "namespace": string()},
@@ -65,7 +66,7 @@ def cluster_virtual_image() -> Schema:
         ],
     )
     spec = obj(
-        {"dataSource": data_source(object_ref, secret_namespace=True, type_required=True)},
+        {"dataSource": data_source(object_ref, line, secret_namespace=True, type_required=True)},
         required=["dataSource"],
     )
     status = _image_status(

@@ -5,6 +5,7 @@ preserve-unknown objects (not validated in depth); ``status`` is loosely typed.
 """
 from __future__ import annotations
 
+from ....platform import V1_10
 from .common import QUANTITY_PATTERN
 from .dsl import Schema, array, boolean, integer, obj, preserved, resource, rule, string, string_map
 
@@ -40,7 +41,12 @@ def _provisioning() -> Schema:
     )
 
 
-def _spec_rules() -> list[dict]:
+def _spec_rules(line: str) -> list[dict]:
+    if line == V1_10:  # no `Auto` core fraction and no Legacy osType on this line
+        return [rule("!has(self.cpu.coreFraction) || (self.cpu.coreFraction.endsWith('%') && "
+                     "int(self.cpu.coreFraction.replace('%', '')) >= 1 && "
+                     "int(self.cpu.coreFraction.replace('%', '')) <= 100)",
+                     "Core fraction must be between 1% and 100%.")]
     return [
         rule("!has(self.cpu.coreFraction) || self.cpu.coreFraction == 'Auto' || (self.cpu.coreFraction.endsWith('%')"
              " && int(self.cpu.coreFraction.replace('%', '')) >= 1 && int(self.cpu.coreFraction.replace('%', ''))"
@@ -57,59 +63,59 @@ def _spec_rules() -> list[dict]:
     ]
 
 
-def virtual_machine() -> Schema:
-    spec = obj(
-        {
-            "provisioning": _provisioning(),
-            "runPolicy": string(enum=["AlwaysOn", "AlwaysOff", "Manual", "AlwaysOnUnlessStoppedManually"],
-                                default="AlwaysOnUnlessStoppedManually"),
-            "virtualMachineIPAddressName": string(min_len=1),
-            "topologySpreadConstraints": array(obj(
-                {"labelSelector": preserved(), "maxSkew": integer(fmt="int32"), "topologyKey": string(),
-                 "whenUnsatisfiable": string()},
-                required=["maxSkew", "topologyKey", "whenUnsatisfiable"],
-            )),
-            "affinity": preserved(),
-            "nodeSelector": string_map(),
-            "priorityClassName": string(min_len=1),
-            "tolerations": array(obj({
-                "effect": string(), "key": string(), "operator": string(),
-                "tolerationSeconds": integer(fmt="int64"), "value": string(),
-            })),
-            "disruptions": obj({"restartApprovalMode": string(enum=["Manual", "Automatic"])},
-                               default={"restartApprovalMode": "Manual"}),
-            "terminationGracePeriodSeconds": integer(fmt="int64", default=60),
-            "enableParavirtualization": boolean(default=True),
-            "osType": string(enum=["Windows", "Generic", "Legacy"], default="Generic"),
-            "bootloader": string(enum=["BIOS", "EFI", "EFIWithSecureBoot"], default="BIOS"),
-            "virtualMachineClassName": string(min_len=1),
-            "cpu": obj({"cores": integer(fmt="int32", minimum=1),
-                        "coreFraction": string(pattern=r"^(Auto|(100|[1-9][0-9]?)%)$")}, required=["cores"]),
-            "memory": obj({"size": string(pattern=QUANTITY_PATTERN)}, required=["size"]),
-            "blockDeviceRefs": array(
-                obj({"kind": string(enum=["ClusterVirtualImage", "VirtualImage", "VirtualDisk"]),
-                     "name": string(min_len=1), "bootOrder": integer(minimum=1)}),
-                min_items=1, max_items=16,
-            ),
-            "liveMigrationPolicy": string(enum=["AlwaysSafe", "PreferSafe", "AlwaysForced", "PreferForced"],
-                                          default="PreferSafe"),
-            "networks": array(obj(
-                {"id": integer(), "type": string(enum=["Main", "Network", "ClusterNetwork"]),
-                 "name": string(min_len=1), "virtualMachineMACAddressName": string(min_len=1),
-                 "ipAddressName": string(min_len=1)},
-                required=["type"],
-            )),
-            "usbDevices": array(obj({"name": string(min_len=1)}, required=["name"]), max_items=8),
-            "gpus": array(
-                obj({"gpuClassName": string(min_len=1, max_len=253,
-                                            pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")},
-                    required=["gpuClassName"]),
-                max_items=16, list_type="atomic",
-            ),
-        },
-        required=["virtualMachineClassName", "cpu", "memory", "blockDeviceRefs"],
-        rules=_spec_rules(),
-    )
+def virtual_machine(line: str) -> Schema:
+    released = line == V1_10
+    network = {"id": integer(), "type": string(enum=["Main", "Network", "ClusterNetwork"]),
+               "name": string(min_len=1), "virtualMachineMACAddressName": string(min_len=1)}
+    if not released:
+        network["ipAddressName"] = string(min_len=1)
+    props: dict[str, Schema] = {
+        "provisioning": _provisioning(),
+        "runPolicy": string(enum=["AlwaysOn", "AlwaysOff", "Manual", "AlwaysOnUnlessStoppedManually"],
+                            default="AlwaysOnUnlessStoppedManually"),
+        "virtualMachineIPAddressName": string(min_len=1),
+        "topologySpreadConstraints": array(obj(
+            {"labelSelector": preserved(), "maxSkew": integer(fmt="int32"), "topologyKey": string(),
+             "whenUnsatisfiable": string()},
+            required=["maxSkew", "topologyKey", "whenUnsatisfiable"],
+        )),
+        "affinity": preserved(),
+        "nodeSelector": string_map(),
+        "priorityClassName": string(min_len=1),
+        "tolerations": array(obj({
+            "effect": string(), "key": string(), "operator": string(),
+            "tolerationSeconds": integer(fmt="int64"), "value": string(),
+        })),
+        "disruptions": obj({"restartApprovalMode": string(enum=["Manual", "Automatic"])},
+                           default={"restartApprovalMode": "Manual"}),
+        "terminationGracePeriodSeconds": integer(fmt="int64", default=60),
+        "enableParavirtualization": boolean(default=True),
+        "osType": string(enum=["Windows", "Generic"] + ([] if released else ["Legacy"]), default="Generic"),
+        "bootloader": string(enum=["BIOS", "EFI", "EFIWithSecureBoot"], default="BIOS"),
+        "virtualMachineClassName": string(min_len=1),
+        "cpu": obj({"cores": integer(fmt="int32", minimum=1),
+                    "coreFraction": string(pattern=r"^(100|[1-9][0-9]?|[1-9])%$" if released
+                                           else r"^(Auto|(100|[1-9][0-9]?)%)$")}, required=["cores"]),
+        "memory": obj({"size": string(pattern=QUANTITY_PATTERN)}, required=["size"]),
+        "blockDeviceRefs": array(
+            obj({"kind": string(enum=["ClusterVirtualImage", "VirtualImage", "VirtualDisk"]),
+                 "name": string(min_len=1), "bootOrder": integer(minimum=1)}),
+            min_items=1, max_items=16,
+        ),
+        "liveMigrationPolicy": string(enum=["AlwaysSafe", "PreferSafe", "AlwaysForced", "PreferForced"],
+                                      default="PreferSafe"),
+        "networks": array(obj(network, required=["type"])),
+        "usbDevices": array(obj({"name": string(min_len=1)}, required=["name"]), max_items=8),
+    }
+    if not released:
+        props["gpus"] = array(
+            obj({"gpuClassName": string(min_len=1, max_len=253,
+                                        pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")},
+                required=["gpuClassName"]),
+            max_items=16, list_type="atomic",
+        )
+    spec = obj(props, required=["virtualMachineClassName", "cpu", "memory", "blockDeviceRefs"],
+               rules=_spec_rules(line))
     status = preserved({
         "phase": string(enum=["Pending", "Running", "Degraded", "Terminating", "Stopped", "Stopping", "Starting",
                               "Migrating", "Pause"]),

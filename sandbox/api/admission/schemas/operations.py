@@ -40,7 +40,7 @@ def _clone() -> Schema:
     )
 
 
-def virtual_machine_operation() -> Schema:
+def virtual_machine_operation(line: str) -> Schema:
     spec = obj(
         {
             "clone": _clone(),
