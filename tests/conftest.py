@@ -1,7 +1,9 @@
 """Session fixtures shared by tests/sandbox and tests/integration: one sandbox per pytest session.
 
 - `sandbox`: a fresh sandbox (every component that exists) in a temp state dir, stopped by PID at
-  the end.  Set DVP_SANDBOX_NO_CONTROLLER=1 to start only the API server.
+  the end.  Set DVP_SANDBOX_NO_CONTROLLER=1 to start only the API server, and
+  DVP_SANDBOX_PLATFORM=v1.10 to serve the released platform line instead of the development one
+  (`sandbox.platform`; the fixture's `sandbox.platform` says which line runs).
 - `k8s`: an admin kubernetes DynamicClient.
 - `namespace`: a fresh namespace per test (name returned), deleted afterwards.
 """
@@ -43,7 +45,8 @@ def _teardown_on_sigterm() -> Iterator[None]:
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     sb = Sandbox(tmp_path_factory.mktemp("dvp-sandbox"))
     try:
-        sb.up(no_controller=os.environ.get("DVP_SANDBOX_NO_CONTROLLER") == "1")
+        sb.up(no_controller=os.environ.get("DVP_SANDBOX_NO_CONTROLLER") == "1",
+              platform=os.environ.get("DVP_SANDBOX_PLATFORM") or None)
         yield sb
     finally:
         sb.down()

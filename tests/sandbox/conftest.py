@@ -25,6 +25,33 @@ def api_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
 
 
 @pytest.fixture(scope="session")
+def api_sandbox_v110(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    """An API-only sandbox serving the released platform line v1.10 (`up --platform v1.10`)."""
+    sb = Sandbox(tmp_path_factory.mktemp("api-sandbox-v110"))
+    try:
+        sb.up(no_controller=True, platform="v1.10")
+        yield sb
+    finally:
+        sb.down()
+
+
+@pytest.fixture(params=["dev", "v1.10"])
+def line_sandbox(request: pytest.FixtureRequest) -> Sandbox:
+    """The API-only sandbox of each platform line in turn (the test runs once per line)."""
+    return request.getfixturevalue("api_sandbox" if request.param == "dev" else "api_sandbox_v110")
+
+
+@pytest.fixture
+def line_ns(line_sandbox: Sandbox) -> Iterator[str]:
+    """A fresh namespace on `line_sandbox`."""
+    name = f"l-{uuid.uuid4().hex[:10]}"
+    line_sandbox.request("POST", "/api/v1/namespaces",
+                         {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+    yield name
+    line_sandbox.request("DELETE", f"/api/v1/namespaces/{name}")
+
+
+@pytest.fixture(scope="session")
 def api(api_sandbox: Sandbox) -> Any:
     """Admin DynamicClient on the API-only sandbox."""
     return api_sandbox.dynamic_client()
