@@ -12,7 +12,7 @@ trap 'rm -rf "$work"' EXIT
 dest=$work/ansible_collections/deckhouse/virtualization
 mkdir -p "$dest"
 git ls-files -co --exclude-standard -z \
-  | grep -zv -e '^sandbox/' -e '^scripts/' -e '^\.ci/' -e '^bench/' -e '^tests/sandbox/' \
+  | grep -zv -e '^sandbox/' -e '^scripts/' -e '^\.ci/' -e '^bench/' -e '^conformance/' -e '^tests/sandbox/' \
   | while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done \
   | tar --null -T - -cf - | tar -xf - -C "$dest"
 cd "$dest"

@@ -30,7 +30,7 @@ author:
 extends_documentation_fragment:
   - deckhouse.virtualization.auth
   - deckhouse.virtualization.wait
-  - deckhouse.virtualization.progress.unused
+  - deckhouse.virtualization.progress
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -147,9 +147,12 @@ duration:
   returned: always
   type: float
 diff:
-  description: The images before and after.
+  description:
+    - The images before and after, one entry per image made (the C(VirtualImage), then the C(ClusterVirtualImage)),
+      each headed with its reference so that C(--diff) prints them one after the other.
   returned: when diff mode is on
-  type: dict
+  type: list
+  elements: dict
 """
 
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.glue.module import CaptureModule

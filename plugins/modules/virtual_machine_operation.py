@@ -22,7 +22,7 @@ author:
 extends_documentation_fragment:
   - deckhouse.virtualization.auth
   - deckhouse.virtualization.wait
-  - deckhouse.virtualization.progress.unused
+  - deckhouse.virtualization.progress
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:

@@ -117,3 +117,16 @@ def test_diff_is_rendered_by_the_callback(play, namespace, kube):
     assert '+                "kind": "VirtualDisk",' in run.stdout, run.stdout
     assert '+                "kind": "VirtualImage",' in run.stdout, run.stdout
     kube.api("ClusterVirtualImage").delete(name=cvi)
+
+
+def test_progress_at_verbose(play, namespace, kube):
+    """At -v the capture prints the VM it stops and starts and the phases of the image it makes."""
+    kube.make_disk(namespace, "root")
+    kube.make_vm(namespace, "web", "root", "AlwaysOnUnlessStoppedManually")
+    task = {"namespace": namespace, "disk": "root", "name": "img", "stop_vm": True, "wait_timeout": WAIT}
+    run = play([{MOD: task, "register": "captured"}], verbosity=1)
+    assert run.rc == 0, run.stdout
+    disk, vm = "VirtualDisk %s/root" % namespace, "VirtualMachine %s/web" % namespace
+    assert "%s: Stop of %s: VirtualMachineOperation" % (disk, vm) in run.stdout, run.stdout
+    assert "%s: Start of %s: VirtualMachineOperation" % (disk, vm) in run.stdout, run.stdout
+    assert "VirtualImage %s/img: Ready" % namespace in run.stdout, run.stdout

@@ -38,3 +38,17 @@ def test_stop_start_restart_and_run_policy_rule(play, namespace, kube, admin_wri
     assert [w["resource"] for w in admin_writes(namespace) if not w.get("dryRun")] == ["virtualmachineoperations"] * 3
     assert len([w for w in admin_writes(namespace) if w.get("dryRun")]) == 1
     assert kube.vm_phase(namespace, "svc") == "Running" and kube.vm_phase(namespace, "pinned") == "Running"
+
+
+def test_progress_at_verbose(play, namespace, kube):
+    """At -v the operation and the phases it goes through are printed while the module waits."""
+    kube.make_disk(namespace, "root")
+    kube.make_vm(namespace, "svc", "root", "AlwaysOnUnlessStoppedManually")
+    run = play([{MOD: {"namespace": namespace, "name": "svc", "type": "Stop", "wait_timeout": 60},
+                 "register": "stop"}], verbosity=1)
+    assert run.rc == 0, run.stdout
+    op = run["stop"]["operation"]["metadata"]["name"]
+    vm_ref = "VirtualMachine %s/svc" % namespace
+    assert "%s: Stop of %s: VirtualMachineOperation %s" % (vm_ref, vm_ref, op) in run.stdout, run.stdout
+    assert "VirtualMachineOperation %s/%s: Completed" % (namespace, op) in run.stdout, run.stdout
+    assert "%s: Stopped" % vm_ref in run.stdout, run.stdout

@@ -18,16 +18,16 @@ from typing import Any, Callable, Dict, Iterator, List, Mapping, NamedTuple, Opt
 
 from ansible.module_utils.common.warnings import warn
 
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ApiError
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.checks import check_pem_file
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ApiError
 
 try:
+    import urllib3
     from kubernetes import client as k8s_client
     from kubernetes import config as k8s_config
     from kubernetes.client.rest import ApiException
     from kubernetes.config.config_exception import ConfigException
     from kubernetes.watch.watch import iter_resp_lines
-    import urllib3
     HAS_K8S = True
     K8S_IMPORT_ERROR = None
 except ImportError as exc:  # pragma: no cover - reported by the module

@@ -12,8 +12,8 @@ from __future__ import annotations
 import time
 from typing import Any, Callable, Dict, Mapping, NamedTuple, Optional, Tuple
 
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.common import conditions as cond
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.client import Client, Gone
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common import conditions as cond
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ObjectFailed, WaitTimeout
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import TERMINAL_FAILURE_PHASES, Kind
 

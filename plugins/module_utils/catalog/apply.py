@@ -18,27 +18,29 @@ import logging
 import time
 from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Tuple
 
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.client import Client
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.waiter import Waiter
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.entries import (
     CATALOG_LABEL, FANOUT_LABEL, Entry, Wanted, wanted_objects,
 )
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.plan import DELETE, Action, owner_of, plan
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.decision import (
-    CREATE, KEEP, PATCH, RECREATE, REFUSE,
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.plan import (
+    DELETE, Action, owner_of, plan,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.report import result_row, table
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.client import Client
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import (
     ApiError, TaskError, ValidationError,
 )
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.views import patched_view, view
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import (
     API_VERSION, CLUSTER_VIRTUAL_IMAGE, VIRTUAL_IMAGE, Kind,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.progress import Tracker
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.decision import (
+    CREATE, KEEP, PATCH, RECREATE, REFUSE,
+)
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.replace import recreate
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.transfer.upload import UploadRunner
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.views import patched_view, view
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.upload import UploadOptions
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.waiter import Waiter
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.transfer.upload import UploadRunner
 
 MAX_WORKERS = 64
 WRITES = (CREATE, PATCH, RECREATE, DELETE)

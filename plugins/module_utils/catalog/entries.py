@@ -17,13 +17,13 @@ import hashlib
 import json
 from typing import Any, Dict, List, Mapping, NamedTuple, Optional
 
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.checks import check_name, check_namespace
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ValidationError
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.image import ImageOptions
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import (
     API_VERSION, CLUSTER_VIRTUAL_IMAGE, DEFAULT_STORAGE, Kind,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.manifest import build_manifest
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.checks import check_name, check_namespace
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.image import ImageOptions
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.validation import (
     check_catalog_entry, validate_catalog_options, validate_content,
 )

@@ -16,8 +16,8 @@ from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Tup
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.entries import (
     CATALOG_LABEL, FANOUT_LABEL, Wanted,
 )
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.decision import CREATE, REFUSE, decide
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import Kind
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.decision import CREATE, REFUSE, decide
 
 DELETE = "delete"  # the catalog's own verb: a prune
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Mapping, Optional
 
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.common import conditions as cond
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.entries import FANOUT_LABEL
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common import conditions as cond
 
 VERB_WORDS = {"create": "created", "patch": "updated", "keep": "unchanged", "delete": "deleted",
               "refuse": "refused", "recreate": "recreated"}

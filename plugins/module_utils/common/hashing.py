@@ -18,7 +18,9 @@ import queue
 import threading
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import CHECKSUM_ALGORITHMS as ALGORITHMS
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import (
+    CHECKSUM_ALGORITHMS as ALGORITHMS,
+)
 
 try:
     import gostcrypto.gosthash as _gosthash

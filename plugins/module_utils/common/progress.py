@@ -47,6 +47,10 @@ class Tracker:
             self._last_line = line
             self._write(line)
 
+    def child(self, label: str) -> "Tracker":
+        """A tracker for another object of the same task, writing to the same progress file."""
+        return Tracker(label, self.progress_file, self.now)
+
     def note(self, text: str) -> None:
         """A free-form line, e.g. "deleting to recreate"."""
         self._write("%s: %s" % (self.label, text))

@@ -16,30 +16,38 @@ from typing import Any, Dict, Optional, Sequence, Tuple
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.options import args
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.machines.capture import CaptureRequest, CaptureRunner
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.entries import parse_catalog
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.apply import CatalogRequest, CatalogRun, kind_of
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.manifests import read_manifests
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.client import (
     HAS_K8S, K8S_IMPORT_ERROR, Client, build_client,
 )
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.apply import (
+    CatalogRequest, CatalogRun, kind_of,
+)
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.entries import parse_catalog
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.manifests import read_manifests
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import TaskError
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.runner import ImageRunner
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.image import ImageOptions
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.request import image_request
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.info import list_images
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import (
-    CLUSTER_VIRTUAL_IMAGE, VIRTUAL_IMAGE, Kind,
+    CLUSTER_VIRTUAL_IMAGE, VIRTUAL_DISK, VIRTUAL_IMAGE, VIRTUAL_MACHINE, Kind,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.progress import Tracker
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.transfer.upload import UploadRunner
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.upload import UploadOptions, UploadRequest
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.yaml_support import HAS_YAML
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.info import list_images
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.request import image_request
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.runner import ImageRunner
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.machines.capture import (
+    CaptureRequest, CaptureRunner,
+)
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.machines.power import (
+    VmOperationRequest, run_operation,
+)
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.options import args
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.image import ImageOptions
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.upload import (
+    UploadOptions, UploadRequest,
+)
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.validation import (
     validate_info, validate_upload, validate_upload_target,
 )
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.yaml_support import HAS_YAML
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.machines.power import VmOperationRequest, run_operation
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.transfer.upload import UploadRunner
 
 
 class CollectionModule:
@@ -158,6 +166,9 @@ class CatalogModule(CollectionModule):
 class CaptureModule(CollectionModule):
     """virtual_image_capture."""
 
+    def label(self, request: Any) -> str:
+        return VIRTUAL_DISK.ref(request.disk, request.namespace)
+
     def argument_spec(self) -> Dict[str, Any]:
         return args.capture_arg_spec()
 
@@ -165,11 +176,14 @@ class CaptureModule(CollectionModule):
         return CaptureRequest.from_params(params)
 
     def execute(self, client: Client, request: Any, tracker: Tracker) -> Dict[str, Any]:
-        return CaptureRunner(client, request).run()
+        return CaptureRunner(client, request, tracker).run()
 
 
 class VmOperationModule(CollectionModule):
     """virtual_machine_operation."""
+
+    def label(self, request: Any) -> str:
+        return VIRTUAL_MACHINE.ref(request.name, request.namespace)
 
     def argument_spec(self) -> Dict[str, Any]:
         return args.vm_operation_arg_spec()
@@ -178,7 +192,7 @@ class VmOperationModule(CollectionModule):
         return VmOperationRequest.from_params(params)
 
     def execute(self, client: Client, request: Any, tracker: Tracker) -> Dict[str, Any]:
-        return run_operation(client, request)
+        return run_operation(client, request, tracker)
 
 
 class InfoModule(CollectionModule):

@@ -12,8 +12,8 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.er
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import (
     API_VERSION, CLUSTER_VIRTUAL_IMAGE, VIRTUAL_IMAGE,
 )
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.summary import summarize
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.redaction import redact_image
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.summary import summarize
 
 
 def list_images(client: Client, params: Mapping[str, Any]) -> Dict[str, Any]:

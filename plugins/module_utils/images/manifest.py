@@ -10,10 +10,10 @@ import copy
 import json
 from typing import Any, Dict, Mapping, Optional, Tuple
 
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.image import ImageOptions
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import (
     API_VERSION, DEFAULT_STORAGE, OWNED_SECRET_LABEL, PULL_SECRET_TYPE, SOURCE_TYPES, Kind,
 )
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.image import ImageOptions
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.validation import chosen_source
 
 DEFAULT_SECRET_NAMESPACE = "default"

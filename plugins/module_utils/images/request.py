@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from typing import Any, Dict, NamedTuple, Optional
 
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.image import ImageOptions
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import Kind
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.manifest import build_manifest, build_pull_secret
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.manifest import (
+    build_manifest, build_pull_secret,
+)
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.image import ImageOptions
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.upload import UploadOptions
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.validation import validate
 

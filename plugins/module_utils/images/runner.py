@@ -13,24 +13,26 @@ from __future__ import annotations
 import time
 from typing import Any, Dict, Mapping, Optional
 
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.common import conditions as cond
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.client import Client
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.waiter import Waiter
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common import conditions as cond
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.compare import spec_differences
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ApiError, ImmutableSpec
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import (
+    OWNED_SECRET_LABEL, core_object_path,
+)
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.progress import Tracker
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.redaction import redact_image
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.request import ImageRequest
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.decision import (
     CREATE, KEEP, RECREATE, REFUSE, decide,
 )
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.replace import recreate
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.views import (
     patched_view, view, without_managed_fields,
 )
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ApiError, ImmutableSpec
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.request import ImageRequest
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import OWNED_SECRET_LABEL, core_object_path
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.progress import Tracker
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.redaction import redact_image
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.replace import recreate
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.upload import UploadOptions
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.transfer.upload import UploadRunner
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.waiter import Waiter
 
 
 class ImageRunner:

@@ -14,20 +14,20 @@ from __future__ import annotations
 import time
 from typing import Any, Dict, List, Mapping, NamedTuple, Optional
 
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.common import conditions as cond
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.client import Client
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import TaskError, ObjectFailed
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.runner import ImageRunner
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.image import ImageOptions
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.request import ImageRequest, image_request
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common import conditions as cond
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ObjectFailed, TaskError
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import (
     CLUSTER_VIRTUAL_IMAGE, PROVISIONED_PHASES, VIRTUAL_DISK, VIRTUAL_IMAGE, VIRTUAL_MACHINE,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.progress import Tracker
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.validation import validate_capture
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.request import ImageRequest, image_request
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.runner import ImageRunner
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.machines.power import (
     PowerControl, RunPolicyRefused, mounting_vms, refusal, run_policy,
 )
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.image import ImageOptions
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.validation import validate_capture
 
 
 class Stopped(NamedTuple):
@@ -78,12 +78,13 @@ class CaptureRequest(NamedTuple):
 class CaptureRunner:
     """One run of virtual_image_capture."""
 
-    def __init__(self, client: Client, request: CaptureRequest) -> None:
+    def __init__(self, client: Client, request: CaptureRequest, tracker: Tracker) -> None:
         self.client = client
         self.request = request
         self.namespace = request.namespace
         self.timeout = request.image.wait_timeout
-        self.power = PowerControl(client, self.namespace, self.timeout)
+        self.tracker = tracker
+        self.power = PowerControl(client, self.namespace, self.timeout, tracker)
         self.stopped: List[Stopped] = []
         self.stopped_names: List[str] = []
         self.restarted_names: List[str] = []
@@ -98,14 +99,14 @@ class CaptureRunner:
         try:
             if self.stopped:  # the VMs come back only once the image is made: always wait for it then
                 vi_request = vi_request._replace(wait=True)
-            image = ImageRunner(self.client, vi_request, Tracker(vi_request.ref)).run()
+            image = ImageRunner(self.client, vi_request, self.tracker.child(vi_request.ref)).run()
             self._restart_all()
         except TaskError as exc:
             raise self._after_failure(exc)
         cluster = None
         cvi_request = self.request.cluster_image
         if cvi_request is not None:
-            cluster = ImageRunner(self.client, cvi_request, Tracker(cvi_request.ref)).run()
+            cluster = ImageRunner(self.client, cvi_request, self.tracker.child(cvi_request.ref)).run()
         return self._result(image, cluster)
 
     def _vi_ref(self) -> str:

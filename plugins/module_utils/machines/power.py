@@ -14,12 +14,15 @@ import secrets
 import time
 from typing import Any, Dict, List, Mapping, NamedTuple, Optional
 
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.common import conditions as cond
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.client import Client
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import TaskError, ObjectFailed
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import API_VERSION, VIRTUAL_MACHINE, VIRTUAL_MACHINE_OPERATION
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.validation import validate_vm_operation
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.waiter import Waiter
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common import conditions as cond
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ObjectFailed, TaskError
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import (
+    API_VERSION, VIRTUAL_MACHINE, VIRTUAL_MACHINE_OPERATION,
+)
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.progress import Tracker
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.validation import validate_vm_operation
 
 DEFAULT_RUN_POLICY = "AlwaysOnUnlessStoppedManually"
 # The phase a VM is in once each operation is done.
@@ -62,12 +65,14 @@ def mounting_vms(client: Client, namespace: str, disk: str) -> List[Dict[str, An
 
 
 class PowerControl:
-    """Stops and starts VMs, recording each action with its timing for the task result."""
+    """Stops and starts VMs, recording each action with its timing for the task result, and writing each step
+    and each phase seen to the task's progress."""
 
-    def __init__(self, client: Client, namespace: str, timeout: float) -> None:
+    def __init__(self, client: Client, namespace: str, timeout: float, tracker: Tracker) -> None:
         self.client = client
         self.namespace = namespace
         self.timeout = timeout
+        self.tracker = tracker
         self.actions: List[Dict[str, Any]] = []
 
     @property
@@ -91,7 +96,8 @@ class PowerControl:
         return entry
 
     def wait_phase(self, name: str, phase: str, obj: Optional[Mapping[str, Any]] = None) -> Mapping[str, Any]:
-        waiter = Waiter(self.client, VIRTUAL_MACHINE, name, self.namespace)
+        tracker = self.tracker.child(VIRTUAL_MACHINE.ref(name, self.namespace))
+        waiter = Waiter(self.client, VIRTUAL_MACHINE, name, self.namespace, on_update=tracker.update)
         return waiter.wait(WAIT_GOAL[phase], self.timeout, obj) or {}
 
     def operate(self, name: str, operation: str, wait: bool = True) -> Dict[str, Any]:
@@ -111,7 +117,9 @@ class PowerControl:
         if self.check_mode or not wait:
             entry["phase"] = cond.phase(op)
             return op
-        waiter = Waiter(self.client, VIRTUAL_MACHINE_OPERATION, op_name, self.namespace)
+        self.tracker.note("%s of %s: VirtualMachineOperation %s" % (operation, ref, op_name))
+        tracker = self.tracker.child(VIRTUAL_MACHINE_OPERATION.ref(op_name, self.namespace))
+        waiter = Waiter(self.client, VIRTUAL_MACHINE_OPERATION, op_name, self.namespace, on_update=tracker.update)
         try:
             op = waiter.wait("vmop-completed", self.timeout, op) or {}
         except ObjectFailed as exc:
@@ -125,6 +133,7 @@ class PowerControl:
     def set_run_policy(self, name: str, policy: str, wait_phase: Optional[str]) -> None:
         """Patch spec.runPolicy (the only way to stop an AlwaysOn VM) and wait for the resulting phase."""
         started = time.monotonic()
+        self.tracker.note("runPolicy of %s set to %s" % (VIRTUAL_MACHINE.ref(name, self.namespace), policy))
         self.client.patch(self._vm_path(name), {"spec": {"runPolicy": policy}})
         entry = self._record(name, "SetRunPolicy", started, run_policy=policy, check_mode=self.check_mode)
         if wait_phase and not self.check_mode:
@@ -149,10 +158,10 @@ class VmOperationRequest(NamedTuple):
                    wait=params.get("wait") is not False, wait_timeout=float(params.get("wait_timeout") or 0))
 
 
-def run_operation(client: Client, request: VmOperationRequest) -> Dict[str, Any]:
+def run_operation(client: Client, request: VmOperationRequest, tracker: Tracker) -> Dict[str, Any]:
     """virtual_machine_operation: Start/Stop are skipped when the VM is already there; Restart always acts."""
     started = time.monotonic()
-    power = PowerControl(client, request.namespace, request.wait_timeout)
+    power = PowerControl(client, request.namespace, request.wait_timeout, tracker)
     name, operation = request.name, request.operation
     vm = power.get_vm(name)
     already = operation != "Restart" and cond.phase(vm) == TARGET_PHASE[operation]

@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any, Callable, Mapping
 
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.client import Client
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.progress import Tracker
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.waiter import Waiter
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.progress import Tracker
 
 
 def recreate(client: Client, waiter: Waiter, path: str, live: Mapping[str, Any], timeout: float,

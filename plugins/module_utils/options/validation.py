@@ -18,10 +18,13 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.ch
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ValidationError
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.hashing import HAS_GOSTCRYPTO
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.image import ImageOptions
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.upload import UPLOAD_ENDPOINTS, UploadOptions
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import (
-    API_VERSION, CHECKSUM_LENGTHS, CLUSTER_VIRTUAL_IMAGE, PVC_STORAGE, VIRTUAL_IMAGE, SOURCE_KINDS, SOURCE_TYPES, STORAGE_CHOICES, Kind,
+    API_VERSION, CHECKSUM_LENGTHS, CLUSTER_VIRTUAL_IMAGE, PVC_STORAGE, SOURCE_KINDS, SOURCE_TYPES, STORAGE_CHOICES,
+    VIRTUAL_IMAGE, Kind,
+)
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.image import ImageOptions
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.upload import (
+    UPLOAD_ENDPOINTS, UploadOptions,
 )
 
 # A registry reference: [host[:port]/]path[:tag][@algo:hex]; lower-case path, no scheme.

@@ -23,13 +23,13 @@ import os
 import time
 from typing import Any, Callable, Collection, Dict, List, Mapping, Optional, Set, Tuple
 
-
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.common import conditions as cond
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.client import Client
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.decision import KEEP, REFUSE, decide
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.views import view
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.waiter import (
+    DONE, FAIL, WAIT, Verdict, Waiter,
+)
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common import conditions as cond
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import (
-    TaskError, ObjectFailed, ImmutableSpec, WaitTimeout,
+    ImmutableSpec, ObjectFailed, TaskError, WaitTimeout,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.hashing import (
     algorithms_for, hash_file, mismatches,
@@ -39,12 +39,13 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.ki
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.progress import Tracker
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.redaction import redact, redact_image
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.decision import KEEP, REFUSE, decide
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.replace import recreate
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.views import view
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.upload import UploadOptions
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.transfer.stream import (
     ChecksumMismatch, ConnectFailed, FileChanged, Interrupted, Outcome, Sender, TlsRejected, probe, tls_context,
 )
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.waiter import DONE, FAIL, WAIT, Verdict, Waiter
 
 ANNOTATION = "virtualization.deckhouse.io/ansible-upload-checksum"
 PROBE_TIMEOUT = 3.0

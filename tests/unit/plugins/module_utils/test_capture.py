@@ -7,19 +7,22 @@ import copy
 
 import pytest
 
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.machines.capture import (
-    CaptureRequest, CaptureRunner as _CaptureRunner, image_options,
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.waiter import (
+    DONE, FAIL, PREDICATES, WAIT, is_vmop_completed,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import TaskError, ValidationError
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.machines.power import mounting_vms, refusal
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.waiter import (
-    DONE, FAIL, WAIT, PREDICATES, is_vmop_completed,
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.progress import Tracker
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.machines.capture import CaptureRequest
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.machines.capture import (
+    CaptureRunner as _CaptureRunner,
 )
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.machines.capture import image_options
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.machines.power import mounting_vms, refusal
 
 
 def CaptureRunner(client, params):  # noqa: N802 - stands in for the class the tests construct
     """The module's path: parameters -> checked request -> runner."""
-    return _CaptureRunner(client, CaptureRequest.from_params(params))
+    return _CaptureRunner(client, CaptureRequest.from_params(params), Tracker("VirtualDisk ns/root"))
 
 
 def validate_capture(params):

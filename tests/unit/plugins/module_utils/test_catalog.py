@@ -9,13 +9,13 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.e
     CATALOG_LABEL, FANOUT_LABEL, hub_name, parse_catalog, parse_entry, wanted_objects,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.plan import DELETE, plan
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.decision import (
-    CREATE, KEEP, PATCH, RECREATE, REFUSE,
-)
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.report import result_row, table
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ValidationError
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import (
     CLUSTER_VIRTUAL_IMAGE, VIRTUAL_IMAGE,
+)
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.decision import (
+    CREATE, KEEP, PATCH, RECREATE, REFUSE,
 )
 
 

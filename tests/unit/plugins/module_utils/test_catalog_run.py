@@ -16,10 +16,10 @@ from typing import Any, Callable, Dict, List, NamedTuple, Optional
 import pytest
 
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog import apply as catalog_apply
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.entries import parse_catalog
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.apply import (
     NAMESPACES_PATH, CatalogFailed, CatalogRun,
 )
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.entries import parse_catalog
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ApiError, ValidationError
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import VIRTUAL_IMAGE
 

@@ -8,12 +8,12 @@ import copy
 import pytest
 
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ImmutableSpec
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.runner import ImageRunner
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import VIRTUAL_IMAGE
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.progress import Tracker
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.image import ImageOptions
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.request import image_request
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.manifest import build_manifest
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.request import image_request
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.runner import ImageRunner
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.image import ImageOptions
 
 
 class FakeClient:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ValidationError
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.checks import (
     check_metadata_keys, check_pem_file,
 )
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ValidationError
 
 
 @pytest.mark.parametrize("labels", [{"tier": "gold"}, {"virtualization.deckhouse.io/ansible-catalog": "base"},

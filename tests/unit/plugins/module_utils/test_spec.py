@@ -13,8 +13,12 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.ki
     CLUSTER_VIRTUAL_IMAGE, VIRTUAL_IMAGE,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.manifest import (
-    build_manifest as _build_manifest, build_pull_secret as _build_pull_secret, registry_host,
+    build_manifest as _build_manifest,
 )
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.manifest import (
+    build_pull_secret as _build_pull_secret,
+)
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.manifest import registry_host
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.image import ImageOptions
 
 

@@ -11,18 +11,18 @@ from typing import Any, Dict, Iterator, List, Optional
 import pytest
 
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import (
-    ObjectFailed, ImmutableSpec, ValidationError,
+    ImmutableSpec, ObjectFailed, ValidationError,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import VIRTUAL_IMAGE
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.progress import Tracker
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.transfer.upload import (
-    ANNOTATION, UploadRunner, recorded, record_value, redact_image,
-)
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.upload import UploadOptions
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.validation import validate_upload
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.transfer.stream import (
     ConnectFailed, Interrupted, Outcome,
 )
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.validation import validate_upload
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.transfer.upload import (
+    ANNOTATION, UploadRunner, record_value, recorded, redact_image,
+)
 
 EXTERNAL = "https://127.0.0.1:9443/upload/s3cr3ts3cr3ts3cr3ts3cr3ts3cr3t00"
 IN_CLUSTER = "http://127.0.0.1:9080/upload"

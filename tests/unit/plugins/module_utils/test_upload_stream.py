@@ -304,9 +304,10 @@ def test_tls_upload_of_many_buffers_is_not_mistaken_for_an_early_answer(blob, tm
     """TLS 1.3 servers send session tickets after the handshake: the socket is readable with no answer."""
     ssl_mod = pytest.importorskip("ssl")
     crypto = pytest.importorskip("cryptography.x509")
+    import datetime
+
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
-    import datetime
     key = ec.generate_private_key(ec.SECP256R1())
     name = crypto.Name([crypto.NameAttribute(crypto.oid.NameOID.COMMON_NAME, "127.0.0.1")])
     now = datetime.datetime.now(datetime.timezone.utc)

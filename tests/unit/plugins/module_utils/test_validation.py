@@ -9,10 +9,8 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.er
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import (
     CLUSTER_VIRTUAL_IMAGE, VIRTUAL_IMAGE,
 )
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.validation import (
-    validate as _validate,
-)
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.image import ImageOptions
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.validation import validate as _validate
 
 
 def validate(params, kind):

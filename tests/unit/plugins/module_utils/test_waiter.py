@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.client import Gone
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ObjectFailed, WaitTimeout
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import VIRTUAL_IMAGE
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.waiter import (
     DONE, FAIL, WAIT, Waiter, is_absent, is_ready,
 )
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ObjectFailed, WaitTimeout
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import VIRTUAL_IMAGE
 
 
 def image(phase=None, generation=1, observed=1, rv="1", conditions=(), deleting=False, progress=None):

@@ -8,7 +8,6 @@ import json
 import os
 
 import pytest
-
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.api import client
