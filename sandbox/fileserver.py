@@ -138,27 +138,22 @@ class FileServer:
         return await self.serve(request, request.match_info["file"])
 
     async def drop(self, request: web.Request) -> web.StreamResponse:
-        rel = request.match_info["file"]
-        path = self._resolve(rel)
-        self.requests[rel] += 1
-        size = path.stat().st_size
-        resp = web.StreamResponse()
-        resp.content_length = size
-        await resp.prepare(request)
-        await self._send(request, resp, path, rel, 0, size // 2)
-        assert request.transport is not None
-        request.transport.close()
-        return resp
+        """Announce the whole file, send half, close: a connection dropped mid-transfer."""
+        return await self._broken(request, extra_length=0, sent_part=0.5)
 
     async def bad_length(self, request: web.Request) -> web.StreamResponse:
+        """Announce 1 KiB more than the file holds, send it all, close: a short body."""
+        return await self._broken(request, extra_length=1024, sent_part=1.0)
+
+    async def _broken(self, request: web.Request, extra_length: int, sent_part: float) -> web.StreamResponse:
         rel = request.match_info["file"]
         path = self._resolve(rel)
         self.requests[rel] += 1
         size = path.stat().st_size
         resp = web.StreamResponse()
-        resp.content_length = size + 1024
+        resp.content_length = size + extra_length
         await resp.prepare(request)
-        await self._send(request, resp, path, rel, 0, size)
+        await self._send(request, resp, path, rel, 0, int(size * sent_part))
         assert request.transport is not None
         request.transport.close()
         return resp

@@ -37,22 +37,10 @@ def _fail(msg: str) -> errors.ApiError:
     return errors.ApiError(errors.status_body(422, "Invalid", msg))
 
 
-def _parent(doc: Any, parts: list[str], op: str, path: str) -> tuple[Any, str]:
+def _walk(doc: Any, parts: list[str], op: str, path: str) -> Any:
+    """The value at ``parts`` below ``doc``; the JSON patch "missing path" refusal when there is none."""
     cur = doc
-    for p in parts[:-1]:
-        if isinstance(cur, dict) and p in cur:
-            cur = cur[p]
-        elif isinstance(cur, list) and p.isdigit() and int(p) < len(cur):
-            cur = cur[int(p)]
-        else:
-            raise _fail(f"{op} operation does not apply: doc is missing path: \"{path}\": "
-                        f"missing value")
-    return cur, parts[-1]
-
-
-def _get(doc: Any, path: str, op: str) -> Any:
-    cur = doc
-    for p in _parts(path):
+    for p in parts:
         if isinstance(cur, dict) and p in cur:
             cur = cur[p]
         elif isinstance(cur, list) and p.isdigit() and int(p) < len(cur):
@@ -61,6 +49,14 @@ def _get(doc: Any, path: str, op: str) -> Any:
             raise _fail(f"{op} operation does not apply: doc is missing path: \"{path}\": "
                         f"missing value")
     return cur
+
+
+def _parent(doc: Any, parts: list[str], op: str, path: str) -> tuple[Any, str]:
+    return _walk(doc, parts[:-1], op, path), parts[-1]
+
+
+def _get(doc: Any, path: str, op: str) -> Any:
+    return _walk(doc, _parts(path), op, path)
 
 
 def _add(doc: Any, path: str, value: Any, op: str = "add") -> Any:
