@@ -7,11 +7,14 @@ turns into status. The job never writes status itself; it pokes its object inste
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import shutil
+import time
 from pathlib import Path
 from typing import Callable
 
+from ..platform import V1_10
 from .context import Context
 from .imagejob import READY_MSG_PREPARING, UPLOAD_DEADLINE_MSG, ImageJob, ImageJobs
 from .importers import Cancelled, Feed, Fetched, ImportFailed
@@ -26,6 +29,17 @@ from .uploader import Uploader, UploadHub, random_path
 log = logging.getLogger(__name__)
 
 PLATFORM_NS = "d8-virtualization"
+QUOTA_ANNOTATION = "sandbox.deckhouse.io/quota-exceeded"
+UNSCHEDULABLE_ANNOTATION = "sandbox.deckhouse.io/unschedulable"
+
+
+def _age(obj: dict) -> float:
+    """Seconds since the object was created."""
+    raw = obj["metadata"].get("creationTimestamp")
+    if not raw:
+        return 0.0
+    created = dt.datetime.strptime(raw, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
+    return time.time() - created.timestamp()
 StatusTest = Callable[[dict], bool]
 
 
@@ -80,6 +94,7 @@ class ImageImports:
             source = await self._wait_source(kind, obj, job)
             if job.pvc:
                 await self._wait_storage_class(obj, job)
+            await self._wait_importer_starts(kind, obj, job)
             if source is None:
                 await self._upload(kind, obj, job, workdir, settings)
             else:
@@ -151,6 +166,61 @@ class ImageImports:
                 self.ctx.queue.poke(job.key)
             await self.ctx.queue.wait_world(2.0)
 
+    # -- the importer (or uploader) Pod cannot start: fault hooks -------------------------------------
+    async def _wait_importer_starts(self, kind: Kind, obj: dict, job: ImageJob) -> None:
+        """Hold while a fault annotation says the provisioning Pod cannot start, as the platform
+        reports it (vi/cvi source handlers, v1.10.2 and main alike):
+
+        - `sandbox.deckhouse.io/quota-exceeded: <quota>`: the namespace's ResourceQuota refuses the
+          Pod. Failed, Ready ProvisioningFailed `Quota exceeded: <error>; Please configure quotas or
+          try recreating the resource later.` while the image is younger than quota-grace (1800 s),
+          then `...; Retry in 1 minute.`, retried every quota-retry seconds; event Warning
+          DataSourceQuotaExceed `DataSource quota exceed` at each attempt.
+        - `sandbox.deckhouse.io/unschedulable: <scheduler message>`: the Pod is not scheduled.
+          Failed, Ready ProvisioningNotStarted `Provisioning Pod <ns>/<pod> is not scheduled: <msg>.`
+
+        Either way the import goes on by itself once the annotation is removed."""
+        _, ns, name = job.key
+        while True:
+            current = self.ctx.cache.get(kind, ns, name) or obj
+            ann = current["metadata"].get("annotations") or {}
+            settings = self.ctx.settings.for_object(current)
+            quota = ann.get(QUOTA_ANNOTATION)
+            unschedulable = ann.get(UNSCHEDULABLE_ANNOTATION)
+            if quota:
+                pod_ns, pod = job.pod.split("/", 1)
+                quota_name = "sandbox-quota" if quota == "true" else quota
+                error = (f'pods "{pod}" is forbidden: exceeded quota: {quota_name}, requested: pods=1, '
+                         f"used: pods=0, limited: pods=0")
+                young = _age(current) < settings.quota_grace
+                tail = ("Please configure quotas or try recreating the resource later." if young
+                        else "Retry in 1 minute.")
+                hold = ("ProvisioningFailed", f"Quota exceeded: {error}; {tail}")
+                await self.ctx.writer.event(kind, current, "Warning", "DataSourceQuotaExceed", "DataSource quota exceed")
+                wait = max(0.5, settings.quota_grace - _age(current)) if young else settings.quota_retry
+            elif unschedulable:
+                why = (unschedulable if unschedulable != "true" else
+                       "0/1 nodes are available: 1 Insufficient memory. preemption: 0/1 nodes are available: "
+                       "1 No preemption victims found for incoming pod.")
+                hold = ("ProvisioningNotStarted", f"Provisioning Pod {job.pod} is not scheduled: {why}.")
+                wait = 2.0
+            else:
+                return
+            if job.stage != "held" or job.hold != hold:
+                job.stage, job.hold = "held", hold
+                self.ctx.queue.poke(job.key)
+            await self._annotations_change(kind, job, ann, wait)
+
+    async def _annotations_change(self, kind: Kind, job: ImageJob, ann: dict, timeout: float) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        _, ns, name = job.key
+        while loop.time() < deadline:
+            await self.ctx.queue.wait_world(min(1.0, max(0.05, deadline - loop.time())))
+            current = self.ctx.cache.get(kind, ns, name)
+            if current is None or (current["metadata"].get("annotations") or {}) != ann:
+                return
+
     # -- uploads ----------------------------------------------------------------------------------
     async def _upload(self, kind: Kind, obj: dict, job: ImageJob, workdir: Path, settings: Settings) -> None:
         queue = self.ctx.queue
@@ -204,7 +274,9 @@ class ImageImports:
         queue.poke(job.key)
         try:
             try:
-                await asyncio.wait_for(started.wait(), timeout=settings.upload_deadline)
+                # v1.10.2 has no deadline for an upload that never starts
+                deadline = None if settings.platform == V1_10 else settings.upload_deadline
+                await asyncio.wait_for(started.wait(), timeout=deadline)
             except asyncio.TimeoutError:
                 job.upload_urls = None
                 job.fail("WaitForUserUploadTimeout", UPLOAD_DEADLINE_MSG, plain=True)

@@ -29,7 +29,8 @@ class ImageJob:
     uid: str
     generation: int
     kind: str
-    stage: str = "pending"          # pending|blocked|sc-blocked|preparing|uploader|waiting-upload|importing|ready|failed
+    # pending|blocked|sc-blocked|held|preparing|uploader|waiting-upload|importing|ready|failed
+    stage: str = "pending"
     block: tuple[str, str] = ("", "")
     storage_class: str | None = None
     pvc: bool = False
@@ -45,6 +46,7 @@ class ImageJob:
     info: DiskInfo | None = None
     avg_bps: float = 0.0
     failure: tuple[str, str] = ("", "")
+    hold: tuple[str, str] = ("", "")         # stage "held": Ready reason and message while a fault holds it
     task: asyncio.Task | None = None
     uploader: Uploader | None = None
 
@@ -80,6 +82,9 @@ class ImageJob:
             conds += [ds_ok, condition("Ready", False, "StorageClassNotReady", "Storage class is not ready.", gen),
                       condition("StorageClassReady", False, self.block[0], self.block[1], gen)]
             sc_ok = None
+        elif s == "held":   # the importer cannot start (quota, unschedulable): Failed but not final
+            st["phase"] = "Failed"
+            conds += [ds_ok, condition("Ready", False, self.hold[0], self.hold[1], gen)]
         elif s == "preparing":
             st.update(phase="Provisioning", progress="0%")
             conds += [ds_ok, condition("Ready", False, "Provisioning", READY_MSG_PREPARING, gen)]

@@ -88,12 +88,15 @@ class Kube:
     async def patch(self, kind: Kind, ns: str | None, name: str, patch: dict, sub: str | None = None) -> dict:
         return await self._call("PATCH", kind.path(ns, name, sub), patch, "application/merge-patch+json")
 
-    async def delete(self, kind: Kind, ns: str | None, name: str) -> None:
+    async def delete(self, kind: Kind, ns: str | None, name: str) -> dict | None:
+        """The server's answer: a `Status` when the object is gone, the object itself when a
+        finalizer holds it; None when it was not there."""
         try:
-            await self._call("DELETE", kind.path(ns, name))
+            return await self._call("DELETE", kind.path(ns, name))
         except ApiError as exc:
             if exc.status != 404:
                 raise
+            return None
 
     async def watch(self, kind: Kind, resource_version: str) -> AsyncIterator[dict]:
         """Yield watch events until the server closes the stream (the caller re-lists)."""

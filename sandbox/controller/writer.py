@@ -97,9 +97,11 @@ class Writer:
             except ApiError:
                 pass  # a PVC without status support is still a PVC
 
-    async def delete(self, kind: Kind, ns: str | None, name: str) -> None:
-        """Delete (already gone is fine)."""
-        await self._kube.delete(kind, ns, name)
+    async def delete(self, kind: Kind, ns: str | None, name: str) -> bool:
+        """Delete (already gone is fine); True when the object is gone, False while a finalizer
+        holds it (it stays, with deletionTimestamp set)."""
+        out = await self._kube.delete(kind, ns, name)
+        return not (isinstance(out, dict) and out.get("kind") == kind.kind)
 
     async def delete_quietly(self, kind: Kind, ns: str | None, name: str) -> None:
         """Delete, only logging a failure (the namespace may be going away with it)."""

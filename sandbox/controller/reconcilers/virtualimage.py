@@ -8,9 +8,12 @@ task (..imageimport).
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
+import time
 
 from ... import dvcr
+from ...platform import V1_10
 from ..context import Context
 from ..imageimport import ImageImports
 from ..kinds import PVC, VI, Kind
@@ -40,14 +43,17 @@ class VirtualImageReconciler:
 
         if md.get("deletionTimestamp"):
             await self.imports.drop(uid)
+            # vi-protection (added while it was in use) holds it until the VM lets go: InUse says so,
+            # and the platform sets no Terminating condition for that wait
+            pending = "" if users else await self._cleanup(kind, obj)
             new = {k: v for k, v in st.items() if k not in ("conditions", "downloadSpeed")}
             conds = [c for c in st.get("conditions", []) if c["type"] not in ("InUse", "Terminating")]
-            new.update(phase="Terminating", conditions=merge_conditions(st.get("conditions"), conds + [in_use] + [
-                condition("Terminating", True, "Terminating", "", gen)]))
+            if pending and self.ctx.settings.platform != V1_10:   # v1.10.2 has no Terminating condition
+                conds.append(condition("Terminating", True, "CleanupPending", pending, gen))
+            new.update(phase="Terminating", conditions=merge_conditions(st.get("conditions"), conds + [in_use]))
             await self.ctx.writer.write_status(kind, obj, new)
-            if users:
-                return  # vi-protection (added while it was in use) holds it until the VM lets go
-            await self._cleanup(kind, obj)
+            if users or pending:
+                return
             await self.ctx.writer.set_finalizers(kind, obj, remove=[cleanup_fin, protect_fin])
             self.imports.jobs.pop(uid, None)
             return
@@ -118,18 +124,35 @@ class VirtualImageReconciler:
             conds.append(condition("Ready", True, "Ready", "", gen))
         return conds
 
-    async def _cleanup(self, kind: Kind, obj: dict) -> None:
-        """Delete the PVC (PVC storage) and the DVCR image (standing in for registry GC)."""
+    async def _cleanup(self, kind: Kind, obj: dict) -> str:
+        """Delete the auxiliary resources: the PVC (PVC storage) and the DVCR image (standing in for
+        registry GC). Returns what the deletion still waits for, in the platform's words (the
+        Terminating condition's CleanupPending message, main's service.CleanUpReason), or "".
+
+        Fault hook `sandbox.deckhouse.io/cleanup-delay: <s>`: the importer (uploader) Pod takes that
+        long to go after the delete; a finalizer a test puts on the image's PVC holds it likewise."""
         md = obj["metadata"]
+        key = (kind.kind, md.get("namespace", ""), md["name"])
+        delay = _float((md.get("annotations") or {}).get("sandbox.deckhouse.io/cleanup-delay"))
+        left = _since(md["deletionTimestamp"]) if delay else 0.0
+        if delay and left < delay:
+            self.ctx.queue.poke_later(delay - left + 0.1, key)
+            upload = ((obj.get("spec") or {}).get("dataSource") or {}).get("type") == "Upload"
+            short = "vi" if kind is VI else "cvi"
+            role = "uploader" if upload else "importer"
+            pod_ns = md["namespace"] if kind is VI else "d8-virtualization"
+            return f'Waiting for the {role} Pod "{pod_ns}/d8v-{short}-{role}-{md["uid"]}" to be deleted.'
         if kind is VI and (obj.get("spec") or {}).get("storage") == "PersistentVolumeClaim":
             name = image_pvc(obj)
-            await self.ctx.writer.delete(PVC, md["namespace"], name)
+            if not await self.ctx.writer.delete(PVC, md["namespace"], name):
+                return f'Waiting for the PersistentVolumeClaim "{md["namespace"]}/{name}" to be deleted.'
             self.ctx.files.volume(md["namespace"], name).unlink(missing_ok=True)
         try:
             await asyncio.to_thread(self.ctx.dvcr.delete, image_repo(kind, obj), md["uid"])
         except dvcr.RegistryError as exc:
             log.warning("dvcr cleanup %s: %s", md["name"], exc)
         self.lost.discard(md["uid"])
+        return ""
 
     def forget(self, obj: dict) -> None:
         asyncio.ensure_future(self.imports.drop(obj["metadata"]["uid"]))
@@ -152,3 +175,16 @@ class VirtualImageReconciler:
         else:
             return
         self.ctx.queue.poke((kind.kind, md.get("namespace", ""), md["name"]))
+
+
+def _float(raw: str | None) -> float:
+    try:
+        return float(raw) if raw else 0.0
+    except ValueError:
+        return 0.0
+
+
+def _since(timestamp: str) -> float:
+    """Seconds since an RFC 3339 timestamp of the API."""
+    at = dt.datetime.strptime(timestamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
+    return time.time() - at.timestamp()
