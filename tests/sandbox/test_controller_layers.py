@@ -15,7 +15,7 @@ from sandbox.controller.power import Power
 from sandbox.controller.workqueue import WorkQueue
 
 SANDBOX = Path(__file__).resolve().parents[2] / "sandbox"
-LEAVES = ("config.py", "dvcr.py", "controller/kinds.py", "controller/status.py", "controller/settings.py",
+LEAVES = ("config.py", "platform.py", "dvcr.py", "controller/kinds.py", "controller/status.py", "controller/settings.py",
           "controller/diskinfo.py", "controller/power.py", "controller/workqueue.py", "api/errors.py",
           "api/resources.py")
 RECONCILERS = sorted((SANDBOX / "controller" / "reconcilers").glob("[!_]*.py"))
