@@ -8,7 +8,8 @@ PYTHON=${PYTHON:-python3}
 VENV=${VENV:-.venv}
 
 need_apt=()
-for pair in qemu-img:qemu-utils docker-registry:docker-registry skopeo:skopeo xorriso:xorriso curl:curl; do
+# etcd-server: the store of the real API server `make conformance` compares the sandbox with.
+for pair in qemu-img:qemu-utils docker-registry:docker-registry skopeo:skopeo xorriso:xorriso curl:curl etcd:etcd-server; do
   cmd=${pair%%:*}; pkg=${pair#*:}
   command -v "$cmd" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
@@ -17,8 +18,8 @@ if ((${#need_apt[@]})); then
     echo "bootstrap: installing Debian packages: ${need_apt[*]}"
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
-    # Debian starts no service on install in containers, but make sure the registry is not left running.
-    if command -v systemctl >/dev/null 2>&1; then systemctl disable --now docker-registry >/dev/null 2>&1 || true; fi
+    # Debian starts no service on install in containers, but make sure the registry and etcd are not left running.
+    if command -v systemctl >/dev/null 2>&1; then systemctl disable --now docker-registry etcd >/dev/null 2>&1 || true; fi
   else
     echo "bootstrap: missing system packages (${need_apt[*]}); install them (see bindep.txt)" >&2
     exit 1
