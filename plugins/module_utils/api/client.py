@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import ssl
+import threading
 import time
 from typing import Any, Callable, Dict, Iterator, List, Mapping, NamedTuple, Optional, Tuple
 
@@ -20,6 +22,7 @@ from ansible.module_utils.common.warnings import warn
 
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.checks import check_pem_file
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ApiError
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.redaction import redact_text
 
 try:
     import urllib3
@@ -35,6 +38,8 @@ except ImportError as exc:  # pragma: no cover - reported by the module
     K8S_IMPORT_ERROR = exc
 
 RETRYABLE_STATUS = (429, 500, 502, 503, 504)
+# One warning of a Warning header (RFC 7234: code, agent, quoted text); a header may carry several.
+_WARNING_RE = re.compile(r'(\d{3})\s+\S+\s+"((?:[^"\\]|\\.)*)"')
 VERBS = {"GET": "get", "POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
 MERGE_PATCH = "application/merge-patch+json"
 
@@ -140,6 +145,8 @@ class Client:
         self.request_timeout = request_timeout
         self.retry_budget = retry_budget
         self.sleep = sleep
+        self._warned: set = set()
+        self._warned_lock = threading.Lock()  # the catalog's threads share one client
 
     # -- low level -------------------------------------------------------
     def _call(self, method: str, path: str, query: Optional[List[Tuple[str, str]]] = None,
@@ -165,6 +172,7 @@ class Client:
                 raise ApiError("cannot reach the API server to %s %s: %s"
                                % (VERBS.get(method, method), _resource_of(path)[0], type(exc).__name__),
                                status=None, reason="ConnectionError")
+            self._relay_warnings(resp.headers)
             if 200 <= resp.status <= 299:
                 if stream:
                     return resp.body
@@ -187,8 +195,22 @@ class Client:
         self.sleep(delay)
         return True
 
-    def _write_query(self) -> List[Tuple[str, str]]:
-        return [("dryRun", "All")] if self.check_mode else []
+    def _relay_warnings(self, headers: Optional[Mapping[str, str]]) -> None:
+        """Every Warning the API server sends (unknown fields, deprecations) becomes an Ansible warning, once per
+        run, with URLs redacted: the server may quote what it was sent."""
+        for _code, text in _WARNING_RE.findall((headers or {}).get("Warning") or ""):
+            text = redact_text(re.sub(r"\\(.)", r"\1", text))
+            with self._warned_lock:
+                if text in self._warned:
+                    continue
+                self._warned.add(text)
+            warn("the API server warns: %s" % text)
+
+    def _write_query(self, dry_run: bool = False) -> List[Tuple[str, str]]:
+        """Every write asks for strict field validation: a field the cluster's schema lacks is refused, never
+        dropped in silence (the default would store the object without it and only warn)."""
+        query = [("fieldValidation", "Strict")]
+        return query + [("dryRun", "All")] if self.check_mode or dry_run else query
 
     # -- verbs -----------------------------------------------------------
     def get(self, path: str) -> Optional[Dict[str, Any]]:
@@ -218,9 +240,9 @@ class Client:
                 page["items"] = items
                 return page
 
-    def create(self, collection_path: str, body: Dict[str, Any]) -> Dict[str, Any]:
-        """POST (dry-run in check mode)."""
-        return self._call("POST", collection_path, self._write_query(), body, "application/json")
+    def create(self, collection_path: str, body: Dict[str, Any], dry_run: bool = False) -> Dict[str, Any]:
+        """POST (dry-run in check mode, or when asked: a probe of what the server accepts)."""
+        return self._call("POST", collection_path, self._write_query(dry_run), body, "application/json")
 
     def patch(self, path: str, patch: Dict[str, Any]) -> Dict[str, Any]:
         """JSON merge patch (dry-run in check mode)."""
@@ -229,7 +251,7 @@ class Client:
     def delete(self, path: str) -> Optional[Dict[str, Any]]:
         """DELETE in the background; None when already gone."""
         try:
-            return self._call("DELETE", path, self._write_query(),
+            return self._call("DELETE", path, [("dryRun", "All")] if self.check_mode else [],
                               {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Background"},
                               "application/json")
         except ApiError as exc:

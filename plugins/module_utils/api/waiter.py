@@ -18,6 +18,11 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.er
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import TERMINAL_FAILURE_PHASES, Kind
 
 DONE, FAIL, WAIT = "done", "fail", "wait"
+# The platform's Ready reason for an import whose Pod is not running yet (not scheduled, source not ready): it
+# starts by itself, even from phase Failed, so it is a blocker to report, not an end.
+NOT_STARTED_REASON = "ProvisioningNotStarted"
+# How the platform's message for a refused quota starts: a Failed phase it leaves by itself, retrying.
+QUOTA_MESSAGE = "Quota exceeded"
 WATCH_CHUNK = 300.0
 MIN_STREAM_SECONDS = 0.5
 
@@ -39,8 +44,13 @@ def is_ready(obj: Optional[Mapping[str, Any]]) -> Verdict:
     current_phase = cond.phase(obj)
     if current_phase == "Ready" and ready and ready.get("status") == "True":
         return Verdict(DONE)
+    if ready and ready.get("reason") == NOT_STARTED_REASON:
+        return Verdict(WAIT, "blocked: " + cond.describe_condition(ready))
     if current_phase in TERMINAL_FAILURE_PHASES and (ready is not None or cond.status_current(obj)):
         detail = (ready or {}).get("message") or (ready or {}).get("reason") or "no message"
+        if detail.startswith(QUOTA_MESSAGE):
+            detail += (" (the platform retries the import by itself once the quota allows it; this task does not "
+                       "wait for that: raise the quota or free resources, then run it again)")
         return Verdict(FAIL, "phase %s: %s" % (current_phase, detail))
     for ctype in ("DatasourceReady", "StorageClassReady"):
         blocker = cond.current_condition(obj, ctype)
@@ -56,6 +66,9 @@ def is_absent(obj: Optional[Mapping[str, Any]]) -> Verdict:
     in_use = cond.condition(obj, "InUse")
     if (obj.get("metadata") or {}).get("deletionTimestamp") and in_use and in_use.get("status") == "True":
         return Verdict(FAIL, in_use.get("message") or "the image is in use")
+    terminating = cond.current_condition(obj, "Terminating")
+    if terminating and terminating.get("status") == "True":
+        return Verdict(WAIT, "blocked: " + cond.describe_condition(terminating))
     return Verdict(WAIT)
 
 

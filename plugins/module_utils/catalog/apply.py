@@ -34,6 +34,9 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.ki
     API_VERSION, CLUSTER_VIRTUAL_IMAGE, VIRTUAL_IMAGE, Kind,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.progress import Tracker
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.fields import (
+    align_upload_checksum, create_image, refuse_unknown,
+)
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.decision import (
     CREATE, KEEP, PATCH, RECREATE, REFUSE,
 )
@@ -160,9 +163,13 @@ class CatalogRun:
             if self.client.check_mode and action.namespace in self.new_namespaces:
                 pass  # a dry-run write into a namespace that does not exist yet would be refused
             elif action.verb == CREATE:
-                obj = self.client.create(action.kind.collection_path(action.namespace), action.wanted.manifest)
+                obj = self._create(action)
             elif action.verb == PATCH:
-                obj = self.client.patch(path, action.patch)
+                try:
+                    obj = self.client.patch(path, action.patch)
+                except ApiError as exc:
+                    refuse_unknown(exc, action.kind, _style(action.wanted.entry))
+                    raise
             elif action.verb == RECREATE:
                 obj = self._recreate(action, path, tracker)
             elif action.verb == DELETE:
@@ -182,8 +189,25 @@ class CatalogRun:
     def _recreate(self, action: Action, path: str, tracker: Tracker) -> Optional[Mapping[str, Any]]:
         """The image modules' recreate, for one catalog object."""
         waiter = Waiter(self.client, action.kind, action.name, action.namespace, on_update=tracker.update)
-        return recreate(self.client, waiter, path, action.live, self._remaining(), tracker, lambda: self.client.create(
-            action.kind.collection_path(action.namespace), action.wanted.manifest), "its listed spec changed")
+        return recreate(self.client, waiter, path, action.live, self._remaining(), tracker,
+                        lambda: self._create(action), "its listed spec changed")
+
+    def _create(self, action: Action) -> Dict[str, Any]:
+        """The image modules' create: fields the cluster lacks are named as the entry spells them."""
+        entry = action.wanted.entry
+        obj, _platform_checks = create_image(self.client, action.kind, action.wanted.manifest, _style(entry),
+                                             uploads=bool(entry.upload_path))
+        return obj
+
+    def _as_the_platform_stores(self, wanted: List[Wanted], live: LiveIndex) -> List[Wanted]:
+        """Each wanted image as this cluster stores it (upload checksums the API lacks left out), so a re-run
+        compares like with like."""
+        aligned = []
+        for item in wanted:
+            obj = live.get((item.kind.kind, item.namespace, item.manifest["metadata"]["name"]))
+            manifest, _platform_checks = align_upload_checksum(self.client, item.kind, item.manifest, obj)
+            aligned.append(item._replace(manifest=manifest))
+        return aligned
 
     def _upload(self, action: Action, obj: Mapping[str, Any], tracker: Tracker) -> Tuple[Any, bool]:
         """(image, changed): the file sent, or a Ready image checked against it (the upload runner)."""
@@ -202,6 +226,7 @@ class CatalogRun:
         created_namespaces = self._ensure_namespaces([ns for ns in namespaces if ns]) if self.kind.namespaced else []
         self.new_namespaces = set(created_namespaces)
         live, scope = self._read(namespaces, wanted)
+        wanted = self._as_the_platform_stores(wanted, live)
         actions = plan(wanted, live, self.catalog, scope, bool(self.params.get("recreate")))
         hubs = [a for a in actions if a.kind != self.kind]
         rest = [a for a in actions if a.kind == self.kind]
@@ -253,6 +278,11 @@ def _diff(actions: List[Action]) -> Dict[str, Any]:
         elif action.verb in (CREATE, RECREATE):
             after[ref] = view(action.wanted.manifest)
     return {"before": before, "after": after}
+
+
+def _style(entry: Entry) -> str:
+    """How messages name a field of this entry: its own fields, or the manifest's."""
+    return "definition" if entry.source == "manifest" else "entry"
 
 
 def kind_of(cluster: bool) -> Kind:

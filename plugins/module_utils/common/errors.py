@@ -39,6 +39,10 @@ class ObjectFailed(TaskError):
     """An object reports a terminal state (an image Failed, ImageLost or PVCLost; a VM operation Failed)."""
 
 
+class FieldsUnknown(TaskError):
+    """The cluster's API lacks fields the task sets (an older platform line); nothing was stored."""
+
+
 class WaitTimeout(TaskError):
     """The wait deadline passed before the wanted state was reached."""
 

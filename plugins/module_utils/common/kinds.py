@@ -56,6 +56,8 @@ SOURCE_KINDS = ("VirtualImage", "ClusterVirtualImage", "VirtualDisk", "VirtualDi
 CHECKSUM_LENGTHS = {"md5": 32, "sha1": 40, "sha256": 64, "sha512": 128, "streebog256": 64, "streebog512": 128}
 CHECKSUM_ALGORITHMS = tuple(CHECKSUM_LENGTHS)
 # Where a VirtualImage keeps its data (spec.storage); the module's default when none is given.
+# The checksum algorithms of the released platform line (DVP v1.10): the others came later.
+RELEASED_LINE_CHECKSUMS = ("sha256", "md5")
 DEFAULT_STORAGE = "ContainerRegistry"
 PVC_STORAGE = "PersistentVolumeClaim"
 STORAGE_CHOICES = (DEFAULT_STORAGE, PVC_STORAGE)

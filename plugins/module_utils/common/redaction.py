@@ -6,14 +6,22 @@
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any, Dict, Mapping, Optional
 from urllib.parse import urlsplit
+
+_URL_RE = re.compile(r"https?://[^\s\"'<>]+")
 
 
 def redact(url: str) -> str:
     """``scheme://host:port/<redacted>``: what may be shown of an upload URL."""
     parts = urlsplit(url)
     return "%s://%s/<redacted>" % (parts.scheme or "?", parts.netloc or "?")
+
+
+def redact_text(text: str) -> str:
+    """Free text (an API server's warning, say) with every URL's path hidden: it may be an upload URL."""
+    return _URL_RE.sub(lambda match: redact(match.group(0)), text)
 
 
 def redact_image(obj: Optional[Mapping[str, Any]]) -> Optional[Dict[str, Any]]:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import time
 from typing import Any, Dict, Mapping, Optional
 
+from ansible.module_utils.common.warnings import warn
+
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.client import Client
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.waiter import Waiter
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common import conditions as cond
@@ -23,6 +25,9 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.ki
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.progress import Tracker
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.redaction import redact_image
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.fields import (
+    UPLOAD_CHECKSUM, align_upload_checksum, create_image, refuse_unknown,
+)
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.request import ImageRequest
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.decision import (
     CREATE, KEEP, RECREATE, REFUSE, decide,
@@ -50,6 +55,7 @@ class ImageRunner:
         self.waiter = Waiter(client, request.kind, self.name, self.namespace, on_update=tracker.update)
         self.started = time.monotonic()
         self.diff: Dict[str, Any] = {"before": {}, "after": {}}
+        self.platform_checks_upload = True  # False once the cluster is known to lack the upload's checksum field
 
     @property
     def check_mode(self) -> bool:
@@ -73,6 +79,9 @@ class ImageRunner:
         if live is not None and (live.get("metadata") or {}).get("deletionTimestamp") and not self.check_mode:
             self.tracker.note("waiting for the previous object to finish terminating")
             live = self.waiter.wait("absent", self._timeout(), live)
+        if self.request.upload is not None:
+            wanted, platform_checks = align_upload_checksum(self.client, self.kind, wanted, live)
+            self.platform_checks_upload = platform_checks is not False
         changed = self._ensure_secret(secret) if secret else False
         obj, updated = self._ensure(live, wanted)
         changed = changed or updated
@@ -106,15 +115,22 @@ class ImageRunner:
             self.diff = {"before": view(live), "after": view(live)}
             return live, False
         patch = decision.patch or {}
-        obj = self.client.patch(self.path, patch)
+        try:
+            obj = self.client.patch(self.path, patch)
+        except ApiError as exc:
+            refuse_unknown(exc, self.kind, self.request.option_style)
+            raise
         self.diff = {"before": view(live),
                      "after": patched_view(live, patch.get("metadata"), wanted["spec"] if "spec" in patch else None)}
         return obj, True
 
     def _create(self, wanted: Dict[str, Any]) -> Dict[str, Any]:
-        """POST; a 409 AlreadyExists after a retried POST means our first attempt landed."""
+        """POST; a 409 AlreadyExists after a retried POST means our first attempt landed. A cluster without the
+        upload checksum field gets the image without it (the module still verifies the bytes it sends)."""
         try:
-            return self.client.create(self.collection, wanted)
+            obj, self.platform_checks_upload = create_image(self.client, self.kind, wanted, self.request.option_style,
+                                                            self.request.upload is not None)
+            return obj
         except ApiError as exc:
             if exc.status != 409 or exc.reason != "AlreadyExists" or self.check_mode:
                 raise
@@ -126,6 +142,10 @@ class ImageRunner:
     def _upload(self, obj: Mapping[str, Any], changed: bool, upload: UploadOptions) -> Dict[str, Any]:
         """Stream ``source.upload.path`` into the image just ensured; the upload's result, with this run's
         diff when this run changed the object, and the time of both."""
+        if upload.checksum and not self.platform_checks_upload:
+            warn("%s: this cluster's %s API has no %s, so the platform does not verify the checksums given in "
+                 "source.upload.checksum; the module verifies the bytes it sends against them (before the last byte)"
+                 % (self.request.ref, self.kind.kind, UPLOAD_CHECKSUM))
         result = UploadRunner(self.client, self.kind, self.name, self.namespace, upload, self.tracker).run(obj)
         result["changed"] = changed or result["changed"]
         if changed:

@@ -73,8 +73,7 @@ def recorded(obj: Mapping[str, Any]) -> Tuple[Dict[str, str], Optional[int]]:
     size = record.pop("size", None)
     sums = {algo: str(value).lower() for algo, value in record.items() if algo in CHECKSUM_ALGORITHMS}
     if not sums:
-        spec_sums = (((obj.get("spec") or {}).get("dataSource") or {}).get("upload") or {}).get("checksum") or {}
-        sums = {algo: str(value).lower() for algo, value in spec_sums.items() if value}
+        sums = _spec_checksums(obj)
     if size is None:
         stored = (((obj.get("status") or {}).get("size") or {}).get("storedBytes"))
         size = int(stored) if stored not in (None, "") else None
@@ -367,8 +366,7 @@ class UploadRunner:
     # -- helpers ------------------------------------------------------------------------------------
     def _expected(self, obj: Mapping[str, Any]) -> Dict[str, str]:
         """Given checksums plus those in the image's spec (the server checks those): verified before the last byte."""
-        spec_sums = (((obj.get("spec") or {}).get("dataSource") or {}).get("upload") or {}).get("checksum") or {}
-        expected = {algo: str(value).lower() for algo, value in spec_sums.items() if value}
+        expected = _spec_checksums(obj)
         for algo, value in self.opts.checksum.items():
             if algo in expected and expected[algo] != value.lower():
                 raise ObjectFailed("%s: checksum.%s is %s but the image's spec.dataSource.upload.checksum.%s is %s; "
@@ -436,6 +434,10 @@ class UploadRunner:
             "throughput": round(sent.sent / sent.seconds, 1) if sent and sent.seconds > 0 else 0.0,
             "transfer_seconds": round(sent.transfer_seconds, 3) if sent else 0.0,
             "checksums": self.checksums,
+            # who checked the bytes against a checksum: the module (given or spec checksums, before the last
+            # byte) and the platform (only what the image's spec.dataSource.upload.checksum holds)
+            "verified_by": (["module"] if self.opts.checksum or _spec_checksums(obj or {}) else [])
+            + (["platform"] if _spec_checksums(obj or {}) else []),
             "attempts": self.attempts,
             "endpoint": self.endpoint,
             "phases": self.tracker.phases,
@@ -445,6 +447,12 @@ class UploadRunner:
         if self.opts.show_upload_url and self.used_url:
             result["upload_url"] = self.used_url
         return result
+
+
+def _spec_checksums(obj: Mapping[str, Any]) -> Dict[str, str]:
+    """spec.dataSource.upload.checksum (lower-case): what the platform verifies."""
+    spec_sums = (((obj.get("spec") or {}).get("dataSource") or {}).get("upload") or {}).get("checksum") or {}
+    return {algo: str(value).lower() for algo, value in spec_sums.items() if value}
 
 
 def _fresh_manifest(obj: Mapping[str, Any]) -> Dict[str, Any]:

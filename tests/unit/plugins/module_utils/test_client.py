@@ -99,3 +99,32 @@ def test_tls_failure_is_not_retried_and_says_why():
         Client(api, sleep=lambda s: pytest.fail("slept")).get("/apis/g/v/namespaces/n/virtualimages/x")
     assert err.value.msg.startswith("cannot talk to the API server to get virtualimages in namespace n")
     assert "certificate verify failed" in err.value.msg and len(api.calls) == 1
+
+
+def test_every_write_asks_for_strict_field_validation_and_reads_do_not():
+    api = FakeApi([{}, {}, {}, {}])
+    client = Client(api, sleep=lambda s: None)
+    client.get("/p")
+    client.create("/c", {"a": 1})
+    client.patch("/p", {"b": 2})
+    client.create("/c", {"a": 1}, dry_run=True)
+    assert api.calls[0][2] == []
+    assert api.calls[1][2] == [("fieldValidation", "Strict")] == api.calls[2][2]
+    assert api.calls[3][2] == [("fieldValidation", "Strict"), ("dryRun", "All")]
+
+
+def test_warning_headers_become_ansible_warnings_once_unescaped_and_redacted(monkeypatch):
+    from ansible_collections.deckhouse.virtualization.plugins.module_utils.api import client as client_module
+    seen = []
+    monkeypatch.setattr(client_module, "warn", seen.append)
+    header = ('299 - "unknown field \\"spec.x\\"", 299 - "Using the `Kubernetes` storage type is deprecated.", '
+              '299 - "see https://upload.example.com:443/upload/SECRET-TOKEN"')
+
+    def transport(method, path, query, headers, body, stream, timeout):
+        return HttpResponse(200, {"Warning": header}, b"{}")
+    client = Client(transport, sleep=lambda s: None)
+    client.create("/c", {})
+    client.create("/c", {})
+    assert seen == ['the API server warns: unknown field "spec.x"',
+                    "the API server warns: Using the `Kubernetes` storage type is deprecated.",
+                    "the API server warns: see https://upload.example.com:443/<redacted>"]

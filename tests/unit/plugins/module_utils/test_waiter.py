@@ -154,3 +154,26 @@ def test_absent_done_on_deleted_event():
     client = FakeClient([image("Terminating", deleting=True)], [[{"type": "BOOKMARK", "object": {}},
                                                                  {"type": "DELETED", "object": image()}]])
     assert make_waiter(client, Clock(), []).wait("absent", 60) is None
+
+
+def test_quota_failure_fails_at_once_and_says_the_platform_retries():
+    msg = ('Quota exceeded: pods "d8v-vi-importer-1" is forbidden: exceeded quota: q; Please configure quotas or '
+           'try recreating the resource later.')
+    verdict = is_ready(image("Failed", conditions=[cond("Ready", "False", "ProvisioningFailed", msg)]))
+    assert verdict.state == FAIL and msg in verdict.message
+    assert "the platform retries the import by itself" in verdict.message
+
+
+@pytest.mark.parametrize("phase", ["Pending", "Failed"])
+def test_provisioning_not_started_is_a_blocker_not_an_end(phase):
+    msg = "Provisioning Pod ns/d8v-vi-importer-1 is not scheduled: 0/3 nodes are available."
+    verdict = is_ready(image(phase, conditions=[cond("Ready", "False", "ProvisioningNotStarted", msg)]))
+    assert verdict.state == WAIT
+    assert verdict.message == "blocked: Ready False/ProvisioningNotStarted: " + msg
+
+
+def test_a_delete_waiting_on_cleanup_says_what_it_waits_for():
+    msg = 'Waiting for the PersistentVolumeClaim "ns/vi-img" to be deleted.'
+    verdict = is_absent(image("Terminating", deleting=True,
+                              conditions=[cond("Terminating", "True", "CleanupPending", msg)]))
+    assert verdict.state == WAIT and verdict.message == "blocked: Terminating True/CleanupPending: " + msg
