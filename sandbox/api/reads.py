@@ -104,7 +104,9 @@ async def list_objects(store: Store, r: ResourceType, ns: str, query: dict[str, 
     if limit > 0 and len(items) > limit:
         last = items[limit - 1]["metadata"]
         meta["continue"] = _encode_continue(list_rv, (last.get("namespace", ""), last["name"]))
-        meta["remainingItemCount"] = len(items) - limit
+        if not query.get("labelSelector") and not query.get("fieldSelector"):
+            # etcd-backed lists count what is left only when nothing filters the items
+            meta["remainingItemCount"] = len(items) - limit
         items = items[:limit]
     items = [json.loads(json.dumps(o)) for o in items]
     if out.form == "table":
@@ -112,6 +114,8 @@ async def list_objects(store: Store, r: ResourceType, ns: str, query: dict[str, 
     if out.form == "partial":
         return {"kind": "PartialObjectMetadataList", "apiVersion": "meta.k8s.io/v1", "metadata": meta,
                 "items": [table.partial(o) for o in items]}
+    if r.custom:
+        meta.setdefault("continue", "")     # the CRD handler's unstructured lists always carry it
     return {"kind": r.list_kind, "apiVersion": r.api_version, "metadata": meta, "items": items}
 
 
@@ -136,6 +140,16 @@ def _translate(ev: Event, r: ResourceType, ns: str, match: Callable[[dict[str, A
             return "MODIFIED"
         return "ADDED" if now_m else "DELETED" if was_m else None
     return ev.type if now_m else None
+
+
+def _payload(ev: Event, typ: str) -> dict[str, Any]:
+    """What a watcher gets: an object leaving its selection arrives as DELETED with its last state
+    that matched (the old object) at the event's resourceVersion, as kube-apiserver's watch cache sends."""
+    if ev.type == "MODIFIED" and typ == "DELETED" and ev.old is not None:
+        obj = json.loads(json.dumps(ev.old))
+        obj["metadata"]["resourceVersion"] = str(ev.rv)
+        return obj
+    return ev.obj
 
 
 async def watch(request: web.Request, store: Store, faults: Faults, r: ResourceType, ns: str,
@@ -189,7 +203,7 @@ async def watch(request: web.Request, store: Store, faults: Faults, r: ResourceT
             for ev in history:
                 typ = _translate(ev, r, ns, match)
                 if typ:
-                    await send(typ, ev.obj)
+                    await send(typ, _payload(ev, typ))
             last = max(since, history[-1].rv if history else since)
         next_bookmark = time.monotonic() + faults.bookmark_interval()
         while True:
@@ -208,7 +222,7 @@ async def watch(request: web.Request, store: Store, faults: Faults, r: ResourceT
                         if ev.rv > last:
                             typ = _translate(ev, r, ns, match)
                             if typ:
-                                await send(typ, ev.obj)
+                                await send(typ, _payload(ev, typ))
                             last = ev.rv
                     await resp.write(json.dumps(_bookmark(r, last)).encode() + b"\n")
                     next_bookmark = time.monotonic() + faults.bookmark_interval()
@@ -218,7 +232,7 @@ async def watch(request: web.Request, store: Store, faults: Faults, r: ResourceT
             last = ev.rv
             typ = _translate(ev, r, ns, match)
             if typ:
-                await send(typ, ev.obj)
+                await send(typ, _payload(ev, typ))
     except ConnectionResetError:
         return resp
     finally:

@@ -122,7 +122,11 @@ def partial(obj: dict[str, Any]) -> dict[str, Any]:
 def column_definitions(r: ResourceType) -> list[dict[str, Any]]:
     defs = [dict(NAME_COLUMN)] if r.name_first else []
     for c in r.columns:
-        defs.append({"name": c.name, "type": c.type, "format": "", "description": c.description,
+        description = c.description
+        if not description and r.custom and c.json_path:
+            # what kube-apiserver says of a CRD printer column that has no description
+            description = f"Custom resource definition column (in JSONPath format): {c.json_path}"
+        defs.append({"name": c.name, "type": c.type, "format": "", "description": description,
                      "priority": c.priority})
     return defs
 
