@@ -35,7 +35,7 @@ def qualified(resource: str, group: str) -> str:
 
 
 def _details(name: str, group: str, resource: str) -> dict[str, Any]:
-    d: dict[str, Any] = {"name": name}
+    d: dict[str, Any] = {"name": name} if name else {}     # Status details omit an empty name
     if group:
         d["group"] = group
     d["kind"] = resource

@@ -5,6 +5,9 @@ paths (lists are atomic, like CRD lists without a list-type).  Server-side apply
 the real one does for the cases clients meet: a field set by another manager to a different value
 is a 409 conflict unless `force`; fields a manager stops applying are removed when nobody else
 owns them; equal values share ownership.
+
+As in kube-apiserver, an Update also owns each map it brings into being (the `".": {}` member of that
+map in fieldsV1; kept in the path sets as the path plus a trailing "."); Apply owns leaves only.
 """
 from __future__ import annotations
 
@@ -44,20 +47,51 @@ def leaf_paths(obj: dict[str, Any], subresource: str | None, status_separate: bo
     return out
 
 
+NODE = "."
+
+
+def node_paths(obj: dict[str, Any], subresource: str | None, status_separate: bool) -> set[Path]:
+    """The maps of `obj` an Update would own when it creates them (each as its path plus ".")."""
+    out: set[Path] = set()
+
+    def walk(prefix: Path, value: Any) -> None:
+        if isinstance(value, dict) and value:
+            out.add(prefix + (NODE,))
+            for k, v in value.items():
+                walk(prefix + (k,), v)
+
+    for key, value in obj.items():
+        if key in ("apiVersion", "kind"):
+            continue
+        if key == "metadata":       # metadata itself is never owned, its labels/annotations maps are
+            if subresource is None or not status_separate:
+                for mk in _SYSTEM_META:
+                    if mk in (value or {}):
+                        walk(("metadata", mk), value[mk])
+            continue
+        if status_separate and (key == "status") != (subresource == "status"):
+            continue
+        walk((key,), value)
+    return out
+
+
 def _encode(paths: set[Path]) -> dict[str, Any]:
     root: dict[str, Any] = {}
     for p in sorted(paths):
         cur = root
         for part in p:
-            cur = cur.setdefault(f"f:{part}", {})
+            cur = cur.setdefault(NODE if part == NODE else f"f:{part}", {})
     return root
 
 
 def _decode(fields: dict[str, Any], prefix: Path = ()) -> set[Path]:
     out: set[Path] = set()
-    children = {k: v for k, v in (fields or {}).items() if k.startswith("f:")}
+    fields = fields or {}
+    children = {k: v for k, v in fields.items() if k.startswith("f:")}
+    if NODE in fields and prefix:
+        out.add(prefix + (NODE,))
     if not children and prefix:
-        return {prefix}
+        return out or {prefix}
     for k, v in children.items():
         out |= _decode(v, prefix + (k[2:],))
     return out
@@ -85,8 +119,15 @@ def _get(obj: Any, path: Path) -> Any:
     return cur
 
 
+def _order(e: dict[str, Any]) -> tuple[str, str, str, str, str]:
+    """kube-apiserver's order: Apply before Update, then by time (none first), manager, apiVersion,
+    subresource (RFC 3339 times in UTC sort as text)."""
+    return (e.get("operation", ""), e.get("time") or "", e.get("manager", ""), e.get("apiVersion", ""),
+            e.get("subresource") or "")
+
+
 def _set_entries(obj: dict[str, Any], entries: list[dict[str, Any]]) -> None:
-    kept = [e for e in entries if e.get("fieldsV1")]
+    kept = sorted((e for e in entries if e.get("fieldsV1")), key=_order)
     if kept:
         obj["metadata"]["managedFields"] = kept
     else:
@@ -94,9 +135,11 @@ def _set_entries(obj: dict[str, Any], entries: list[dict[str, Any]]) -> None:
 
 
 def _entry(manager: str, operation: str, api_version: str, subresource: str | None,
-           paths: set[Path], now: str) -> dict[str, Any]:
-    e: dict[str, Any] = {"manager": manager, "operation": operation, "apiVersion": api_version,
-                         "time": now, "fieldsType": "FieldsV1", "fieldsV1": _encode(paths)}
+           paths: set[Path], now: str | None) -> dict[str, Any]:
+    e: dict[str, Any] = {"manager": manager, "operation": operation, "apiVersion": api_version}
+    if now:
+        e["time"] = now
+    e.update(fieldsType="FieldsV1", fieldsV1=_encode(paths))
     if subresource:
         e["subresource"] = subresource
     return e
@@ -114,20 +157,25 @@ def record_update(old: dict[str, Any] | None, new: dict[str, Any], manager: str,
     old_paths = leaf_paths(old, subresource, status_separate) if old else {}
     changed = {p for p, v in new_paths.items() if old_paths.get(p, _MISSING) != v}
     removed = set(old_paths) - set(new_paths)
+    new_nodes = node_paths(new, subresource, status_separate)
+    old_nodes = node_paths(old, subresource, status_separate) if old else set()
+    gone_nodes = old_nodes - new_nodes
     entries = []
-    mine = set(changed)
+    took = changed | (new_nodes - old_nodes)
+    mine = set(took)     # an update that took nothing leaves its manager's entry (and time) as it was
     # Like kube-apiserver: managedFields sent by the client (non-empty) replace the recorded ones;
     # that is how clients reset or migrate ownership (kubectl's client-side to server-side apply).
     base = _entries(new) or _entries(old or {})
     for e in base:
         owned = _owned(e)
         if e.get("subresource") == subresource:
-            owned = {p for p in owned if not any(_related(p, c) for c in changed | removed)}
-        if _same(e, manager, "Update", subresource):
+            owned = {p for p in owned if p not in gone_nodes
+                     and (p[-1] == NODE or not any(_related(p, c) for c in changed | removed))}
+        if took and _same(e, manager, "Update", subresource):
             mine |= owned
             continue
         entries.append({**e, "fieldsV1": _encode(owned)})
-    if mine:
+    if took:
         entries.append(_entry(manager, "Update", api_version, subresource, mine, now))
     _set_entries(new, entries)
 
@@ -171,20 +219,21 @@ def apply(live: dict[str, Any] | None, config: dict[str, Any], manager: str, for
 
     obj = copy.deepcopy(live)
     entries = _entries(live)
-    conflicts: list[tuple[str, str, Path]] = []
+    conflicts: list[tuple[str, Path]] = []
     new_entries: list[dict[str, Any]] = []
     previous: set[Path] = set()
+    previous_time: str | None = None
     others_owned: set[Path] = set()
     for e in entries:
         owned = _owned(e)
         if _same(e, manager, "Apply", subresource):
-            previous = owned
+            previous, previous_time = owned, e.get("time")
             continue
         if e.get("subresource") == subresource:
             clash = {p for p in cfg_paths
                      if _get(live, p) != cfg_paths[p] and any(_related(p, q) for q in owned)}
             if clash and not force:
-                conflicts += [(e.get("manager", ""), e.get("apiVersion", ""), p) for p in sorted(clash)]
+                conflicts += [(_manager_text(e), p) for p in sorted(clash)]
             if force:
                 owned = {q for q in owned if not any(_related(p, q) for p in clash)}
         others_owned |= owned
@@ -208,29 +257,47 @@ def apply(live: dict[str, Any] | None, config: dict[str, Any], manager: str, for
                 _deep_merge(obj["metadata"][mk], md_cfg[mk])
             else:
                 obj["metadata"][mk] = copy.deepcopy(md_cfg[mk])
-    new_entries.append(_entry(manager, "Apply", api_version, subresource, set(cfg_paths), now))
+    # An apply that changes nothing leaves its manager's time as it was (none for a new manager).
+    changed = _without_managed(obj) != _without_managed(live)
+    new_entries.append(_entry(manager, "Apply", api_version, subresource, set(cfg_paths),
+                              now if changed else previous_time))
     _set_entries(obj, new_entries)
     return obj
 
 
-def _conflict_error(conflicts: list[tuple[str, str, Path]]) -> errors.ApiError:
+def _without_managed(obj: dict[str, Any]) -> dict[str, Any]:
+    return {**obj, "metadata": {k: v for k, v in obj.get("metadata", {}).items() if k != "managedFields"}}
+
+
+def _manager_text(e: dict[str, Any]) -> str:
+    """How a conflict names a manager: its name, the subresource, and for Update managers the
+    apiVersion they wrote with (Apply managers are named alone), as kube-apiserver prints them."""
+    text = f'"{e.get("manager", "")}"'
+    if e.get("subresource"):
+        text += f' with subresource "{e["subresource"]}"'
+    if e.get("operation") == "Update":
+        text += f' using {e.get("apiVersion", "")}'
+    return text
+
+
+def _conflict_error(conflicts: list[tuple[str, Path]]) -> errors.ApiError:
     def fmt(p: Path) -> str:
         return "." + ".".join(p)
 
     causes = [{"reason": "FieldManagerConflict",
-               "message": f'conflict with "{m}" using {av}', "field": fmt(p)} for m, av, p in conflicts]
+               "message": f"conflict with {m}", "field": fmt(p)} for m, p in conflicts]
     if len(conflicts) == 1:
-        m, av, p = conflicts[0]
-        msg = f'Apply failed with 1 conflict: conflict with "{m}" using {av}: {fmt(p)}'
+        m, p = conflicts[0]
+        msg = f"Apply failed with 1 conflict: conflict with {m}: {fmt(p)}"
     else:
-        by: dict[tuple[str, str], list[Path]] = {}
-        for m, av, p in conflicts:
-            by.setdefault((m, av), []).append(p)
+        by: dict[str, list[Path]] = {}
+        for m, p in conflicts:
+            by.setdefault(m, []).append(p)
         parts = []
-        for (m, av), ps in by.items():
+        for m, ps in by.items():
             if len(ps) == 1:
-                parts.append(f'conflict with "{m}" using {av}: {fmt(ps[0])}')
+                parts.append(f"conflict with {m}: {fmt(ps[0])}")
             else:
-                parts.append(f'conflicts with "{m}" using {av}:\n' + "\n".join(f"- {fmt(p)}" for p in ps))
+                parts.append(f"conflicts with {m}:\n" + "\n".join(f"- {fmt(p)}" for p in ps))
         msg = f"Apply failed with {len(conflicts)} conflicts: " + "\n".join(parts)
     return errors.ApiError(errors.status_body(409, "Conflict", msg, {"causes": causes}))

@@ -113,6 +113,11 @@ class Api:
             raise errors.bad_request(f"the API version in the data ({body.get('apiVersion')}) does "
                                      f"not match the expected API version ({r.api_version})")
         if body.get("kind") != r.kind:
+            if r.custom:     # the CRD handler decodes first and validates the kind like any field
+                md = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
+                raise errors.invalid(str(body.get("kind")), r.group, str(md.get("name") or name or ""), [
+                    errors.cause("kind", "FieldValueInvalid",
+                                 f'Invalid value: "{body.get("kind")}": must be {r.kind}')])
             raise errors.bad_request(f"the kind in the data ({body.get('kind')}) does not match "
                                      f"the expected kind ({r.kind})")
         md = body.setdefault("metadata", {})
@@ -165,6 +170,9 @@ class Api:
                         "metadata.finalizers", "FieldValueForbidden",
                         "Forbidden: no new finalizers can be added if the object is being deleted, "
                         "found new finalizers []string{" + ", ".join(f'"{f}"' for f in added) + "}")])
+        for k in ("labels", "annotations", "finalizers", "ownerReferences"):
+            if k in md and not md[k]:
+                del md[k]                                 # ObjectMeta omits empty ones
         if not r.custom:
             validation.default_core(r, new, creating)
         validation.validate(r, new)
