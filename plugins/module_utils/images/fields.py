@@ -24,11 +24,19 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.transfer.
 
 _UNKNOWN_RE = re.compile(r'unknown field "([^"]+)"')
 # The server's checksum of an upload: without it the module's own check (before the last byte) is the only one.
+# DVP v1.10 has no dataSource.upload block at all (the checksum is all it holds), so either may be refused.
 UPLOAD_CHECKSUM = "spec.dataSource.upload.checksum"
+UPLOAD_BLOCK = "spec.dataSource.upload"
 # How each module option is spelled in the API (the typed options' inverse of images/manifest.py).
 _OPTION_OF_API_KEY = {api_key: option for option, (_type, api_key) in SOURCE_TYPES.items()}
 _OPTION_OF_SPEC = {"spec.storage": "storage", "spec.persistentVolumeClaim.storageClassName": "storage_class",
                    "metadata.labels": "labels", "metadata.annotations": "annotations"}
+
+
+def refuses_upload_checksum(exc: ApiError) -> bool:
+    """The refusal names nothing but the upload checksum (or the block that holds it)."""
+    fields = unknown_fields(exc)
+    return bool(fields) and all(field in (UPLOAD_CHECKSUM, UPLOAD_BLOCK) for field in fields)
 
 
 def unknown_fields(exc: ApiError) -> List[str]:
@@ -114,8 +122,8 @@ def create_image(client: Client, kind: Kind, manifest: Dict[str, Any], style: st
     try:
         return client.create(collection, manifest), True
     except ApiError as exc:
-        if uploads and unknown_fields(exc) == [UPLOAD_CHECKSUM]:
-            return client.create(collection, without(manifest, UPLOAD_CHECKSUM)), False
+        if uploads and refuses_upload_checksum(exc):
+            return client.create(collection, without(manifest, UPLOAD_BLOCK)), False
         refuse_unknown(exc, kind, style, where)
         raise
 
@@ -136,13 +144,13 @@ def align_upload_checksum(client: Client, kind: Kind, wanted: Dict[str, Any],
              if value}
     sums, _size = recorded(live)
     if all(sums.get(algo) == value for algo, value in given.items()):
-        return without(wanted, UPLOAD_CHECKSUM), None
+        return without(wanted, UPLOAD_BLOCK), None
     meta = wanted.get("metadata") or {}
     try:
         client.create(kind.collection_path(meta.get("namespace")), wanted, dry_run=True)
     except ApiError as exc:
-        if unknown_fields(exc) == [UPLOAD_CHECKSUM]:
-            return without(wanted, UPLOAD_CHECKSUM), False
+        if refuses_upload_checksum(exc):
+            return without(wanted, UPLOAD_BLOCK), False
         if exc.status != 409:
             raise
     return wanted, None

@@ -75,11 +75,12 @@ def upload_manifest():
             "spec": {"dataSource": {"type": "Upload", "upload": {"checksum": {"sha256": "a" * 64}}}}}
 
 
-def test_an_upload_checksum_the_cluster_lacks_is_dropped_and_said():
-    client = Creates(refusal(UPLOAD_CHECKSUM), {"created": True})
+@pytest.mark.parametrize("refused", [UPLOAD_CHECKSUM, "spec.dataSource.upload"])  # v1.10 has no upload block
+def test_an_upload_checksum_the_cluster_lacks_is_dropped_and_said(refused):
+    client = Creates(refusal(refused), {"created": True})
     obj, platform_checks = create_image(client, VIRTUAL_IMAGE, upload_manifest(), "module", uploads=True)
     assert obj == {"created": True} and platform_checks is False
-    assert not has(client.bodies[1], UPLOAD_CHECKSUM)
+    assert client.bodies[1]["spec"]["dataSource"] == {"type": "Upload"}
 
 
 def test_any_other_unknown_field_is_refused_naming_the_option():
@@ -105,7 +106,7 @@ def test_a_recorded_upload_aligns_without_a_request():
 
 
 def test_without_a_record_a_dry_run_asks_the_server():
-    lacking = Creates(refusal(UPLOAD_CHECKSUM))
+    lacking = Creates(refusal("spec.dataSource.upload"))
     wanted, platform_checks = align_upload_checksum(lacking, VIRTUAL_IMAGE, upload_manifest(), live_upload())
     assert not has(wanted, UPLOAD_CHECKSUM) and platform_checks is False and len(lacking.bodies) == 1
     knows = Creates(ApiError("exists", status=409, reason="AlreadyExists"))
