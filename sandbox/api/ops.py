@@ -197,7 +197,10 @@ class Api:
         if old is not None and md.get("deletionTimestamp") and not _pending_finalizers(r, new):
             gone = self.store.remove(r, self.key(r, md.get("namespace", ""), md["name"]), new)
             self.on_change()
-            return gone
+            # the answer shows the last stored resourceVersion; only the DELETED event carries a new one
+            answer = copy.deepcopy(gone)
+            answer["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"]
+            return answer
         stored = self.store.put(r, new, old)
         if md.get("ownerReferences") or md.get("deletionTimestamp"):
             self.on_change()

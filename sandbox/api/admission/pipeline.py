@@ -80,12 +80,25 @@ def _validate(obj: dict, schema: dict, req: AdmissionRequest) -> None:
     old = req.old_obj if req.operation == "UPDATE" else None
     errs = ratchet(schema_validate(obj, schema), obj, old)
     if any(e.type in _BLOCKING for e in errs):
-        errs.append(invalid("<nil>", None, _CEL_SKIPPED))
+        if _has_rules(schema):     # a schema without CEL rules has no validator to skip
+            errs.append(invalid("<nil>", None, _CEL_SKIPPED))
     else:
         errs += ratchet(cel_check(obj, schema, ABSENT if old is None else old), obj, old)
     if errs:
         name = (obj.get("metadata") or {}).get("name", "")
         raise AdmissionError(invalid_status(req.kind, req.group or GROUP, name, errs))
+
+
+def _has_rules(schema: dict) -> bool:
+    """Whether any node of the schema carries x-kubernetes-validations."""
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if node.get("x-kubernetes-validations"):
+            return True
+        stack.extend(v for v in (node.get("properties") or {}).values() if isinstance(v, dict))
+        stack.extend(node[k] for k in ("items", "additionalProperties") if isinstance(node.get(k), dict))
+    return False
 
 
 def _webhook(obj: dict, req: AdmissionRequest) -> list[str]:
