@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 
 .PHONY: help venv test lint yamllint ansible-lint changelog-lint sanity units pytest molecule demo \
         sandbox-up sandbox-down bench chaos build clean \
-        docs docs-lint changelog ee-context test-matrix
+        docs docs-lint changelog ee-context test-matrix realapi realapi-lock conformance
 
 help:
 	@echo "make test          lint, ansible-test sanity and units, pytest suites, molecule"
@@ -23,6 +23,9 @@ help:
 	@echo "make changelog     render CHANGELOG.rst for the next release without consuming fragments"
 	@echo "make ee-context    build the collection and an execution-environment build context in .build/ee/"
 	@echo "make test-matrix   sanity, units and a smoke run on the newest ansible-core and Python 3.13"
+	@echo "make conformance   the sandbox's API server side by side with the real one (builds it once, cached)"
+	@echo "make realapi       build (or reuse) the real API server for custom resources from Debian sid"
+	@echo "make realapi-lock  refresh scripts/realapi/packages.lock from today's sid, then build"
 
 venv: $(BIN)/.ready
 $(BIN)/.ready: requirements.txt requirements-test.txt requirements-docs.txt scripts/bootstrap.sh
@@ -90,6 +93,17 @@ ee-context: build
 
 test-matrix: venv
 	scripts/test-matrix.sh
+
+# The upstream API server for custom resources, built from pinned Debian sid packages into
+# ${XDG_CACHE_HOME:-~/.cache}/deckhouse-virtualization/realapi (a second build with the same inputs costs nothing).
+realapi:
+	python3 scripts/realapi/build.py
+
+realapi-lock:
+	python3 scripts/realapi/build.py --lock
+
+conformance: venv
+	@bin=$$(python3 scripts/realapi/build.py) && $(BIN)/python -m conformance --binary "$$bin" $(CONFORMANCE_ARGS)
 
 build: venv
 	mkdir -p .build

@@ -1,0 +1,194 @@
+"""Running one case against one server, and what is recorded from it.
+
+A case is a function of a `Ctx`: it sends requests (`ctx.req`), runs kubectl (`ctx.kubectl`) or reads
+watch streams (`ctx.watch`), and records what it saw under a step label. The same function runs on
+both servers; the two recordings are compared after normalising only what is random by nature:
+uids and resourceVersions become tokens numbered in order of first appearance (so "unchanged" and
+"changed" still compare), timestamps become `<time>`, continue tokens `<continue>`.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from .servers import Server
+
+TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io"
+MERGE = "application/merge-patch+json"
+JSONPATCH = "application/json-patch+json"
+APPLY = "application/apply-patch+yaml"
+TIME_KEYS = {"creationTimestamp", "deletionTimestamp", "time", "lastTransitionTime"}
+WARNING = re.compile(r'^\d{3} \S+ "(.*)"$')
+
+
+@dataclass
+class Case:
+    id: str
+    title: str
+    func: Callable[["Ctx"], None]
+    needs_kubectl: bool = False
+
+
+class Normaliser:
+    def __init__(self) -> None:
+        self.tokens: dict[str, str] = {}
+        self.counts: dict[str, int] = {}
+
+    def token(self, kind: str, value: str) -> str:
+        key = f"{kind}:{value}"
+        if key not in self.tokens:
+            self.counts[kind] = self.counts.get(kind, 0) + 1
+            self.tokens[key] = f"<{kind}{self.counts[kind]}>"
+        return self.tokens[key]
+
+    def text(self, s: str) -> str:
+        for key, tok in self.tokens.items():
+            kind, _, value = key.partition(":")
+            if kind == "uid" and value:
+                s = s.replace(value, tok)
+        s = re.sub(r"too old resource version: \d+ \(\d+\)", "too old resource version: <n> (<n>)", s)
+        return s
+
+    def obj(self, node: Any, key: str = "") -> Any:
+        if isinstance(node, dict):
+            out = {}
+            for k, v in node.items():
+                if k == "uid" and isinstance(v, str):
+                    out[k] = self.token("uid", v)
+                elif k == "resourceVersion" and isinstance(v, str) and v:
+                    out[k] = self.token("rv", v)
+                elif k in TIME_KEYS and isinstance(v, str):
+                    out[k] = "<time>"
+                elif k == "continue" and isinstance(v, str) and v:
+                    out[k] = "<continue>"
+                elif k == "message" and isinstance(v, str):
+                    out[k] = self.text(v)
+                else:
+                    out[k] = self.obj(v, k)
+            return out
+        if isinstance(node, list):
+            return [self.obj(v, key) for v in node]
+        return node
+
+
+@dataclass
+class Response:
+    code: int
+    body: Any
+    warnings: list[str]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class Ctx:
+    def __init__(self, server: Server, ns: str, kubectl: str | None, work: str) -> None:
+        self.server = server
+        self.ns = ns
+        self.kubectl_bin = kubectl
+        self.work = work
+        self.session = server.session()
+        self.norm = Normaliser()
+        self.steps: list[tuple[str, Any]] = []
+        server.ensure_namespace(ns)
+
+    # -- recording ------------------------------------------------------------------------------------
+    def record(self, label: str, value: Any) -> None:
+        self.steps.append((label, self.norm.obj(value)))
+
+    def observe(self, r: Response, keep_object: bool = True) -> dict[str, Any]:
+        """What a response says: code, warnings and, for a Status, reason/message/causes; else the object."""
+        out: dict[str, Any] = {"code": r.code}
+        if r.warnings:
+            out["warnings"] = r.warnings
+        b = r.body
+        if isinstance(b, dict) and b.get("kind") == "Status":
+            out["status"] = {k: b.get(k) for k in ("status", "reason", "message", "code") if k in b}
+            details = b.get("details") or {}
+            if details:
+                out["status"]["details"] = {k: details[k] for k in ("name", "group", "kind", "causes")
+                                            if k in details}
+        elif keep_object:
+            out["body"] = b
+        return out
+
+    # -- requests ---------------------------------------------------------------------------------------
+    def req(self, method: str, path: str, body: Any = None, params: dict[str, Any] | None = None,
+            ctype: str | None = None, accept: str | None = None, raw: bytes | None = None) -> Response:
+        headers = {"Accept": accept or "application/json"}
+        data = raw
+        if body is not None:
+            data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        if data is not None:
+            headers["Content-Type"] = ctype or "application/json"
+        r = self.session.request(method, self.server.url + path, data=data, params=params, headers=headers,
+                                 verify=self.server.verify, timeout=30)
+        try:
+            decoded = r.json() if r.content else None
+        except ValueError:
+            decoded = r.text
+        warnings = []
+        for w in r.raw.headers.getlist("Warning") if hasattr(r.raw.headers, "getlist") else []:
+            m = WARNING.match(w.strip())
+            warnings.append(m.group(1).replace('\\"', '"') if m else w)
+        return Response(r.status_code, decoded, warnings, dict(r.headers))
+
+    def step(self, label: str, method: str, path: str, body: Any = None, keep_object: bool = True,
+             pick: Callable[[Any], Any] | None = None, **kw: Any) -> Response:
+        """req() and record it; `pick` chooses what of a successful body to compare."""
+        r = self.req(method, path, body, **kw)
+        seen = self.observe(r, keep_object=keep_object and pick is None)
+        if pick is not None and r.code < 300:
+            seen["body"] = pick(r.body)
+        self.record(label, seen)
+        return r
+
+    def watch(self, path: str, params: dict[str, Any], count: int, timeout: float = 5.0) -> list[dict[str, Any]]:
+        """Up to `count` watch events (or until the server ends the stream / `timeout`)."""
+        q = dict(params, watch="true", timeoutSeconds=str(int(timeout)))
+        events: list[dict[str, Any]] = []
+        with self.session.get(self.server.url + path, params=q, stream=True, verify=self.server.verify,
+                              timeout=timeout + 5, headers={"Accept": "application/json"}) as r:
+            if r.status_code != 200:
+                return [{"httpCode": r.status_code, "body": r.json() if r.content else None}]
+            deadline = time.monotonic() + timeout
+            for line in r.iter_lines():
+                if line:
+                    events.append(json.loads(line))
+                if len(events) >= count or time.monotonic() > deadline:
+                    break
+        return events
+
+    # -- kubectl ------------------------------------------------------------------------------------------
+    def kubectl(self, *args: str, stdin: str | None = None) -> dict[str, Any]:
+        assert self.kubectl_bin
+        env = dict(os.environ, KUBECONFIG=str(self.server.kubeconfig), KUBECTL_COMMAND_HEADERS="false")
+        env.pop("KUBECTL_EXTERNAL_DIFF", None)
+        res = subprocess.run([self.kubectl_bin, "--cache-dir", os.path.join(self.work, "kube-cache"),
+                              "-n", self.ns, *args], input=stdin, capture_output=True, text=True, env=env,
+                             timeout=60)
+        return {"rc": res.returncode, "stdout": _kubectl_text(res.stdout, self.norm),
+                "stderr": _kubectl_text(res.stderr, self.norm)}
+
+
+AGE = re.compile(r"(?<![\w-])(\d+(\.\d+)?(ms|s|m|h|d|y)|<unknown>|<invalid>)(?![\w-])")
+
+
+def _kubectl_text(s: str, norm: Normaliser) -> str:
+    s = norm.text(s)
+    s = re.sub(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", "<uid>", s)
+    s = re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "<time>", s)
+    s = re.sub(r"(?m)^(Creation Timestamp:\s+).*$", r"\1<time>", s)
+    s = re.sub(r"(?m)^(\s*)(Time|Resource Version|Uid|UID):(\s+).*$", r"\1\2:\3<x>", s)
+    s = re.sub(r"resourceVersion: \"\d+\"", 'resourceVersion: "<rv>"', s)
+    s = re.sub(r"(?m)^(\s*)(time|creationTimestamp|uid):.*$", r"\1\2: <x>", s)
+    s = re.sub(r"/tmp/[\w./-]+", "<tmp>", s)
+    s = re.sub(r"\t\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ [+-]\d{4}", "\t<time>", s)
+    # Age columns: collapse the column's width too, since "3s" and "12s" differ in length.
+    lines = []
+    for line in s.splitlines():
+        lines.append(re.sub(r"[ ]{2,}", "  ", AGE.sub("<age>", line)).rstrip())
+    return "\n".join(lines)
