@@ -95,6 +95,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--keep", action="store_true", help="keep the run directory (logs, state) for inspection")
     args = p.parse_args(argv)
 
+    if not shutil.which("etcd"):
+        print("conformance: etcd not found on PATH: install Debian's etcd-server "
+              "(make venv does when run as root; see bindep.txt)")
+        print("conformance: 0 cases, 0 differences")
+        return 1
+    if not Path(args.binary).is_file():
+        print(f"conformance: no real API server at {args.binary} (scripts/realapi/build.py builds it)")
+        print("conformance: 0 cases, 0 differences")
+        return 1
     kubectl = shutil.which("kubectl")
     devs = deviations()
     run_dir = Path(tempfile.mkdtemp(prefix="conformance-"))
