@@ -75,12 +75,16 @@ class Server:
         for name in ("default", "kube-system", "kube-public", "kube-node-lease"):
             self.api.create(ns_type, "", {"apiVersion": "v1", "kind": "Namespace",
                                           "metadata": {"name": name}}, ctx)
-        self.api.create(sc_type, "", {
-            "apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
-            "metadata": {"name": "local-path", "annotations": {
-                "storageclass.kubernetes.io/is-default-class": "true"}},
-            "provisioner": "rancher.io/local-path", "reclaimPolicy": "Delete",
-            "volumeBindingMode": "WaitForFirstConsumer"}, ctx)
+        # the default binds at once; the second binds late (a disk on it waits for a VM to use it)
+        for name, binding, default in (("local-path", "Immediate", True),
+                                       ("local-path-wffc", "WaitForFirstConsumer", False)):
+            md: dict[str, Any] = {"name": name}
+            if default:
+                md["annotations"] = {"storageclass.kubernetes.io/is-default-class": "true"}
+            self.api.create(sc_type, "", {
+                "apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": md,
+                "provisioner": "rancher.io/local-path", "reclaimPolicy": "Delete",
+                "volumeBindingMode": binding, "allowVolumeExpansion": True}, ctx)
 
     # -- entry point -------------------------------------------------------------------------------
     async def dispatch(self, request: web.Request) -> web.StreamResponse:

@@ -16,12 +16,13 @@ from ..dvcr import Registry
 from .cache import Cache
 from .context import Context, Reconciler
 from .files import Files
+from .diskimport import DiskImports
 from .imageimport import ImageImports
 from .imagejob import ImageJobs
 from .informer import Informer
 from .kinds import CVI, PVC, SECRET, STORAGECLASS, VD, VDSNAP, VI, VM, VMOP, Kind
 from .kube import ApiError, Kube
-from .power import Power
+from .power import Freezes, Power
 from .reconcilers.virtualdisk import VirtualDiskReconciler
 from .reconcilers.virtualdisksnapshot import VirtualDiskSnapshotReconciler
 from .reconcilers.virtualimage import VirtualImageReconciler
@@ -37,10 +38,12 @@ KINDS = (VI, CVI, VD, VDSNAP, VM, VMOP, SECRET, PVC, STORAGECLASS)
 # Who to look at again when an object of a kind changes (same namespace; every namespace when the
 # changed object or the dependent kind is cluster-scoped).
 DEPENDENTS: dict[Kind, tuple[Kind, ...]] = {
-    VM: (VI, CVI, VD, VMOP),
-    VI: (VM,), CVI: (VM,),
-    VD: (VM, VDSNAP),
-    PVC: (VI,),
+    VM: (VI, CVI, VD, VMOP, VDSNAP),
+    VI: (VM, VD), CVI: (VM, VD),
+    VD: (VM, VDSNAP, VI, CVI),
+    VDSNAP: (VD,),
+    PVC: (VI, VD),
+    STORAGECLASS: (VD,),
 }
 
 
@@ -58,14 +61,14 @@ class Controller:
                       files=Files(state.root / "controller"), settings=settings,
                       dvcr=Registry(f"127.0.0.1:{ports['dvcr']}", str(state.ca_crt)))
         self.ctx = ctx
-        jobs, power = ImageJobs(), Power()
+        jobs, power, freezes = ImageJobs(), Power(), Freezes()
         imports = ImageImports(ctx, jobs, self.hub)
         self.images = [VirtualImageReconciler(ctx, VI, imports), VirtualImageReconciler(ctx, CVI, imports)]
         reconcilers: list[Reconciler] = [
             *self.images,
-            VirtualDiskReconciler(ctx, jobs),
-            VirtualDiskSnapshotReconciler(ctx),
-            VirtualMachineReconciler(ctx, power, jobs),
+            VirtualDiskReconciler(ctx, DiskImports(ctx, self.hub), jobs),
+            VirtualDiskSnapshotReconciler(ctx, freezes),
+            VirtualMachineReconciler(ctx, power, freezes),
             VirtualMachineOperationReconciler(ctx, power),
         ]
         self.reconcilers: dict[str, Reconciler] = {r.kind.kind: r for r in reconcilers}

@@ -150,3 +150,9 @@ def human_size(n: int) -> str:
 
 def human_speed(bytes_per_second: float) -> str:
     return human_size(int(bytes_per_second)) + "/s"
+
+
+def download_speed(avg: float, current: float) -> dict[str, str]:
+    """status.downloadSpeed of an image or a disk."""
+    return {"avg": human_speed(avg), "avgBytes": str(int(avg)),
+            "current": human_speed(current), "currentBytes": str(int(current))}

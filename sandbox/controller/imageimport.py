@@ -24,7 +24,7 @@ from .names import image_pvc, image_repo
 from .queries import storage_class_for
 from .settings import Settings
 from .sources import Fetcher, Sources
-from .uploader import Uploader, UploadHub, random_path
+from .uploader import Uploader, UploadHub, UploadNotStarted, random_path, serve_upload, stop_job
 
 log = logging.getLogger(__name__)
 
@@ -80,13 +80,8 @@ class ImageImports:
     async def drop(self, uid: str) -> None:
         """Stop the object's job, if any: cancel its fetch and close its upload URL."""
         job = self.jobs.pop(uid, None)
-        if job is None:
-            return
-        job.feed.cancel.set()
-        if job.uploader is not None:
-            await self.hub.remove(job.uploader)
-        if job.task and not job.task.done():
-            job.task.cancel()
+        if job is not None:
+            await stop_job(self.hub, job)
 
     async def _run(self, kind: Kind, obj: dict, job: ImageJob, settings: Settings) -> None:
         workdir = self.ctx.files.work_dir(job.uid)
@@ -227,12 +222,14 @@ class ImageImports:
         job.stage = "uploader"
         queue.poke(job.key)
         await self._until_written(kind, job, lambda st: st.get("phase") == "Provisioning")
-        done = asyncio.Event()
-        started = asyncio.Event()
         checksum = ((obj["spec"]["dataSource"].get("upload") or {}).get("checksum"))
 
+        def on_ready(slot: Uploader, urls: dict[str, str]) -> None:
+            job.uploader, job.upload_urls = slot, urls
+            job.stage = "waiting-upload"
+            queue.poke(job.key)
+
         def on_start(length: int) -> None:
-            started.set()
             job.stage = "importing"
             job.span = (0.0, 0.5) if job.pvc else (0.0, 1.0)
             self._set_target(kind, obj, job)
@@ -243,47 +240,31 @@ class ImageImports:
             job.feed.advance(0, None)
             job.feed.done_bytes = got
 
-        async def finish(path: Path | None, error: str | None) -> str | None:
+        async def store(path: Path) -> str | None:
             try:
-                if error is None and path is not None:
-                    fetched = Fetched(path, "disk.img")
-                    try:
-                        await self.store.store(kind, obj, job, fetched, workdir)
-                        job.stage = "ready"
-                        queue.poke(job.key)
-                        # answer only once a client can see it: stored in DVCR and Ready in status
-                        await self._until_written(kind, job, lambda st: st.get("phase") == "Ready")
-                        return None
-                    except ImportFailed as exc:
-                        error = str(exc)
-                    except Cancelled:
-                        return "upload cancelled"
-                job.upload_urls = None
-                job.fail("ProvisioningFailedTerminally", error or "unknown error")
-                return error
-            finally:
-                done.set()
-                queue.poke(job.key)
+                await self.store.store(kind, obj, job, Fetched(path, "disk.img"), workdir)
+            except ImportFailed as exc:
+                return str(exc)
+            except Cancelled:
+                return "upload cancelled"
+            job.stage = "ready"
+            queue.poke(job.key)
+            # answer only once a client can see it: stored in DVCR and Ready in status
+            await self._until_written(kind, job, lambda st: st.get("phase") == "Ready")
+            return None
 
-        slot = Uploader(job.upload_token or random_path(), workdir / "source", checksum, on_start, on_bytes, finish)
-        job.uploader = slot
-        await slot.start_in_cluster()
-        self.hub.add(slot)
-        job.upload_urls = {"external": self.hub.external_url(slot.token), "inCluster": slot.in_cluster_url}
-        job.stage = "waiting-upload"
-        queue.poke(job.key)
+        # v1.10.2 has no deadline for an upload that never starts
+        deadline = None if settings.platform == V1_10 else settings.upload_deadline
         try:
-            try:
-                # v1.10.2 has no deadline for an upload that never starts
-                deadline = None if settings.platform == V1_10 else settings.upload_deadline
-                await asyncio.wait_for(started.wait(), timeout=deadline)
-            except asyncio.TimeoutError:
-                job.upload_urls = None
-                job.fail("WaitForUserUploadTimeout", UPLOAD_DEADLINE_MSG, plain=True)
-                return
-            await done.wait()
-            # keep the workdir until the handler answered
-            await asyncio.sleep(0)
+            error = await serve_upload(self.hub, job.upload_token or random_path(), workdir / "source", checksum,
+                                       deadline, on_ready, on_start, on_bytes, store)
+        except UploadNotStarted:
+            job.upload_urls = None
+            job.fail("WaitForUserUploadTimeout", UPLOAD_DEADLINE_MSG, plain=True)
+            return
         finally:
-            await self.hub.remove(slot)
             job.uploader = None
+        if error is not None:
+            job.upload_urls = None
+            job.fail("ProvisioningFailedTerminally", error)
+        queue.poke(job.key)

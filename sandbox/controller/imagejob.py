@@ -11,7 +11,7 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
-from .diskinfo import DiskInfo, human_speed
+from .diskinfo import DiskInfo, download_speed
 from .importers import Feed
 from .uploader import Uploader
 from .status import condition, progress_text
@@ -99,11 +99,11 @@ class ImageJob:
             st.update(phase="Provisioning", progress=progress_text(self.fraction()))
             conds += [ds_ok, condition("Ready", False, "Provisioning", READY_MSG_IMPORTING, gen)]
             if not self.jumpy:
-                st["downloadSpeed"] = _speed(self.feed.avg_bps, self.feed.current_bps)
+                st["downloadSpeed"] = download_speed(self.feed.avg_bps, self.feed.current_bps)
         elif s == "ready":
             st.update(phase="Ready", progress="100%")
             conds += [ds_ok, condition("Ready", True, "Ready", "", gen)]
-            st["downloadSpeed"] = {k: v for k, v in _speed(self.avg_bps, 0).items() if k.startswith("avg")}
+            st["downloadSpeed"] = {k: v for k, v in download_speed(self.avg_bps, 0).items() if k.startswith("avg")}
             if self.info:
                 st.update(size=self.info.size_status(), format=self.info.format, cdrom=self.info.cdrom)
         elif s == "failed":
@@ -131,8 +131,3 @@ class ImageJobs(dict[str, ImageJob]):
             if job.stage in ("preparing", "importing") and job.source_ref == (kind, ns, name):
                 return True
         return False
-
-
-def _speed(avg: float, current: float) -> dict[str, str]:
-    return {"avg": human_speed(avg), "avgBytes": str(int(avg)),
-            "current": human_speed(current), "currentBytes": str(int(current))}

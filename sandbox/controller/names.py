@@ -34,6 +34,12 @@ def image_pvc(obj: dict) -> str:
 
 
 def disk_pvc(vd: dict) -> str:
-    """The PVC of a VirtualDisk."""
+    """The PVC of a VirtualDisk (the platform's supplements name `d8v-vd-<name>-<uid>`)."""
     md = vd["metadata"]
-    return f"vd-{md['name']}-{md['uid']}"
+    return f"d8v-vd-{md['name']}-{md['uid']}"
+
+
+def volume_snapshot(snap: dict) -> str:
+    """The VolumeSnapshot of a VirtualDiskSnapshot (status.volumeSnapshotName)."""
+    md = snap["metadata"]
+    return f"d8v-vds-{md['name']}-{md['uid']}"

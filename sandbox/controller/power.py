@@ -32,3 +32,32 @@ class Power:
             else:
                 self.wanted[uid] = policy == "AlwaysOnUnlessStoppedManually"
         return self.wanted[uid]
+
+
+@dataclass
+class Freezes:
+    """Whose guest filesystem is frozen, and for which VirtualDiskSnapshots (shared by the VirtualMachine
+    and VirtualDiskSnapshot reconcilers: the snapshot freezes, the VM shows FilesystemFrozen)."""
+    # VM uid -> uids of the snapshots that froze it
+    held: dict[str, set[str]] = field(default_factory=dict)
+
+    def freeze(self, vm_uid: str, snap_uid: str) -> None:
+        self.held.setdefault(vm_uid, set()).add(snap_uid)
+
+    def thaw(self, vm_uid: str, snap_uid: str) -> bool:
+        """Let go of the snapshot's freeze; True when the filesystem thaws (no other snapshot holds it)."""
+        holders = self.held.get(vm_uid)
+        if holders is None:
+            return False
+        holders.discard(snap_uid)
+        if holders:
+            return False
+        del self.held[vm_uid]
+        return True
+
+    def frozen(self, vm_uid: str) -> bool:
+        return vm_uid in self.held
+
+    def drop_vm(self, vm_uid: str) -> None:
+        """The guest is gone (stopped): nothing stays frozen."""
+        self.held.pop(vm_uid, None)

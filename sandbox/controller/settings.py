@@ -23,6 +23,8 @@ class Settings:
     vm_step: float = 0.3                 # seconds a VM spends in Starting / Stopping
     quota_grace: float = 1800.0          # image age until a quota refusal says "Retry in 1 minute."
     quota_retry: float = 60.0            # seconds between retries after a quota refusal (past the grace)
+    resize_step: float = 1.0             # seconds a disk spends in Resizing
+    snapshot_step: float = 0.5           # seconds a VolumeSnapshot takes to become ready to use
     platform: str = "dev"                # the platform line served (from sandbox.json; not per object)
 
     @classmethod

@@ -15,7 +15,6 @@ from .context import Context
 from .imagejob import ImageJob
 from .kinds import CVI, SECRET, VD, VDSNAP, VI, Kind
 from .names import dvcr_repo
-from .queries import disk_mounted
 
 Blocked = tuple[str, str]
 Fetcher = Callable[..., importers.Fetched]
@@ -48,7 +47,7 @@ class Sources:
         auth = None
         secret_ref = ci.get("imagePullSecret") or {}
         if secret_ref.get("name"):
-            secret_ns = ns if kind is VI else secret_ref.get("namespace")
+            secret_ns = ns if kind.namespaced else secret_ref.get("namespace")  # VI, VD: their own
             secret = self.ctx.cache.get(SECRET, secret_ns, secret_ref["name"])
             if secret is None:
                 return ("ContainerRegistrySecretNotFound", "Container registry secret not found."), None
@@ -85,9 +84,15 @@ class Sources:
             vd = cache.get(VD, ns, name)
             if vd is None or (vd.get("status") or {}).get("phase") != "Ready":
                 return ("VirtualDiskNotReady", f"VirtualDisk {name} not ready."), None
-            if disk_mounted(cache, ns or "", name):
+            # vi/cvi ObjectRefVirtualDisk.Validate: the disk's own InUse condition (current) must say the
+            # image creation holds it; a VM holding it blocks the image until the VM stops
+            in_use = next((c for c in vd["status"].get("conditions") or [] if c["type"] == "InUse"), {})
+            if in_use.get("status") == "True" and in_use.get("reason") == "AttachedToVirtualMachine":
                 return ("VirtualDiskAttachedToVirtualMachine",
                         f"The VirtualDisk {name} attached to VirtualMachine."), None
+            if not (in_use.get("status") == "True" and in_use.get("reason") == "UsedForImageCreation"
+                    and in_use.get("observedGeneration") == vd["metadata"].get("generation", 1)):
+                return ("VirtualDiskNotReadyForUse", f"The VirtualDisk {name} not ready for use."), None
             job.source_uid = vd["metadata"]["uid"]
             job.source_ref = (ref_kind, ns or "", name)
             path = files.disk(vd)

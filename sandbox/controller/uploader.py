@@ -108,6 +108,64 @@ class Uploader:
         return sums.mismatch()
 
 
+async def stop_job(hub: "UploadHub", job) -> None:
+    """Stop an image's or a disk's job: cancel its fetch, close its upload URL, end its task."""
+    job.feed.cancel.set()
+    if job.uploader is not None:
+        await hub.remove(job.uploader)
+    if job.task and not job.task.done():
+        job.task.cancel()
+
+
+class UploadNotStarted(Exception):
+    """Nobody started an upload before the deadline."""
+
+
+async def serve_upload(hub: "UploadHub", token: str, dest: Path, checksum: dict | None, deadline: float | None,
+                       on_ready: Callable[[Uploader, dict[str, str]], None], on_start: Callable[[int], None],
+                       on_bytes: Callable[[int, int], None],
+                       store: Callable[[Path], Awaitable[str | None]]) -> str | None:
+    """One uploader's life, for images and disks alike: publish the URL pair (`on_ready`), wait for an
+    upload to start (UploadNotStarted after `deadline` seconds; None: no deadline), receive it, `store`
+    it (None when stored, else the error the client is answered with) and close the URLs.
+    Returns None when stored, else the error text."""
+    done = asyncio.Event()
+    started = asyncio.Event()
+    outcome: dict[str, str | None] = {}
+
+    def start(length: int) -> None:
+        started.set()
+        on_start(length)
+
+    async def finish(path: Path | None, error: str | None) -> str | None:
+        try:
+            if error is None and path is not None:
+                error = await store(path)
+            outcome["error"] = error or None
+            return error
+        finally:
+            done.set()
+
+    slot = Uploader(token, dest, checksum, start, on_bytes, finish)
+    await slot.start_in_cluster()
+    hub.add(slot)
+    on_ready(slot, {"external": hub.external_url(slot.token), "inCluster": slot.in_cluster_url})
+    try:
+        waiters = [asyncio.ensure_future(started.wait()), asyncio.ensure_future(done.wait())]
+        try:     # a refused body (chunked, empty) ends the upload without starting it
+            finished, _ = await asyncio.wait(waiters, timeout=deadline, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for w in waiters:
+                w.cancel()
+        if not finished:
+            raise UploadNotStarted()
+        await done.wait()
+        await asyncio.sleep(0)   # keep the upload's files until the handler answered
+        return outcome.get("error")
+    finally:
+        await hub.remove(slot)
+
+
 class UploadHub:
     """The shared HTTPS listener routing `/upload/<token>` to the live uploaders."""
 

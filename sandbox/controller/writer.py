@@ -73,8 +73,10 @@ class Writer:
         except ApiError as exc:
             log.warning("event %s: %s", reason, exc)
 
-    async def create_pvc(self, owner: dict, name: str, storage_class: str, size: int) -> None:
-        """The owner's PVC (Bound at once: the sandbox has no provisioner), unless it exists."""
+    async def create_pvc(self, owner: dict, name: str, storage_class: str, size: int | str,
+                         bound: bool = True) -> None:
+        """The owner's PVC, unless it exists: Bound at once (the sandbox has no provisioner) unless its class
+        binds late (`bound=False`: Pending until `bind_pvc`, when its first consumer comes)."""
         md = owner["metadata"]
         ns = md["namespace"]
         if self._cache.get(PVC, ns, name) is None:
@@ -83,7 +85,7 @@ class Writer:
                 "metadata": {"name": name, "namespace": ns,
                              "labels": {"virtualization.deckhouse.io/owner": md["name"]}},
                 "spec": {"accessModes": ["ReadWriteOnce"], "volumeMode": "Filesystem",
-                         "resources": {"requests": {"storage": str(max(size, 1))}}},
+                         "resources": {"requests": {"storage": size if isinstance(size, str) else str(max(size, 1))}}},
             }
             if storage_class:
                 body["spec"]["storageClassName"] = storage_class
@@ -92,10 +94,31 @@ class Writer:
             except ApiError as exc:
                 if exc.status != 409:
                     raise
-            try:
-                await self._kube.patch(PVC, ns, name, {"status": {"phase": "Bound"}}, sub="status")
-            except ApiError:
-                pass  # a PVC without status support is still a PVC
+            if bound:
+                await self.bind_pvc(ns, name)
+
+    async def bind_pvc(self, ns: str, name: str) -> None:
+        """The PVC is Bound with its requested capacity."""
+        pvc = self._cache.get(PVC, ns, name) or {}
+        size = (((pvc.get("spec") or {}).get("resources") or {}).get("requests") or {}).get("storage")
+        status: dict[str, Any] = {"phase": "Bound", "accessModes": ["ReadWriteOnce"]}
+        if size:
+            status["capacity"] = {"storage": size}
+        try:
+            out = await self._kube.patch(PVC, ns, name, {"status": status}, sub="status")
+            if out.get("metadata"):
+                self._cache.remember(PVC, out)
+        except ApiError:
+            pass  # a PVC without status support is still a PVC
+
+    async def resize_pvc(self, ns: str, name: str, size: str, done: bool) -> None:
+        """Ask for more (`done=False`: spec only, as a user's resize request) or report it done (status)."""
+        if done:
+            out = await self._kube.patch(PVC, ns, name, {"status": {"capacity": {"storage": size}}}, sub="status")
+        else:
+            out = await self._kube.patch(PVC, ns, name, {"spec": {"resources": {"requests": {"storage": size}}}})
+        if out.get("metadata"):
+            self._cache.remember(PVC, out)
 
     async def delete(self, kind: Kind, ns: str | None, name: str) -> bool:
         """Delete (already gone is fine); True when the object is gone, False while a finalizer

@@ -229,6 +229,24 @@ def ca_b64(sb: Any) -> str:
     return base64.b64encode(Path(sb.ca_path).read_bytes()).decode()
 
 
+def image_source(sb: Any, repo: str, secret: str | None = None) -> dict:
+    """A ContainerImage data source in the sandbox's user registry (TLS with the sandbox CA)."""
+    ci: dict = {"image": f"{sb.components['registry']['host']}/{repo}", "caBundle": ca_b64(sb)}
+    if secret:
+        ci["imagePullSecret"] = {"name": secret}
+    return {"type": "ContainerImage", "containerImage": ci}
+
+
+def pull_secret(sb: Any, ns: str, name: str) -> dict:
+    """A dockerconfigjson Secret for the user registry."""
+    reg = sb.components["registry"]
+    auth = base64.b64encode(f"{reg['username']}:{reg['password']}".encode()).decode()
+    payload = json.dumps({"auths": {reg["host"]: {"auth": auth}}}).encode()
+    return {"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/dockerconfigjson",
+            "metadata": {"name": name, "namespace": ns},
+            "data": {".dockerconfigjson": base64.b64encode(payload).decode()}}
+
+
 def dvcr_layer_files(sb: Any, registry_url: str, workdir: Path) -> dict[str, bytes]:
     """Files inside the single layer of a DVCR image (checks it is exactly one uncompressed tar layer)."""
     host, _, rest = registry_url.partition("/")

@@ -1,35 +1,17 @@
 """ContainerImage data source: TLS registries, pull secrets, disk/ lookup."""
 from __future__ import annotations
 
-import base64
-import json
 from pathlib import Path
 from typing import Any
 
 from _controller_support import (Api, Recorder, api, ca_b64, cond, dvcr_layer_files, http_source,  # noqa: F401
-                                 seeded, vi, vis)
-
-
-def _image_source(sb: Any, repo: str, secret: str | None = None) -> dict:
-    ci: dict = {"image": f"{sb.components['registry']['host']}/{repo}", "caBundle": ca_b64(sb)}
-    if secret:
-        ci["imagePullSecret"] = {"name": secret}
-    return {"type": "ContainerImage", "containerImage": ci}
-
-
-def _pull_secret(sb: Any, ns: str, name: str) -> dict:
-    reg = sb.components["registry"]
-    auth = base64.b64encode(f"{reg['username']}:{reg['password']}".encode()).decode()
-    payload = json.dumps({"auths": {reg["host"]: {"auth": auth}}}).encode()
-    return {"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/dockerconfigjson",
-            "metadata": {"name": name, "namespace": ns},
-            "data": {".dockerconfigjson": base64.b64encode(payload).decode()}}
+                                 image_source, pull_secret, seeded, vi, vis)
 
 
 def test_pull_with_secret_keeps_the_disk_file(sandbox: Any, api: Api, namespace: str, vis: Recorder,
                                                seeded: Path, tmp_path: Path) -> None:
-    api.create(_pull_secret(sandbox, namespace, "pull"))
-    api.create(vi(namespace, "ci", _image_source(sandbox, "demo/disk:latest", "pull")))
+    api.create(pull_secret(sandbox, namespace, "pull"))
+    api.create(vi(namespace, "ci", image_source(sandbox, "demo/disk:latest", "pull")))
     st = vis.wait_phase("ci", "Ready", 60)["status"]
     assert st["format"] == "qcow2"
     # the (gzip-layered) source becomes one uncompressed layer with the original file
@@ -39,22 +21,22 @@ def test_pull_with_secret_keeps_the_disk_file(sandbox: Any, api: Api, namespace:
 
 def test_missing_secret_blocks_then_resumes(sandbox: Any, api: Api, namespace: str, vis: Recorder,
                                             seeded: Path) -> None:
-    api.create(vi(namespace, "wait", _image_source(sandbox, "demo/disk:latest", "later")))
+    api.create(vi(namespace, "wait", image_source(sandbox, "demo/disk:latest", "later")))
     obj = vis.wait("wait", lambda o: (cond(o, "DatasourceReady") or {}).get("reason")
                    == "ContainerRegistrySecretNotFound", 30)
     assert obj["status"]["phase"] == "Pending"
     assert cond(obj, "DatasourceReady")["message"] == "Container registry secret not found."
     ready = cond(obj, "Ready")
     assert (ready["reason"], ready["message"]) == ("DatasourceNotReady", "Datasource is not ready.")
-    api.create(_pull_secret(sandbox, namespace, "later"))
+    api.create(pull_secret(sandbox, namespace, "later"))
     vis.wait_phase("wait", "Ready", 60)
 
 
 def test_no_secret_unauthorized_and_no_disk_dir(sandbox: Any, api: Api, namespace: str, vis: Recorder,
                                                 seeded: Path) -> None:
-    api.create(_pull_secret(sandbox, namespace, "pull"))
-    api.create(vi(namespace, "nodisk", _image_source(sandbox, "demo/nodisk:latest", "pull")))
-    api.create(vi(namespace, "anon", _image_source(sandbox, "demo/disk:latest")))
+    api.create(pull_secret(sandbox, namespace, "pull"))
+    api.create(vi(namespace, "nodisk", image_source(sandbox, "demo/nodisk:latest", "pull")))
+    api.create(vi(namespace, "anon", image_source(sandbox, "demo/disk:latest")))
     obj = vis.wait_phase("nodisk", "Failed", 60)
     ready = cond(obj, "Ready")
     assert ready["reason"] == "ProvisioningFailed"

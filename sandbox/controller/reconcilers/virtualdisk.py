@@ -1,184 +1,230 @@
-"""The VirtualDisk reconciler: disks backed by raw files that qemu-img makes.
+"""The VirtualDisk reconciler: provisioning (..diskimport), InUse, protection, resize, PVCLost, deletion.
 
-A disk is blank (of its size) or filled from a VirtualImage, ClusterVirtualImage or
-VirtualDiskSnapshot; filling runs in a task that writes its statuses directly. The reconcile
-itself keeps InUse and attachedToVirtualMachines current.
+Follows the platform's vd controller handlers (v1.10.2 and main): StorageClassReady, DatasourceReady
+and Ready as the provisioning job reports them; InUse and `attachedToVirtualMachines` from the VMs'
+`status.blockDeviceRefs` (mounted unless the VM is Stopped) and the images being made from the disk;
+finalizers `vd-cleanup` always and `vd-protection` while a VM mounts the disk (a deleted disk stays
+Terminating until the VM lets go); Resizing when `spec.persistentVolumeClaim.size` grows on a Ready
+disk; Snapshotting while a snapshot of it is taken; PVCLost when its PVC is gone.
+
+Fault hook `sandbox.deckhouse.io/pvc-lost` (any value): the controller deletes the disk's PVC once it
+is Ready, as if the volume were lost (the disk turns PVCLost).
 """
 from __future__ import annotations
 
 import asyncio
 import logging
-import re
-import shutil
-import subprocess
-from pathlib import Path
-from typing import Union
 
-from ... import dvcr
+from ...api.admission.quantity import Quantity
+from ...platform import V1_10
 from ..context import Context
-from ..diskinfo import decompress_to, human_size, qemu_info
+from ..diskimport import DiskImports
 from ..imagejob import ImageJobs
-from ..kinds import CVI, PVC, VD, VDSNAP, VI
-from ..names import disk_pvc, dvcr_repo
-from ..queries import disk_users
+from ..kinds import PVC, VD
+from ..names import FINALIZER_PREFIX, disk_pvc
+from ..queries import disk_storage_class, disk_users, images_from_disk, snapshots_of
 from ..status import condition, merge_conditions
 
 log = logging.getLogger(__name__)
 
-_QUANTITY = re.compile(r"^(\d+(?:\.\d+)?)([KMGTPE]i?|[kmgtpe])?$")
-_MULT = {None: 1, "k": 10**3, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18,
-         "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
-# What a disk is filled from: ("file", path) or ("dvcr", repo, tag).
-DiskSource = Union[tuple[str, Path], tuple[str, str, str]]
-
-
-def parse_quantity(text: str | int | None) -> int:
-    if text is None:
-        return 0
-    if isinstance(text, int):
-        return text
-    m = _QUANTITY.match(str(text).strip())
-    if not m:
-        return 0
-    return int(float(m.group(1)) * _MULT.get(m.group(2), 1))
+CLEANUP, PROTECTION = FINALIZER_PREFIX + "vd-cleanup", FINALIZER_PREFIX + "vd-protection"
+PVC_LOST_ANNOTATION = "sandbox.deckhouse.io/pvc-lost"
+RESIZE_STARTED = "The virtual disk resizing has started."
+RESIZE_WHILE_SNAPSHOTTING = "The virtual disk cannot be selected for resizing as it is currently snapshotting."
+SNAPSHOT_WHILE_RESIZING = "The virtual disk cannot be selected for snapshotting as it is currently resizing."
+_PROVISIONED = ("Ready", "PVCLost")      # Ready condition reasons once provisioning finished
+_TRANSIENT = ("DatasourceReady", "StorageClassReady", "InUse", "Resizing", "Snapshotting", "Terminating")
 
 
 class VirtualDiskReconciler:
     kind = VD
 
-    def __init__(self, ctx: Context, image_jobs: ImageJobs) -> None:
+    def __init__(self, ctx: Context, imports: DiskImports, image_jobs: ImageJobs) -> None:
         self.ctx = ctx
-        self.image_jobs = image_jobs             # a disk an image is made from is InUse
-        self.tasks: dict[str, asyncio.Task] = {}  # VD uid -> the task filling its file
+        self.imports = imports
+        self.image_jobs = image_jobs              # a disk an image is read from keeps its data until then
+        self.resizing: dict[str, asyncio.Task] = {}   # disk uid -> the volume growing
 
+    # -- the reconcile ------------------------------------------------------------------------------
     async def reconcile(self, vd: dict) -> None:
         md, st = vd["metadata"], vd.get("status") or {}
-        if md.get("deletionTimestamp"):
-            return
-        gen = md.get("generation", 1)
+        uid, gen = md["uid"], md.get("generation", 1)
         ns, name = md["namespace"], md["name"]
         users = disk_users(self.ctx.cache, ns, name)
-        new = {k: v for k, v in st.items() if k not in ("attachedToVirtualMachines",)}
-        if not st.get("phase"):
-            new.update(phase="Pending", conditions=[])
-        if md["uid"] not in self.tasks and st.get("phase") not in ("Ready", "Failed"):
-            self.tasks[md["uid"]] = asyncio.create_task(self._provision(vd))
-        if users:
-            new["attachedToVirtualMachines"] = [{"name": n, "mounted": m} for n, m in users]
-        if any(m for _, m in users):
-            in_use = condition("InUse", True, "AttachedToVirtualMachine", "", gen)
-        elif self.image_jobs.importing_from("VirtualDisk", ns, name):
-            in_use = condition("InUse", True, "UsedForImageCreation", "", gen)
+        mounted = sorted(n for n, m in users if m)
+        in_use = self._in_use(st, ns, name, mounted, gen)
+        extra = {"attachedToVirtualMachines": [{"name": n, "mounted": m} for n, m in users]} if users else {}
+
+        if md.get("deletionTimestamp"):
+            await self.imports.drop(uid)
+            new = {k: v for k, v in st.items() if k not in ("conditions", "attachedToVirtualMachines")}
+            conds = [c for c in st.get("conditions", []) if c["type"] not in _TRANSIENT]
+            new.update(phase="Terminating", conditions=merge_conditions(st.get("conditions"), conds + [in_use]),
+                       **extra)
+            await self.ctx.writer.write_status(VD, vd, new)
+            if mounted:     # vd-protection: the InUse condition says which VM holds it
+                return
+            await self._cleanup(vd)
+            await self.ctx.writer.set_finalizers(VD, vd, remove=[CLEANUP, PROTECTION])
+            return
+
+        held = bool(mounted) and st.get("phase") not in (None, "Pending")
+        await self.ctx.writer.set_finalizers(VD, vd, add=[CLEANUP] + ([PROTECTION] if held else []),
+                                             remove=[] if held else [PROTECTION])
+        ready = next((c for c in st.get("conditions", []) if c["type"] == "Ready"), {})
+        provisioned = ready.get("reason") in _PROVISIONED
+        job = self.imports.jobs.get(uid)
+        if provisioned and job is not None and job.ready is None:
+            self.imports.jobs.pop(uid, None)      # its result is in status now: from here on status is the truth
+            job = None
+        changed = not provisioned and (
+            (job is not None and job.generation != gen)
+            or (job is None and gen != 1 and st.get("observedGeneration") not in (None, gen)))
+        if changed:       # vd LifeCycleHandler: restart the import from scratch
+            await self.imports.drop(uid)
+            job, st = None, {}
+            await self.ctx.writer.event(VD, vd, "Normal", "VirtualDiskSpecHasBeenChanged",
+                                        "Spec changes are detected: import process is restarted by controller")
+        if job is None and not provisioned and not (st.get("phase") == "Failed"
+                                                     and st.get("observedGeneration") == gen):
+            job = self.imports.start(vd)
+
+        if job is not None and job.generation == gen:
+            core = job.core(gen)
         else:
-            in_use = condition("InUse", False, "NotInUse", "", gen)
-        conds = [c for c in new.get("conditions", []) if c["type"] != "InUse"] + [in_use]
-        new["conditions"] = merge_conditions(st.get("conditions"), conds)
-        new["observedGeneration"] = gen
-        await self.ctx.writer.write_status(VD, vd, new)
+            core = {k: v for k, v in st.items() if k not in ("observedGeneration", "attachedToVirtualMachines")}
+            core["conditions"] = [c for c in st.get("conditions", []) if c["type"] not in _TRANSIENT]
+            if provisioned:
+                await self._provisioned(vd, core, gen)
+        pvc_name = (core.get("target") or {}).get("persistentVolumeClaimName", "")
+        sc_name, (sc_ok, sc_reason, sc_msg) = disk_storage_class(self.ctx.cache, vd, pvc_name)
+        if sc_name:
+            core["storageClassName"] = sc_name
+        conds = [c for c in core["conditions"] if c["type"] not in _TRANSIENT]
+        conds.append(condition("StorageClassReady", sc_ok, sc_reason, sc_msg, gen))
+        if job is not None and job.datasource is not None and job.ready is not None:
+            conds.insert(0, condition("DatasourceReady", *job.datasource, gen))
+        conds.append(in_use)
+        conds += self._resize_and_snapshot(vd, core, gen)
+        core.pop("attachedToVirtualMachines", None)
+        new = {**core, **extra, "conditions": merge_conditions(st.get("conditions"), conds),
+               "observedGeneration": gen}
+        await self.ctx.writer.write_status(VD, vd, new, reset=changed)
 
-    async def _provision(self, vd: dict) -> None:
-        """Fill the disk's file from its source, then Ready (statuses written directly)."""
-        md = vd["metadata"]
-        gen = md.get("generation", 1)
-        spec = vd.get("spec") or {}
-        ds = spec.get("dataSource") or {}
-        want = parse_quantity((spec.get("persistentVolumeClaim") or {}).get("size"))
-        path = self.ctx.files.disk(vd)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        pvc = disk_pvc(vd)
-        try:
-            src = None
-            while ds.get("type") == "ObjectRef":
-                src, blocked = self._source(md["namespace"], ds.get("objectRef") or {})
-                if src is not None:
-                    break
-                await self._status(vd, "Pending", None, [
-                    condition("DatasourceReady", False, blocked[0], blocked[1], gen),
-                    condition("Ready", False, "DatasourceNotReady", "Datasource is not ready.", gen)])
-                await self.ctx.queue.wait_world(2.0)
-                vd = self.ctx.cache.get(VD, md["namespace"], md["name"]) or vd
-            await self._status(vd, "Provisioning", "0%", [
-                condition("DatasourceReady", True, "DatasourceReady", "", gen),
-                condition("Ready", False, "Provisioning", "Import is in the process of provisioning to PVC.", gen)],
-                target={"persistentVolumeClaimName": pvc})
-            storage_class = (spec.get("persistentVolumeClaim") or {}).get("storageClassName", "")
-            await self.ctx.writer.create_pvc(vd, pvc, storage_class, want or 0)
-            size = await asyncio.to_thread(self._fill, src, path, want, md["uid"])
-            await self._status(vd, "Ready", "100%", [
-                condition("DatasourceReady", True, "DatasourceReady", "", gen),
-                condition("Ready", True, "Ready", "", gen)],
-                target={"persistentVolumeClaimName": pvc}, capacity=human_size(size))
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            log.exception("disk %s", md["name"])
-            await self._status(vd, "Failed", None, [
-                condition("Ready", False, "ProvisioningFailed", f"Provisioning failed: {exc}.", gen)])
-        finally:
-            self.tasks.pop(md["uid"], None)
-
-    def _source(self, ns: str, ref: dict) -> tuple[DiskSource | None, tuple[str, str] | None]:
-        kind, name = ref.get("kind"), ref.get("name", "")
-        if kind in ("VirtualImage", "ClusterVirtualImage"):
-            k = VI if kind == "VirtualImage" else CVI
-            obj = self.ctx.cache.get(k, ns if k is VI else None, name)
-            if obj is None or (obj.get("status") or {}).get("phase") != "Ready":
-                reason = "ImageNotReady" if k is VI else "ClusterImageNotReady"
-                return None, (reason, f"{kind} {name} not ready.")
-            target = obj["status"].get("target") or {}
-            if target.get("persistentVolumeClaimName"):
-                return ("file", self.ctx.files.volume(ns, target["persistentVolumeClaimName"])), None
-            return ("dvcr", dvcr_repo(k, ns, name), obj["metadata"]["uid"]), None
-        if kind == "VirtualDiskSnapshot":
-            snap = self.ctx.cache.get(VDSNAP, ns, name)
-            if snap is None or (snap.get("status") or {}).get("phase") != "Ready":
-                return None, ("VirtualDiskSnapshotNotReady", f"VirtualDiskSnapshot {name} not ready.")
-            return ("file", self.ctx.files.snapshot(snap)), None
-        return None, ("DatasourceNotReady", f"{kind} {name} not ready.")
-
-    def _fill(self, src: DiskSource | None, path: Path, want: int, uid: str) -> int:
-        """Make the disk file: blank raw of the wanted size, or the source converted to raw."""
-        if src is None:
-            subprocess.run(["qemu-img", "create", "-q", "-f", "raw", str(path), str(max(want, 1 << 20))],
-                           check=True, capture_output=True)
-            return path.stat().st_size
-        work = self.ctx.files.work_dir("vd-" + uid)
-        try:
-            if src[0] == "dvcr":
-                data, _ = self.ctx.dvcr.extract_disk(src[1], src[2], work)
+    def _in_use(self, st: dict, ns: str, name: str, mounted: list[str], gen: int) -> dict:
+        """vd InUseHandler: a VM first, then an image being made from the Ready disk. v1.10.2 gives no
+        message."""
+        v110 = self.ctx.settings.platform == V1_10
+        if mounted:
+            if len(mounted) == 1:
+                msg = (f'The VirtualDisk is in use by the VirtualMachine "{mounted[0]}"; detach it or stop the '
+                       "VirtualMachine to release the VirtualDisk.")
             else:
-                data = src[1]
-            plain = work / "plain"
-            decompress_to(data, plain)
-            fmt, vsize = qemu_info(plain)
-            subprocess.run(["qemu-img", "convert", "-q", "-f", fmt, "-O", "raw", str(plain), str(path)],
-                           check=True, capture_output=True)
-            if want > vsize:
-                subprocess.run(["qemu-img", "resize", "-q", "-f", "raw", str(path), str(want)], check=True,
-                               capture_output=True)
-            return path.stat().st_size
-        except dvcr.RegistryError as exc:
-            raise RuntimeError(str(exc)) from None
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
+                names = ", ".join(f'"{n}"' for n in mounted)
+                msg = (f"The VirtualDisk is in use by {len(mounted)} VirtualMachines; detach it or stop them to "
+                       f"release the VirtualDisk. In use by: {names}.")
+            return condition("InUse", True, "AttachedToVirtualMachine", "" if v110 else msg, gen)
+        images = images_from_disk(self.ctx.cache, ns, name) if st.get("phase") == "Ready" else []
+        if images:
+            msg = f"The VirtualDisk is in use for creating the {images[0]}; the creation must finish to release the disk."
+            return condition("InUse", True, "UsedForImageCreation", "" if v110 else msg, gen)
+        return condition("InUse", False, "NotInUse", "", gen)
 
-    async def _status(self, vd: dict, phase: str, progress: str | None, conds: list[dict], **extra) -> None:
+    # -- a provisioned disk: PVCLost, resize ------------------------------------------------------------
+    async def _provisioned(self, vd: dict, core: dict, gen: int) -> None:
         md = vd["metadata"]
-        live = self.ctx.cache.get(VD, md["namespace"], md["name"]) or vd
-        st = live.get("status") or {}
-        new = {k: v for k, v in st.items() if k in ("attachedToVirtualMachines",)}
-        new.update(phase=phase, observedGeneration=md.get("generation", 1), **extra)
-        if progress:
-            new["progress"] = progress
-        in_use = [c for c in st.get("conditions", []) if c["type"] == "InUse"]
-        new["conditions"] = merge_conditions(st.get("conditions"), conds + in_use)
-        await self.ctx.writer.write_status(VD, live, new)
+        ns = md["namespace"]
+        pvc_name = (core.get("target") or {}).get("persistentVolumeClaimName") or disk_pvc(vd)
+        pvc = self.ctx.cache.get(PVC, ns, pvc_name)
+        if pvc is not None and (md.get("annotations") or {}).get(PVC_LOST_ANNOTATION) \
+                and not pvc["metadata"].get("deletionTimestamp"):
+            await self.ctx.writer.delete_quietly(PVC, ns, pvc_name)
+            self.ctx.files.disk(vd).unlink(missing_ok=True)
+        others = [c for c in core["conditions"] if c["type"] != "Ready"]
+        if pvc is None and self.ctx.cache.synced(PVC):
+            core["phase"] = "PVCLost"
+            core["conditions"] = others + [condition(
+                "Ready", False, "PVCLost", f'The PersistentVolumeClaim "{pvc_name}" not found.', gen)]
+            return
+        core["conditions"] = others + [condition("Ready", True, "Ready", "", gen)]
+        core["phase"] = "Ready"
+        capacity = ((pvc or {}).get("status") or {}).get("capacity", {}).get("storage")
+        if capacity:
+            core["capacity"] = str(Quantity(str(capacity)))
+
+    def _resize_and_snapshot(self, vd: dict, core: dict, gen: int) -> list[dict]:
+        """The Resizing and Snapshotting conditions of a Ready disk (vd ResizingHandler, SnapshottingHandler)."""
+        md = vd["metadata"]
+        uid, ns = md["uid"], md["namespace"]
+        if core.get("phase") not in ("Ready", "Resizing"):
+            return []
+        pending_snaps = [s for s in snapshots_of(self.ctx.cache, ns, md["name"])
+                         if (s.get("status") or {}).get("phase") not in ("Ready", "Terminating", "Failed")]
+        pvc = self.ctx.cache.get(PVC, ns, (core.get("target") or {}).get("persistentVolumeClaimName", ""))
+        want = ((vd.get("spec") or {}).get("persistentVolumeClaim") or {}).get("size")
+        have = (((pvc or {}).get("spec") or {}).get("resources") or {}).get("requests", {}).get("storage")
+        out: list[dict] = []
+        if uid in self.resizing:
+            core["phase"] = "Resizing"
+            out.append(condition("Resizing", True, "InProgress", RESIZE_STARTED, gen))
+        elif pvc is not None and want is not None and have is not None and Quantity(str(have)) < Quantity(str(want)):
+            if pending_snaps:
+                out.append(condition("Resizing", False, "NotAvailable", RESIZE_WHILE_SNAPSHOTTING, gen))
+                asyncio.ensure_future(self.ctx.writer.event(VD, vd, "Normal", "VirtualDiskResizingNotAvailable",
+                                                            RESIZE_WHILE_SNAPSHOTTING))
+            else:
+                self.resizing[uid] = asyncio.create_task(self._resize(vd, pvc["metadata"]["name"], str(want)))
+                core["phase"] = "Resizing"
+                out.append(condition("Resizing", True, "InProgress", RESIZE_STARTED, gen))
+        if pending_snaps:
+            if uid in self.resizing:
+                out.append(condition("Snapshotting", False, "NotAvailable", SNAPSHOT_WHILE_RESIZING, gen))
+            else:
+                out.append(condition("Snapshotting", True, "Snapshotting",
+                                     "The virtual disk is selected for taking a snapshot.", gen))
+        return out
+
+    async def _resize(self, vd: dict, pvc: str, size: str) -> None:
+        """Grow the PVC and its volume; the disk stays Resizing for `resize_step` seconds."""
+        md = vd["metadata"]
+        key = (VD.kind, md["namespace"], md["name"])
+        try:
+            await self.ctx.writer.event(VD, vd, "Normal", "VirtualDiskResizingStarted",
+                                        "The virtual disk resizing has started")
+            await self.ctx.writer.resize_pvc(md["namespace"], pvc, size, done=False)
+            await asyncio.sleep(self.ctx.settings.for_object(vd).resize_step)
+            path = self.ctx.files.disk(vd)
+            if path.exists():
+                proc = await asyncio.create_subprocess_exec(
+                    "qemu-img", "resize", "-q", "-f", "raw", str(path), str(int(Quantity(size).value)))
+                await proc.wait()
+            await self.ctx.writer.resize_pvc(md["namespace"], pvc, size, done=True)
+            await self.ctx.writer.event(VD, vd, "Normal", "VirtualDiskResizingCompleted",
+                                        "The virtual disk resizing has completed")
+        except Exception:
+            log.exception("resize %s", md["name"])
+        finally:
+            self.resizing.pop(md["uid"], None)
+            self.ctx.queue.poke(key)
+
+    # -- deletion ---------------------------------------------------------------------------------
+    async def _cleanup(self, vd: dict) -> None:
+        """Delete the PVC; its data goes once no image import reads it (the PVC's own protection)."""
+        md = vd["metadata"]
+        await self.ctx.writer.delete_quietly(PVC, md["namespace"], disk_pvc(vd))
+        path = self.ctx.files.disk(vd)
+
+        async def drop_data() -> None:
+            while self.image_jobs.importing_from("VirtualDisk", md["namespace"], md["name"]):
+                await self.ctx.queue.wait_world(1.0)
+            path.unlink(missing_ok=True)
+
+        asyncio.ensure_future(drop_data())
 
     def forget(self, vd: dict) -> None:
-        """Stop filling it, remove its file and its PVC."""
-        md = vd["metadata"]
-        task = self.tasks.pop(md["uid"], None)
+        """Stop provisioning and resizing it."""
+        uid = vd["metadata"]["uid"]
+        asyncio.ensure_future(self.imports.drop(uid))
+        task = self.resizing.pop(uid, None)
         if task:
             task.cancel()
-        self.ctx.files.disk(vd).unlink(missing_ok=True)
-        asyncio.ensure_future(self.ctx.writer.delete_quietly(PVC, md.get("namespace"), disk_pvc(vd)))
