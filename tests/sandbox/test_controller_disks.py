@@ -291,3 +291,43 @@ def test_fault_hooks_disk_error_and_pvc_lost(sandbox: Any, api: Api, namespace: 
     lost = vds.wait_phase("lost", "PVCLost", 30)
     pvc = ready["status"]["target"]["persistentVolumeClaimName"]
     assert ready_of(lost) == ("False", "PVCLost", f'The PersistentVolumeClaim "{pvc}" not found.')
+
+
+@pytest.fixture(scope="module")
+def v110(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A full sandbox (controller included) serving the released line v1.10."""
+    from sandbox.handle import Sandbox
+    sb = Sandbox(tmp_path_factory.mktemp("v110-disks"))
+    try:
+        sb.up(platform="v1.10")
+        yield sb
+    finally:
+        sb.down()
+
+
+def test_v110_disk_differences(v110: Any) -> None:
+    """v1.10.2: `Waiting for the user upload.`, upload failures ProvisioningFailed, no upload deadline, InUse
+    without messages."""
+    api = Api(v110)
+    ns = f"v110-{time.monotonic_ns() % 10**8}"
+    api.req("POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
+    rec, vms = Recorder(api, "VirtualDisk", ns), Recorder(api, "VirtualMachine", ns)
+    try:
+        api.create(vd(ns, "up", {"type": "Upload"}, annotations={"sandbox.deckhouse.io/upload-deadline": "1"}))
+        obj = rec.wait_phase("up", "WaitForUserUpload", 30)
+        assert ready_of(obj) == ("False", "WaitForUserUpload", "Waiting for the user upload.")
+        time.sleep(1.5)                       # no deadline on this line
+        assert rec.last("up")["status"]["phase"] == "WaitForUserUpload"
+        url = obj["status"]["imageUploadURLs"]["external"]
+        r = requests.put(url, data=iter([b"x" * 10]), verify=v110.ca_path, timeout=30)     # chunked: refused
+        assert r.status_code == 500
+        assert ready_of(rec.wait_phase("up", "Failed", 30))[1] == "ProvisioningFailed"
+        api.create(vd(ns, "root"))
+        api.create(vm(ns, "vm", ["root"]))
+        vms.wait_phase("vm", "Running", 60)
+        used = rec.wait("root", lambda o: (cond(o, "InUse") or {}).get("status") == "True", 30)
+        assert (cond(used, "InUse")["reason"], cond(used, "InUse")["message"]) == ("AttachedToVirtualMachine", "")
+    finally:
+        rec.stop()
+        vms.stop()
+        api.delete("Namespace", None, ns)
