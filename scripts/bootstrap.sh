@@ -13,6 +13,9 @@ for pair in qemu-img:qemu-utils docker-registry:docker-registry skopeo:skopeo xo
   cmd=${pair%%:*}; pkg=${pair#*:}
   command -v "$cmd" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
+# OpenSSL's GOST provider: streebog checksums at native speed in the modules and the sandbox (see bindep.txt).
+if ! command -v openssl >/dev/null 2>&1; then need_apt+=(openssl libengine-gost-openssl)
+elif ! openssl list -providers -provider gostprov >/dev/null 2>&1; then need_apt+=(libengine-gost-openssl); fi
 if ((${#need_apt[@]})); then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "bootstrap: installing Debian packages: ${need_apt[*]}"

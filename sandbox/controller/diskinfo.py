@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-import gostcrypto.gosthash as gosthash
+from .streebog import new as new_streebog
 
 ALGORITHMS = ("md5", "sha1", "sha256", "sha512", "streebog256", "streebog512")
 _CHUNK = 1 << 20
@@ -23,7 +23,7 @@ _CHUNK = 1 << 20
 
 def _new_hasher(algo: str):
     if algo.startswith("streebog"):
-        return gosthash.new(algo)
+        return new_streebog(algo)
     return hashlib.new(algo)
 
 

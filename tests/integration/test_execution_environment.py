@@ -52,5 +52,5 @@ def test_introspection_finds_the_collection_dependencies(tarball: Path, tmp_path
     for requirement in python:
         if not requirement.lower().startswith("pyyaml"):
             assert requirement in out, requirement
-    for package in ("qemu-utils", "skopeo"):
+    for package in ("qemu-utils", "skopeo", "libengine-gost-openssl", "openssl-gost-engine"):
         assert package in out

@@ -18,16 +18,10 @@ import queue
 import threading
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common import streebog
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import (
     CHECKSUM_ALGORITHMS as ALGORITHMS,
 )
-
-try:
-    import gostcrypto.gosthash as _gosthash
-    HAS_GOSTCRYPTO = True
-except ImportError:  # pragma: no cover - reported when streebog is asked for
-    _gosthash = None
-    HAS_GOSTCRYPTO = False
 
 # Recorded when no checksum is given: it only tells a re-run whether the file is the same one, so the fastest
 # of the platform's algorithms (about 3x sha256 without SHA extensions); the hash competes with the send for CPU.
@@ -37,31 +31,17 @@ POOL_SIZE = 4  # buffers in flight: reading, sending, and two being hashed
 
 
 class MissingLibrary(Exception):
-    """An algorithm needs a library that is not installed (streebog needs gostcrypto)."""
+    """An algorithm cannot be computed here (streebog needs OpenSSL's GOST provider or gostcrypto)."""
 
 
 def new_hash(algo: str) -> Any:
-    """A hash object for one of ALGORITHMS (streebog via gostcrypto, as the sandbox does)."""
+    """A hash object for one of ALGORITHMS (streebog by streebog.py: OpenSSL's GOST provider, else gostcrypto)."""
     if algo.startswith("streebog"):
-        if not HAS_GOSTCRYPTO:
-            raise MissingLibrary("gostcrypto")
-        return _Streebog(_gosthash.new(algo))
+        try:
+            return streebog.new(algo)
+        except streebog.Unavailable as exc:
+            raise MissingLibrary(str(exc))
     return hashlib.new(algo)
-
-
-class _Streebog:
-    """gostcrypto's hash accepts only bytes/bytearray: copy the buffer view for it."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-
-    def update(self, data: Any) -> None:
-        """Hash ``data`` (any bytes-like object)."""
-        self.inner.update(bytes(data))
-
-    def hexdigest(self) -> str:
-        """The digest as gostcrypto prints it (as the sandbox does)."""
-        return self.inner.hexdigest()
 
 
 def algorithms_for(given: Optional[Dict[str, Any]], extra: Iterable[str] = ()) -> List[str]:

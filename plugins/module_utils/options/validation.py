@@ -12,12 +12,12 @@ from typing import Any, Dict, List, Mapping, Optional
 
 from ansible.module_utils.common.warnings import warn
 
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common import streebog
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.checks import (
     check_checksums, check_metadata_keys, check_name, check_namespace, check_pem, check_pem_file, check_url,
     check_wait_timeout,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ValidationError
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.hashing import HAS_GOSTCRYPTO
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import (
     API_VERSION, CHECKSUM_LENGTHS, CLUSTER_VIRTUAL_IMAGE, PVC_STORAGE, SOURCE_KINDS, SOURCE_TYPES, STORAGE_CHOICES,
     VIRTUAL_IMAGE, Kind,
@@ -102,6 +102,22 @@ def _check_definition(definition: Any, kind: Kind) -> None:
         raise ValidationError(NOT_SUPPORTED_UPLOAD)
 
 
+def _check_streebog(option: str) -> None:
+    """Streebog runs at native speed with OpenSSL's GOST provider; without it gostcrypto works but crawls, so the
+    task says which package to install; with neither the task stops before any request."""
+    using = streebog.backend()
+    if using == streebog.OPENSSL:
+        return
+    if using == streebog.GOSTCRYPTO:
+        warn("%s.streebog* is computed by the pure-Python gostcrypto library at %s: install the package %s "
+             "(OpenSSL's GOST provider) on the host the module runs on for %s (%s)"
+             % (option, streebog.FALLBACK_SPEED, streebog.PACKAGE, streebog.NATIVE_SPEED, streebog.native_problem()))
+        return
+    raise ValidationError("%s.streebog* needs OpenSSL's GOST provider on the host the module runs on (install the "
+                          "package %s), or the Python library gostcrypto (pip install gostcrypto; %s)"
+                          % (option, streebog.PACKAGE, streebog.FALLBACK_SPEED))
+
+
 def validate_upload(opts: UploadOptions, option: str = "") -> None:
     """Every upload option check, before any request."""
     if not os.path.isfile(opts.path) or not os.access(opts.path, os.R_OK):
@@ -109,9 +125,8 @@ def validate_upload(opts: UploadOptions, option: str = "") -> None:
     if os.path.getsize(opts.path) == 0:
         raise ValidationError("%spath %r is empty; the platform rejects empty uploads" % (option, opts.path))
     check_checksums(opts.checksum, option + "checksum")
-    if any(algo.startswith("streebog") for algo in opts.checksum) and not HAS_GOSTCRYPTO:
-        raise ValidationError("%schecksum.streebog* needs the Python library gostcrypto on the host the "
-                              "module runs on (pip install gostcrypto)" % option)
+    if any(algo.startswith("streebog") for algo in opts.checksum):
+        _check_streebog(option + "checksum")
     if opts.endpoint not in UPLOAD_ENDPOINTS:
         raise ValidationError("%sendpoint must be one of %s" % (option, ", ".join(UPLOAD_ENDPOINTS)))
     if opts.upload_url is not None:
