@@ -55,8 +55,17 @@ sanity: venv
 units: venv
 	scripts/ansible-test.sh units --local --python 3.11 --color no
 
+# The released platform line (DVP v1.10) runs the module and role suites a second time, against a sandbox
+# serving it; suites about the build, the docs or the test tooling itself run once.
+RELEASED_LINE_TESTS ?= tests/integration/test_platform_lines.py tests/integration/test_virtual_image.py \
+	tests/integration/test_cluster_image_and_info.py tests/integration/test_upload.py \
+	tests/integration/test_catalog.py tests/integration/test_capture.py tests/integration/test_capture_playbook.py \
+	tests/integration/test_vmop.py tests/integration/test_image_failures.py \
+	tests/integration/test_bad_inputs_write_nothing.py tests/integration/test_check_mode_and_secrets.py
+
 pytest: venv
 	$(BIN)/pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+	DVP_SANDBOX_PLATFORM=v1.10 $(BIN)/pytest -n 2 --dist loadfile $(PYTEST_ARGS) $(RELEASED_LINE_TESTS)
 
 molecule: venv
 	scripts/link-collection.sh

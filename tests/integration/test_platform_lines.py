@@ -124,3 +124,39 @@ def test_api_server_warnings_reach_the_task(play, namespace, sources):
     assert warnings == ["the API server warns: Using the `Kubernetes` storage type is deprecated. "
                         "It is recommended to use `PersistentVolumeClaim` instead."], run["old"]
     assert "[WARNING]: the API server warns: Using the `Kubernetes` storage type is deprecated" in run.stdout
+
+
+def test_a_quota_refusal_fails_at_once_and_says_the_platform_retries(play, namespace, sources):
+    task = {"name": "quota", "namespace": namespace, "wait_timeout": WAIT, "source": {"http": {"url": sources["qcow2"]}},
+            "annotations": {"sandbox.deckhouse.io/quota-exceeded": "compute"}}
+    run = play([{VI: task, "register": "quota", "ignore_errors": True}])
+    result = run["quota"]
+    assert result["failed"] is True and result["duration"] < WAIT / 2, result  # at once, not at the timeout
+    assert "phase Failed: Quota exceeded: " in result["msg"] and "exceeded quota: compute" in result["msg"]
+    assert "the platform retries the import by itself" in result["msg"]
+
+
+def test_an_import_not_started_is_reported_as_blocked(play, namespace, sources):
+    task = {"name": "unscheduled", "namespace": namespace, "wait_timeout": 8,
+            "source": {"http": {"url": sources["qcow2"]}},
+            "annotations": {"sandbox.deckhouse.io/unschedulable": "0/3 nodes are available: 3 Insufficient cpu."}}
+    run = play([{VI: task, "register": "blocked", "ignore_errors": True}])
+    result = run["blocked"]
+    assert result["failed"] is True and result["msg"].startswith("timed out after 8s"), result
+    assert "blocked: Ready False/ProvisioningNotStarted: " in result["msg"]
+    assert "0/3 nodes are available: 3 Insufficient cpu." in result["msg"]
+
+
+def test_a_delete_held_by_cleanup_says_what_it_waits_for(play, namespace, sources, released):
+    base = {"name": "held", "namespace": namespace, "source": {"http": {"url": sources["qcow2"]}},
+            "annotations": {"sandbox.deckhouse.io/cleanup-delay": "30"}, "wait_timeout": WAIT}
+    run = play([{VI: base, "register": "made"},
+                {VI: {"name": "held", "namespace": namespace, "state": "absent", "wait_timeout": 3},
+                 "register": "gone", "ignore_errors": True}])
+    assert run["made"]["phase"] == "Ready", run.stdout
+    result = run["gone"]
+    assert result["failed"] is True and result["msg"].startswith("timed out after 3s"), result
+    if released:  # v1.10 has no Terminating condition: the phase is all there is to say
+        assert "blocked:" not in result["msg"] and "last phase Terminating" in result["msg"]
+    else:
+        assert "blocked: Terminating True/CleanupPending: Waiting for the importer Pod" in result["msg"], result
