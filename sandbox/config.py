@@ -120,6 +120,13 @@ class State:
             self.save_info(info)
         return recorded[name]
 
+    def secret_values(self) -> list[str]:
+        """Every credential sandbox.json records (the users' tokens, the user registry's password): what no log
+        may hold (see logsafe.py)."""
+        info = self.load_info()
+        values = list((info.get("tokens") or {}).values()) + [(info.get("registry_auth") or {}).get("password")]
+        return [str(value) for value in values if value]
+
     def port(self, name: str) -> int:
         """The loopback port recorded for an endpoint (NotRecorded before its prepare step ran)."""
         return int(self._recorded("ports", name))

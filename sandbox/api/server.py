@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 from aiohttp import web
 
-from .. import platform
+from .. import logsafe, platform
 from ..config import State
 from ..pki import ensure_leaf
 from . import discovery, errors, ops, reads, request_info, strict
@@ -309,7 +309,7 @@ def build_app(state: State) -> web.Application:
 
 
 def serve(state: State) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logsafe.configure(state.secret_values)
     crt, key = ensure_leaf(state, "api")
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ctx.load_cert_chain(str(crt), str(key))

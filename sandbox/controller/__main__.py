@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 
+from .. import logsafe
 from ..config import State
 from ..seed import seed
 from .app import Controller
@@ -21,8 +21,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--vm-step", type=float, help="seconds a VM spends Starting/Stopping")
     p.add_argument("--seed", action="store_true", help="make the demo sources first (see sandbox.seed)")
     args = p.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     state = State(args.state_dir)
+    logsafe.configure(state.secret_values)
     settings = Settings.load(state.root / "controller" / "settings.json", {
         "upload_deadline": args.upload_deadline, "retry_window": args.retry_window,
         "import_rate": args.import_rate, "image_check_interval": args.image_check_interval,

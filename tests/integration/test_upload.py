@@ -493,3 +493,26 @@ def test_virtual_image_source_upload_creates_uploads_and_is_idempotent(play, san
     assert second["cvi"]["changed"] is False
     assert admin_writes(namespace) == [] and admin_writes(None) == []
     api(k8s, "ClusterVirtualImage").delete(name=cvi)
+
+
+def test_a_gitops_definition_with_an_upload_source_is_created_without_waiting_then_uploaded(play, namespace, k8s,
+                                                                                           disks):
+    """virtual_image with an Upload definition and wait: false creates it and returns its phase; another step sends
+    the file with virtual_image_upload; the definition's re-run writes nothing. With wait: true it is refused."""
+    definition = {"apiVersion": VI, "kind": "VirtualImage", "metadata": {"name": "gitops", "namespace": namespace},
+                  "spec": {"dataSource": {"type": "Upload"}}}
+    image_task = {"deckhouse.virtualization.virtual_image": {"definition": definition, "wait": False}}
+    run = play([
+        dict(image_task, register="made"),
+        {MOD: {"name": "gitops", "namespace": namespace, "path": str(disks["qcow2"])}, "register": "sent"},
+        dict(image_task, register="again"),
+        {"deckhouse.virtualization.virtual_image": {"definition": dict(definition, metadata={
+            "name": "gitops-waiting", "namespace": namespace})}, "register": "waiting", "ignore_errors": True},
+    ])
+    made, sent, again = run["made"], run["sent"], run["again"]
+    assert made["changed"] is True and made["phase"] in (None, "Pending", "WaitForUserUpload"), made  # not waited for
+    assert made["image"]["spec"]["dataSource"] == {"type": "Upload"}
+    assert sent["changed"] is True and sent["phase"] == "Ready", sent.get("msg")
+    assert again["changed"] is False and again["phase"] == "Ready"
+    assert run["waiting"]["failed"] and "wait: false" in run["waiting"]["msg"]
+    assert get_image(k8s, namespace, "gitops-waiting") is None

@@ -45,7 +45,7 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.u
     UploadOptions, UploadRequest,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.validation import (
-    validate_info, validate_upload, validate_upload_target,
+    validate_connection, validate_info, validate_upload, validate_upload_target,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.transfer.upload import UploadRunner
 
@@ -82,6 +82,7 @@ class CollectionModule:
         args.merge_connection(params)
         tracker: Optional[Tracker] = None
         try:
+            validate_connection(params)
             request = self.request(params)
             tracker = Tracker(self.label(request), params.get("progress_file"))
             result = self.execute(build_client(params, check_mode=module.check_mode), request, tracker)

@@ -33,8 +33,9 @@ _IMAGE_RE = re.compile(
     r"[a-z0-9_.-]+(?:/[a-z0-9_.-]+)*(?::[\w][\w.-]{0,127})?(?:@[A-Za-z][A-Za-z0-9]*:[0-9a-fA-F]{32,})?$"
 )
 TYPED_OPTIONS = ("source", "storage", "storage_class", "labels", "annotations")
-NOT_SUPPORTED_UPLOAD = ("a definition (or src) with dataSource type Upload names no file to send: use source.upload, "
-                        "or create the image and run virtual_image_upload")
+NOT_SUPPORTED_UPLOAD = ("a definition (or src) with dataSource type Upload names no file to send, so waiting for Ready "
+                        "would never end: use source.upload, or create the image with wait: false and upload into it "
+                        "with virtual_image_upload")
 
 
 def chosen_source(source: Optional[Mapping[str, Any]]) -> str:
@@ -90,7 +91,8 @@ def _check_pull_secret(block: Mapping[str, Any], option: str, kind: Kind) -> Non
         check_namespace(secret["namespace"], option + ".image_pull_secret.namespace")
 
 
-def _check_definition(definition: Any, kind: Kind) -> None:
+def _check_definition(definition: Any, kind: Kind, wait: bool) -> None:
+    """An Upload definition is created only without waiting: another step (virtual_image_upload) sends the file."""
     if not isinstance(definition, dict):
         raise ValidationError("definition must be a mapping (or YAML text of one) describing a %s" % kind.kind)
     if definition.get("kind") != kind.kind or definition.get("apiVersion") != API_VERSION:
@@ -98,8 +100,16 @@ def _check_definition(definition: Any, kind: Kind) -> None:
                               % (kind.kind, API_VERSION, definition.get("kind"), definition.get("apiVersion")))
     if not isinstance(definition.get("spec"), dict):
         raise ValidationError("definition.spec must be a mapping")
-    if ((definition["spec"].get("dataSource") or {}).get("type")) == "Upload":
+    if ((definition["spec"].get("dataSource") or {}).get("type")) == "Upload" and wait:
         raise ValidationError(NOT_SUPPORTED_UPLOAD)
+
+
+def validate_connection(params: Mapping[str, Any]) -> None:
+    """The connection options every module takes, after ``connection`` was folded in: a request_timeout of 0 or
+    less would make every request fail at once (or, as once, silently become the default)."""
+    timeout = params.get("request_timeout")
+    if timeout is not None and timeout <= 0:
+        raise ValidationError("request_timeout must be > 0 seconds, got %s" % timeout)
 
 
 def _check_streebog(option: str) -> None:
@@ -269,7 +279,7 @@ def validate_content(options: ImageOptions, kind: Kind) -> None:
     check_metadata_keys(options.labels, "labels", values_too=True)
     check_metadata_keys(options.annotations, "annotations", values_too=False)
     if options.definition is not None:
-        _check_definition(options.definition, kind)
+        _check_definition(options.definition, kind, options.wait)
         return
     if options.source is None:
         raise ValidationError("source is required when state is present")
