@@ -285,7 +285,12 @@ class Server:
     def _write_context(self, request: web.Request, query: dict[str, str], user: User) -> ops.WriteContext:
         dry = request.query.getall("dryRun", [])
         if any(d != "All" for d in dry):
-            raise errors.bad_request(f'dryRun: Unsupported value: "{dry[0]}": supported values: "All"')
+            # kube-apiserver validates the options object: 422 Invalid on CreateOptions, UpdateOptions, ...
+            options = {"POST": "CreateOptions", "PUT": "UpdateOptions", "PATCH": "PatchOptions",
+                       "DELETE": "DeleteOptions"}.get(request.method, "CreateOptions")
+            shown = "[]string{" + ", ".join(json.dumps(d) for d in dry) + "}"
+            raise errors.invalid(options, "meta.k8s.io", "", [errors.cause(
+                "dryRun", "FieldValueNotSupported", f'Unsupported value: {shown}: supported values: "All"')])
         fv = query.get("fieldValidation") or "Warn"
         if fv not in ("Strict", "Warn", "Ignore"):
             raise errors.bad_request(f"invalid fieldValidation directive: {fv}")

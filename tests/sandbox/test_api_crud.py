@@ -170,7 +170,11 @@ def test_dry_run_stores_nothing(api: Any, api_sandbox: Any, ns: str, vi: Any) ->
     code, _, body = api_sandbox.request("POST", f"/api/v1/namespaces/{ns}/configmaps?dryRun=Sure",
                                         {"apiVersion": "v1", "kind": "ConfigMap",
                                          "metadata": {"name": "x"}})
-    assert code == 400
+    # as kube-apiserver: the options object is invalid (422 on CreateOptions.meta.k8s.io)
+    assert code == 422 and body["reason"] == "Invalid"
+    assert body["details"] == {"group": "meta.k8s.io", "kind": "CreateOptions", "causes": [
+        {"reason": "FieldValueNotSupported", "field": "dryRun",
+         "message": 'Unsupported value: []string{"Sure"}: supported values: "All"'}]}
 
 
 def test_invalid_names_and_bodies(api_sandbox: Any, ns: str) -> None:
