@@ -98,6 +98,9 @@ def test_failure_after_stop_starts_the_vm_again(play, namespace, kube):
     assert failed["failed"] is True
     assert "timed out" in failed["msg"] and "StorageClass" in failed["msg"], failed["msg"]
     assert "were started again: app" in failed["msg"]
+    # the blocked image kept the disk in use (UsedForImageCreation): it had to go for the VM to start
+    assert "the unfinished VirtualImage %s/app-img was deleted" % namespace in failed["msg"]
+    assert kube.get("VirtualImage", namespace, "app-img") is None
     assert failed["vms_restarted"] == ["app"]
     assert [a["action"] for a in failed["vm_actions"]] == ["Stop", "Start"]
     assert left["failed"] is True and left["vms_left_stopped"] == ["app"]

@@ -15,6 +15,7 @@ import time
 from typing import Any, Dict, List, Mapping, NamedTuple, Optional
 
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.client import Client
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.waiter import Waiter
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common import conditions as cond
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ObjectFailed, TaskError
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import (
@@ -177,6 +178,19 @@ class CaptureRunner:
                 self.power.operate(vm.name, "Start")
             self.restarted_names.append(vm.name)
 
+    def _release_disk(self) -> str:
+        """Delete the unfinished image this capture made, so that the VMs can start again: while an image is being
+        made from a disk (Pending or Provisioning, even when blocked) the platform keeps the disk in use for it
+        (InUse UsedForImageCreation) and a VM on that disk does not start. Returns what the message adds."""
+        image = self.request.image
+        path = VIRTUAL_IMAGE.object_path(image.name, self.namespace)
+        live = self.client.get(path)
+        if live is None or cond.phase(live) in PROVISIONED_PHASES:
+            return ""
+        self.client.delete(path)
+        Waiter(self.client, VIRTUAL_IMAGE, image.name, self.namespace).wait("absent", self.timeout, live)
+        return "; the unfinished %s was deleted so that the disk is free for the VirtualMachine(s)" % image.ref
+
     def _after_failure(self, exc: TaskError) -> TaskError:
         """Start the stopped VMs again (unless told not to) and say so in the error."""
         details = dict(exc.details)
@@ -185,6 +199,7 @@ class CaptureRunner:
         if pending and not self.client.check_mode:
             if self.request.restart_vm_on_failure:
                 try:
+                    msg += self._release_disk()
                     self._restart_all()
                     msg += "; the VirtualMachine(s) stopped for the capture were started again: %s" % ", ".join(pending)
                 except TaskError as restart_exc:
