@@ -13,7 +13,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent / "plugins" / "module_utils"
 PACKAGE = "ansible_collections.deckhouse.virtualization.plugins.module_utils"
 # Bottom first: each layer may import the layers before it.
-LAYERS = ["common", "api", "options", "objects", "transfer", "images", "machines", "catalog", "glue"]
+LAYERS = ["common", "api", "options", "objects", "transfer", "images", "disks", "machines", "catalog", "glue"]
 
 
 def imported_layers(path: Path) -> List[Tuple[int, str]]:

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from typing import Any, Dict
 
-from ansible_collections.deckhouse.virtualization.plugins.plugin_utils.local_files import LocalFiles
+from ansible_collections.deckhouse.virtualization.plugins.plugin_utils.local_files import (
+    LocalFiles, resolve_source_upload,
+)
 from ansible_collections.deckhouse.virtualization.plugins.plugin_utils.module_action import ModuleAction
 
 
@@ -22,8 +24,5 @@ class ActionModule(ModuleAction):
     def prepare(self, args: Dict[str, Any], files: LocalFiles) -> Dict[str, Any]:
         if args.get("src") and args.get("definition") is None:
             args["definition"] = files.read(args.pop("src"), "src")
-        source = args.get("source")
-        upload = source.get("upload") if isinstance(source, dict) else None
-        if isinstance(upload, dict):
-            upload["path"] = files.module_path(upload.get("path"), "source.upload.path")
+        resolve_source_upload(args, files)
         return args

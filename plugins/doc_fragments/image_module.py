@@ -14,9 +14,8 @@ from __future__ import annotations
 
 from typing import Any, Dict
 
-from ansible_collections.deckhouse.virtualization.plugins.doc_fragments.upload import (
-    GOSTCRYPTO, checksum_algorithms, upload_options,
-)
+from ansible_collections.deckhouse.virtualization.plugins.doc_fragments.source import source_option
+from ansible_collections.deckhouse.virtualization.plugins.doc_fragments.upload import GOSTCRYPTO
 from ansible_collections.deckhouse.virtualization.plugins.plugin_utils.doc_yaml import piece, render
 
 # module_utils/options/args.py image_arg_spec; ${kind} is VirtualImage or ClusterVirtualImage.
@@ -32,72 +31,6 @@ state:
   type: str
   choices: [present, absent]
   default: present
-source:
-  description:
-    - Where the image data comes from; exactly one of the suboptions. Required for O(state=present) unless
-      O(definition) or O(src) is used.
-  type: dict
-  suboptions:
-    http:
-      description: Import from an HTTP or HTTPS URL.
-      type: dict
-      suboptions:
-        url:
-          description: URL of the file (qcow2, raw, vmdk, vdi, vhdx, vpc or iso; optionally .gz or .xz).
-          type: str
-          required: true
-        checksum:
-          description: Checksums the downloaded file must match (every one given).
-          type: dict
-        ca_bundle:
-          description: PEM text of the CA chain to verify the server with (the module base64-encodes it).
-          type: str
-    container_image:
-      description: Import from an image in a TLS container registry holding the disk file under C(/disk/).
-      type: dict
-      suboptions:
-        image:
-          description: Image reference, for example C(registry.example.com/images/debian:12).
-          type: str
-          required: true
-        ca_bundle:
-          description: PEM text of the CA chain to verify the registry with.
-          type: str
-        registry_credentials:
-          description:
-            - Registry credentials. The module creates and owns a C(kubernetes.io/dockerconfigjson) Secret for
-              them (owner reference to the image and a label), updates it when they change, deletes it with
-              the image and points C(imagePullSecret) at it.
-          type: dict
-          suboptions:
-            username:
-              description: Registry user name.
-              type: str
-              required: true
-            password:
-              description: Registry password or token.
-              type: str
-              required: true
-    object_ref:
-      type: dict
-      suboptions:
-        kind:
-          description: Kind of the source object.
-          type: str
-          required: true
-          choices: [VirtualImage, ClusterVirtualImage, VirtualDisk, VirtualDiskSnapshot]
-        name:
-          description: Name of the source object.
-          type: str
-          required: true
-    upload:
-      description:
-        - Upload a local file in the same task. The module creates the image, waits for C(WaitForUserUpload),
-          streams the file (constant memory, checksums computed while sending) and waits until C(Ready).
-        - Behaves like M(deckhouse.virtualization.virtual_image_upload) (a C(Ready) image whose recorded checksum
-          matches the file is left alone, a different file follows O(recreate)); see that module for progress at
-          C(-v) and for the C(async)/C(poll) pattern.
-      type: dict
 labels:
   description: Labels to set on the image (merged into the existing ones).
   type: dict
@@ -139,35 +72,6 @@ storage_class:
   type: str
 """
 
-_VI_PULL_SECRET = r"""
-description:
-  - Name of a C(kubernetes.io/dockerconfigjson) Secret in the image's namespace.
-  - With O(source.container_image.registry_credentials), the name of the Secret the module manages
-    (default C(<name>-registry-credentials)).
-type: str
-"""
-
-_CVI_PULL_SECRET = r"""
-description:
-  - A C(kubernetes.io/dockerconfigjson) Secret; both fields are required without
-    O(source.container_image.registry_credentials).
-  - With O(source.container_image.registry_credentials), where the Secret the module manages goes
-    (default name C(<name>-registry-credentials) in namespace C(default)).
-type: dict
-suboptions:
-  name:
-    description: Name of the Secret.
-    type: str
-  namespace:
-    description: Namespace of the Secret.
-    type: str
-"""
-
-_CVI_OBJECT_NAMESPACE = r"""
-description: Namespace of the source object; required for all kinds but C(ClusterVirtualImage).
-type: str
-"""
-
 _ATTRIBUTES = r"""
 check_mode:
   support: full
@@ -192,22 +96,12 @@ def image_options(cluster: bool) -> Dict[str, Any]:
     """The options of cluster_virtual_image (``cluster``) or virtual_image."""
     kind = "ClusterVirtualImage" if cluster else "VirtualImage"
     options = piece(_IMAGE, kind=kind)
-    source = options["source"]["suboptions"]
-    source["http"]["suboptions"]["checksum"]["suboptions"] = checksum_algorithms()
-    container = source["container_image"]["suboptions"]
-    container["image_pull_secret"] = piece(_CVI_PULL_SECRET if cluster else _VI_PULL_SECRET)
-    upload = upload_options("source.upload.")
-    upload["checksum"]["description"].insert(
-        1, "Also put in C(spec.dataSource.upload.checksum), so that the platform checks them too.")
-    source["upload"]["suboptions"] = upload
+    options["source"] = source_option(kind)
     if cluster:
         options["name"]["description"].append("Also see M(deckhouse.virtualization.virtual_image) for namespaced images.")
         options["definition"]["description"].append("O(name), when given, overrides the manifest's.")
-        source["object_ref"]["description"] = "Copy from an existing object."
-        source["object_ref"]["suboptions"]["namespace"] = piece(_CVI_OBJECT_NAMESPACE)
     else:
         options["definition"]["description"].append("O(name) and O(namespace), when given, override the manifest's.")
-        source["object_ref"]["description"] = "Copy from an existing object in the same namespace (or a C(ClusterVirtualImage))."
         options.update(piece(_NAMESPACED))
     return options
 

@@ -4,14 +4,47 @@
 """The wait options (module_utils/options/args.py WAIT_ARG_SPEC).
 
 ``deckhouse.virtualization.wait`` speaks of the objects a module changes, for any module;
-``deckhouse.virtualization.wait.image`` says what waiting for an image means, for the modules that make one.
+``deckhouse.virtualization.wait.image`` says what waiting for an image means, for the modules that make one;
+``.disk`` and ``.snapshot`` what it means for virtual_disk and virtual_disk_snapshot.
 """
 
 from __future__ import annotations
 
+from ansible_collections.deckhouse.virtualization.plugins.plugin_utils.doc_yaml import piece, render
+
+
+_DISK_WAIT = r"""
+description:
+  - Wait until the disk holds its data and its full size (C(Ready), after C(Resizing) when it grew), or is gone
+    when it is deleted; O(wait_for) says whether C(WaitForFirstConsumer) counts as done.
+  - The wait watches the object (no polling) and stops at once on C(Failed) or C(PVCLost) with the platform's
+    message.
+  - While the disk is blocked (C(Pending) with a C(DatasourceReady) or C(StorageClassReady) reason, such as the
+    source image not ready or the storage class missing) the wait goes on; the reason is named if it times out.
+  - A forced delete of a disk a virtual machine uses ends when the platform holds it C(Terminating) for the
+    virtual machine (the result and a warning say so), not when it is gone.
+type: bool
+default: true
+"""
+
+_SNAPSHOT_WAIT = r"""
+description:
+  - Wait until the snapshot is C(Ready) (C(Pending), C(InProgress), C(Ready)), or gone when it is deleted.
+  - The wait watches the object (no polling) and stops at once on C(Failed) with the platform's message (for
+    example a consistent snapshot of a running virtual machine whose filesystem cannot be frozen).
+type: bool
+default: true
+"""
+
+
+def _variant(wait: str, timeout_of: str) -> str:
+    """A wait fragment: its own ``wait`` text, and the ``wait_timeout`` of the fragment text ``timeout_of``."""
+    timeout = piece(timeout_of)["options"]["wait_timeout"]
+    return render(options={"wait": piece(wait), "wait_timeout": timeout})
+
 
 class ModuleDocFragment:  # pylint: disable=too-few-public-methods
-    """Documentation of WAIT_ARG_SPEC: for any object, or for images."""
+    """Documentation of WAIT_ARG_SPEC: for any object, or for images, disks or snapshots."""
 
     DOCUMENTATION = r"""
 options:
@@ -46,3 +79,7 @@ options:
     type: int
     default: 1800
 """
+
+    # Annotated (not plain assignments): ansible-test's yamllint reads plain assignments as literal YAML.
+    DISK: str = _variant(_DISK_WAIT, IMAGE)
+    SNAPSHOT: str = _variant(_SNAPSHOT_WAIT, DOCUMENTATION)

@@ -11,11 +11,18 @@ module: virtual_image_capture
 short_description: Capture a VirtualDisk into a VirtualImage (and optionally a ClusterVirtualImage)
 version_added: 0.1.0
 description:
-  - Creates a C(VirtualImage) from a C(VirtualDisk) (C(dataSource.objectRef) of kind C(VirtualDisk)) and waits until
-    it is C(Ready); optionally publishes it cluster-wide as a C(ClusterVirtualImage) made from that image.
-  - The platform reads a disk only while no virtual machine mounts it (a VM lists it in C(status.blockDeviceRefs)
+  - Creates a C(VirtualImage) from a C(VirtualDisk) and waits until it is C(Ready); optionally publishes it
+    cluster-wide as a C(ClusterVirtualImage). Two methods (O(method)).
+  - V(snapshot) never stops a virtual machine. It takes a C(VirtualDiskSnapshot) C(<name>-capture) of the disk
+    (consistent, as the platform freezes a running virtual machine's filesystem through its guest agent for the
+    moment it takes; see O(required_consistency)), makes the C(VirtualImage) and the C(ClusterVirtualImage) from the
+    snapshot, waits until they are C(Ready) and deletes the snapshot unless O(keep_snapshot=true). When the images
+    are already C(Ready) no snapshot is taken.
+  - V(stop) (the default) makes the C(VirtualImage) from the disk itself (C(dataSource.objectRef) of kind
+    C(VirtualDisk)) and the C(ClusterVirtualImage) from that image. The platform reads a disk only while no
+    virtual machine mounts it (a VM lists it in C(status.blockDeviceRefs)
     and is not C(Stopped)). Without O(stop_vm) such a disk is an error naming the VMs, not an endless C(Pending).
-  - With O(stop_vm=true) each mounting VM is stopped with a C(VirtualMachineOperation) of type C(Stop), the image
+  - With O(method=stop) and O(stop_vm=true) each mounting VM is stopped with a C(VirtualMachineOperation) of type C(Stop), the image
     is made, and the VM is started again with a C(Start) operation. The VM cannot start while the image is being
     made, so the module always waits for the image when it stopped a VM.
   - A VM with runPolicy C(AlwaysOn) cannot be stopped by an operation; the module fails explaining the options
@@ -49,6 +56,24 @@ options:
     description: Name of the C(VirtualDisk) to capture.
     type: str
     required: true
+  method:
+    description:
+      - V(stop) captures the disk itself, which needs it free of running virtual machines (see O(stop_vm)).
+      - V(snapshot) captures a C(VirtualDiskSnapshot) of it while its virtual machine keeps running.
+    type: str
+    choices: [stop, snapshot]
+    default: stop
+  keep_snapshot:
+    description: With O(method=snapshot), keep the snapshot after the images are made (it is deleted by default).
+    type: bool
+    default: false
+  required_consistency:
+    description:
+      - With O(method=snapshot), require a consistent snapshot (the default). The platform fails it, and the task
+        with the platform's message, when the virtual machine runs and its filesystem cannot be frozen.
+      - V(false) takes such a snapshot anyway (crash-consistent); RV(snapshot_consistent) then says which it was.
+    type: bool
+    default: true
   name:
     description: Name of the C(VirtualImage) to create from the disk. The platform forbids dots.
     type: str
@@ -69,7 +94,9 @@ options:
         C(VirtualImage) to C(ClusterVirtualImage)). It is made after the VMs were started again.
     type: str
   stop_vm:
-    description: Stop the VMs that mount the disk for the capture and start again those that were running.
+    description:
+      - With O(method=stop), stop the VMs that mount the disk for the capture and start again those that were
+        running.
     type: bool
     default: false
   allow_run_policy_change:
@@ -99,6 +126,14 @@ EXAMPLES = r"""
     cluster_image: web-golden
     stop_vm: true
     wait_timeout: 1200
+
+- name: Capture the root disk of a running VM without stopping it (from a snapshot, deleted afterwards)
+  deckhouse.virtualization.virtual_image_capture:
+    namespace: vms
+    disk: app-root
+    name: app-golden
+    cluster_image: app-golden
+    method: snapshot
 """
 
 RETURN = r"""
@@ -137,6 +172,18 @@ vms_restarted:
   returned: always
   type: list
   elements: str
+snapshot:
+  description: The C(VirtualDiskSnapshot) taken (O(method=snapshot)), as it was once C(Ready); null when none was taken.
+  returned: always
+  type: dict
+snapshot_consistent:
+  description: C(status.consistent) of that snapshot.
+  returned: always
+  type: bool
+snapshot_deleted:
+  description: Whether the task deleted the snapshot after making the images.
+  returned: always
+  type: bool
 vms_left_stopped:
   description: VMs that stay stopped after a failure (restart disabled or failed).
   returned: on failure
@@ -148,8 +195,8 @@ duration:
   type: float
 diff:
   description:
-    - The images before and after, one entry per image made (the C(VirtualImage), then the C(ClusterVirtualImage)),
-      each headed with its reference so that C(--diff) prints them one after the other.
+    - The objects before and after, one entry per object made (the snapshot, the C(VirtualImage), then the
+      C(ClusterVirtualImage)), each headed with its reference so that C(--diff) prints them one after the other.
   returned: when diff mode is on
   type: list
   elements: dict

@@ -136,3 +136,12 @@ class LocalFiles:
         """Remove the decrypted copies made for the module."""
         while self._decrypted:
             self._loader.cleanup_tmp_file(self._decrypted.pop())
+
+
+def resolve_source_upload(args: Any, files: LocalFiles) -> None:
+    """``source.upload.path`` of the modules that make an image or a disk: a file the module streams, resolved by
+    ``module_path`` in place."""
+    source = args.get("source") if isinstance(args, dict) else None
+    upload = source.get("upload") if isinstance(source, dict) else None
+    if isinstance(upload, dict):
+        upload["path"] = files.module_path(upload.get("path"), "source.upload.path")

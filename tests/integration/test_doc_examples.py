@@ -16,7 +16,7 @@ import shlex
 import subprocess
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, Iterator, List, Optional
 
 import pytest
 import yaml
@@ -228,12 +228,16 @@ def test_virtual_image_capture(run_examples, cluster) -> None:
         cluster.disk("vms", "build-root")
         cluster.disk("vms", "web-root")
         cluster.running_vm("vms", "web", "web-root")
+        cluster.disk("vms", "app-root")
+        cluster.running_vm("vms", "app", "app-root")
         run_examples("virtual_image_capture", {})
         assert cluster.phase("VirtualImage", "golden-2026-08", "vms") == "Ready"
         assert cluster.phase("ClusterVirtualImage", "web-golden") == "Ready"
         assert cluster.phase("VirtualMachine", "web", "vms") == "Running"
+        assert cluster.phase("ClusterVirtualImage", "app-golden") == "Ready"
+        assert cluster.get("VirtualDiskSnapshot", "app-golden-capture", "vms") is None
     finally:
-        cluster.drop_cluster_images(["web-golden"])
+        cluster.drop_cluster_images(["web-golden", "app-golden"])
         cluster.drop_namespace("vms")
 
 
@@ -280,3 +284,42 @@ def test_virtual_machine_operation(run_examples, cluster) -> None:
         assert cluster.phase("VirtualMachine", "web", "vms") == "Running"
     finally:
         cluster.drop_namespace("vms")
+
+
+def test_virtual_disk(run_examples, cluster, sources, www, tmp_path) -> None:
+    from sandbox import seed
+    cluster.fresh_namespace("vms")
+    try:
+        cluster.http_image("vms", "debian-12", sources["qcow2"])
+        appliance = seed.make_disk(tmp_path / "appliance.qcow2", "qcow2")
+        run_examples("virtual_disk", {"tools_url": sources["raw"], "tools_sha256": sha256(www / "it-disk.raw"),
+                                      "appliance_file": str(appliance), "late_binding_class": "local-path-wffc"})
+        assert cluster.get("VirtualDisk", "data", "vms") is None
+        for name in ("web-root", "tools", "appliance"):
+            assert cluster.phase("VirtualDisk", name, "vms") == "Ready", name
+        assert cluster.phase("VirtualDisk", "scratch", "vms") == "WaitForFirstConsumer"
+    finally:
+        cluster.drop_namespace("vms")
+
+
+@pytest.fixture
+def web_vm(cluster: Cluster) -> Iterator[None]:
+    """Namespace `vms` with the disk `web-root` mounted by the running VM `web`; dropped afterwards."""
+    cluster.fresh_namespace("vms")
+    try:
+        cluster.disk("vms", "web-root")
+        cluster.running_vm("vms", "web", "web-root")
+        yield
+    finally:
+        cluster.drop_namespace("vms")
+
+
+def test_virtual_disk_info(run_examples, web_vm) -> None:
+    assert "web-root: Ready 8Mi on web" in run_examples("virtual_disk_info", {})
+
+
+def test_virtual_disk_snapshot(run_examples, cluster, web_vm) -> None:
+    assert "Ready, consistent: True" in run_examples("virtual_disk_snapshot", {})
+    assert cluster.phase("VirtualDisk", "web-root-copy", "vms") == "Ready"
+    assert cluster.get("VirtualDiskSnapshot", "web-root-before-upgrade", "vms") is None
+    assert cluster.phase("VirtualMachine", "web", "vms") == "Running"

@@ -15,7 +15,10 @@ from typing import Any, Callable, Dict, Mapping, NamedTuple, Optional, Tuple
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.client import Client, Gone
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common import conditions as cond
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ObjectFailed, WaitTimeout
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import TERMINAL_FAILURE_PHASES, Kind
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import (
+    FIRST_CONSUMER_PHASE, TERMINAL_FAILURE_PHASES, Kind,
+)
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.quantity import quantity_or_none
 
 DONE, FAIL, WAIT = "done", "fail", "wait"
 # The platform's Ready reason for an import whose Pod is not running yet (not scheduled, source not ready): it
@@ -37,9 +40,9 @@ class Verdict(NamedTuple):
 def is_ready(obj: Optional[Mapping[str, Any]]) -> Verdict:
     """Ready with a current Ready=True; fail at once on a current terminal phase."""
     if obj is None:
-        return Verdict(FAIL, "the image was deleted while waiting for it to become Ready")
+        return Verdict(FAIL, "it was deleted while waiting for it to become Ready")
     if (obj.get("metadata") or {}).get("deletionTimestamp"):
-        return Verdict(FAIL, "the image is being deleted (phase %s)" % cond.phase(obj))
+        return Verdict(FAIL, "it is being deleted (phase %s)" % cond.phase(obj))
     ready = cond.current_condition(obj, "Ready")
     current_phase = cond.phase(obj)
     if current_phase == "Ready" and ready and ready.get("status") == "True":
@@ -59,16 +62,79 @@ def is_ready(obj: Optional[Mapping[str, Any]]) -> Verdict:
     return Verdict(WAIT)
 
 
+def _in_use(obj: Mapping[str, Any]) -> Optional[Dict[str, Any]]:
+    """The InUse condition when it is True."""
+    in_use = cond.condition(obj, "InUse")
+    return in_use if in_use and in_use.get("status") == "True" else None
+
+
 def is_absent(obj: Optional[Mapping[str, Any]]) -> Verdict:
     """Gone; fail at once when a VM keeps it Terminating (InUse=True)."""
     if obj is None:
         return Verdict(DONE)
-    in_use = cond.condition(obj, "InUse")
-    if (obj.get("metadata") or {}).get("deletionTimestamp") and in_use and in_use.get("status") == "True":
-        return Verdict(FAIL, in_use.get("message") or "the image is in use")
+    in_use = _in_use(obj)
+    if (obj.get("metadata") or {}).get("deletionTimestamp") and in_use:
+        return Verdict(FAIL, in_use.get("message") or "it is in use (%s)" % in_use.get("reason"))
     terminating = cond.current_condition(obj, "Terminating")
     if terminating and terminating.get("status") == "True":
         return Verdict(WAIT, "blocked: " + cond.describe_condition(terminating))
+    return Verdict(WAIT)
+
+
+def is_released(obj: Optional[Mapping[str, Any]]) -> Verdict:
+    """Gone, or Terminating and held by a VM (InUse=True): the platform deletes it once the VM lets go, which the
+    caller reports (a forced delete of a disk in use)."""
+    if obj is not None and (obj.get("metadata") or {}).get("deletionTimestamp") and _in_use(obj):
+        return Verdict(DONE) if cond.phase(obj) == "Terminating" else Verdict(WAIT)
+    return is_absent(obj)
+
+
+def _short_of_size(obj: Mapping[str, Any]) -> str:
+    """What a Ready disk still lacks of its spec size (a resize the storage has not finished), or ""."""
+    wanted = quantity_or_none(((obj.get("spec") or {}).get("persistentVolumeClaim") or {}).get("size"))
+    capacity = quantity_or_none((obj.get("status") or {}).get("capacity"))
+    if wanted is None or capacity is None or capacity >= wanted:
+        return ""
+    return "resizing: capacity %s of %s" % (obj["status"]["capacity"], obj["spec"]["persistentVolumeClaim"]["size"])
+
+
+def _disk_ready(first_consumer_done: bool) -> Callable[[Optional[Mapping[str, Any]]], Verdict]:
+    """A VirtualDisk holds its data and its full size: Ready (a resize finished). With ``first_consumer_done``,
+    WaitForFirstConsumer counts too: on a late-binding storage class the data comes only once a VM uses the disk."""
+    def predicate(obj: Optional[Mapping[str, Any]]) -> Verdict:
+        if obj is not None and cond.status_current(obj) and not (obj.get("metadata") or {}).get("deletionTimestamp"):
+            current_phase = cond.phase(obj)
+            if current_phase == FIRST_CONSUMER_PHASE:
+                if first_consumer_done:
+                    return Verdict(DONE)
+                return Verdict(WAIT, "blocked: " + cond.describe_condition(cond.condition(obj, "Ready")))
+            if current_phase == "Resizing":
+                return Verdict(WAIT, "blocked: " + cond.describe_condition(cond.condition(obj, "Resizing")))
+        verdict = is_ready(obj)
+        if verdict.state == DONE and obj is not None and _short_of_size(obj):
+            return Verdict(WAIT, _short_of_size(obj))
+        return verdict
+    return predicate
+
+
+def is_snapshot_ready(obj: Optional[Mapping[str, Any]]) -> Verdict:
+    """A VirtualDiskSnapshot Ready; fail at once on Failed with the platform's message; report a disk not ready."""
+    if obj is None:
+        return Verdict(FAIL, "it was deleted while waiting for it to become Ready")
+    current_phase = cond.phase(obj)
+    ready = cond.condition(obj, "VirtualDiskSnapshotReady") or {}
+    if not cond.status_current(obj):
+        return Verdict(WAIT)
+    if current_phase == "Ready":
+        return Verdict(DONE)
+    if current_phase in ("Failed", "Terminating"):
+        return Verdict(FAIL, "phase %s: %s" % (current_phase, ready.get("message") or ready.get("reason")
+                                               or "no message"))
+    disk = cond.condition(obj, "VirtualDiskReady") or {}
+    if disk.get("status") == "False" and disk.get("message"):
+        return Verdict(WAIT, "blocked: " + cond.describe_condition(disk))
+    if ready.get("message"):
+        return Verdict(WAIT, "now: " + cond.describe_condition(ready))
     return Verdict(WAIT)
 
 
@@ -97,6 +163,10 @@ def _vm_in_phase(wanted: str) -> Callable[[Optional[Mapping[str, Any]]], Verdict
 PREDICATES: Dict[str, Tuple[Callable[[Optional[Mapping[str, Any]]], Verdict], str]] = {
     "ready": (is_ready, "become Ready"),
     "absent": (is_absent, "be deleted"),
+    "released": (is_released, "be deleted"),
+    "disk-ready": (_disk_ready(first_consumer_done=True), "become Ready (or WaitForFirstConsumer)"),
+    "disk-data-ready": (_disk_ready(first_consumer_done=False), "become Ready"),
+    "snapshot-ready": (is_snapshot_ready, "become Ready"),
     "vmop-completed": (is_vmop_completed, "complete"),
     "vm-running": (_vm_in_phase("Running"), "be Running"),
     "vm-stopped": (_vm_in_phase("Stopped"), "be Stopped"),

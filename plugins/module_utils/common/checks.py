@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: deckhouse.virtualization contributors
 # Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
-"""The rules one value must follow (names, namespaces, label keys, checksums, PEM, URLs, timeouts), each raising
+"""The rules one value must follow (names, namespaces, label keys, checksums, PEM, URLs, sizes, timeouts), each raising
 a ValidationError that names the option. Every module family's checks are built from these."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from urllib.parse import urlparse
 
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ValidationError
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import CHECKSUM_LENGTHS
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.quantity import parse_quantity
 
 _NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _QUALIFIED_RE = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
@@ -118,3 +119,15 @@ def check_wait_timeout(value: Optional[float]) -> None:
     """A negative wait_timeout is a mistake, not "no wait" (that is ``wait: false``)."""
     if value is not None and value < 0:
         raise ValidationError("wait_timeout must be >= 0, got %s" % value)
+
+
+def check_size(value: Any, option: str) -> None:
+    """A size is a positive Kubernetes quantity of whole bytes (``10Gi``, ``512M``)."""
+    try:
+        size = parse_quantity(value)
+    except ValueError:
+        raise ValidationError("%s must be a size like 10Gi or 512Mi (a Kubernetes quantity), got %r" % (option, value))
+    if size <= 0:
+        raise ValidationError("%s must be greater than 0, got %r" % (option, value))
+    if size != size.to_integral_value():
+        raise ValidationError("%s must be a whole number of bytes, got %r" % (option, value))

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple, Optional
+from typing import NamedTuple, Optional, Tuple
 
 GROUP = "virtualization.deckhouse.io"
 VERSION = "v1alpha2"
@@ -38,6 +38,7 @@ class Kind(NamedTuple):
 VIRTUAL_IMAGE = Kind("VirtualImage", "virtualimages", True)
 CLUSTER_VIRTUAL_IMAGE = Kind("ClusterVirtualImage", "clustervirtualimages", False)
 VIRTUAL_DISK = Kind("VirtualDisk", "virtualdisks", True)
+VIRTUAL_DISK_SNAPSHOT = Kind("VirtualDiskSnapshot", "virtualdisksnapshots", True)
 VIRTUAL_MACHINE = Kind("VirtualMachine", "virtualmachines", True)
 VIRTUAL_MACHINE_OPERATION = Kind("VirtualMachineOperation", "virtualmachineoperations", True)
 
@@ -52,6 +53,15 @@ def core_object_path(plural: str, name: Optional[str], namespace: str) -> str:
 
 
 SOURCE_KINDS = ("VirtualImage", "ClusterVirtualImage", "VirtualDisk", "VirtualDiskSnapshot")
+# What a VirtualDisk can be made from (dataSource.objectRef.kind): images and snapshots, never another disk.
+DISK_SOURCE_KINDS = ("VirtualImage", "ClusterVirtualImage", "VirtualDiskSnapshot")
+
+
+def object_ref_kinds(target: Kind) -> Tuple[str, ...]:
+    """The kinds an object of ``target``'s kind can be copied from (its dataSource.objectRef.kind)."""
+    return DISK_SOURCE_KINDS if target.kind == VIRTUAL_DISK.kind else SOURCE_KINDS
+
+
 # The checksum algorithms the platform verifies, with the hex length of each digest, in the platform's order.
 CHECKSUM_LENGTHS = {"md5": 32, "sha1": 40, "sha256": 64, "sha512": 128, "streebog256": 64, "streebog512": 128}
 CHECKSUM_ALGORITHMS = tuple(CHECKSUM_LENGTHS)
@@ -76,5 +86,12 @@ OWNED_SECRET_LABEL = "virtualization.deckhouse.io/ansible-owned-by"
 # Every phase an image reports (virtual_image_info filters on them).
 IMAGE_PHASES = ("Pending", "Provisioning", "WaitForUserUpload", "Ready", "Failed", "Terminating", "ImageLost",
                 "PVCLost")
+# Every phase a VirtualDisk reports (virtual_disk_info filters on them).
+DISK_PHASES = ("Pending", "Provisioning", "WaitForUserUpload", "WaitForFirstConsumer", "Ready", "Resizing", "Failed",
+               "PVCLost", "Exporting", "Terminating", "Migrating")
+# Phases after which the platform rejects a disk's data source change (it holds its data): the size may still grow.
+DISK_PROVISIONED_PHASES = ("Ready", "Resizing", "Migrating", "Exporting", "PVCLost")
+# A disk on a storage class that binds late holds its data once a VM uses it: until then this phase.
+FIRST_CONSUMER_PHASE = "WaitForFirstConsumer"
 # The VirtualMachineOperation types the collection drives.
 VM_OPERATIONS = ("Start", "Stop", "Restart")

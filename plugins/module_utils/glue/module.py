@@ -30,6 +30,12 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.ki
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.progress import Tracker
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.yaml_support import HAS_YAML
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.disks.info import list_disks
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.disks.request import (
+    disk_request, snapshot_request,
+)
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.disks.runner import DiskRunner
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.disks.snapshot import SnapshotRunner
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.info import list_images
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.request import image_request
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.runner import ImageRunner
@@ -40,6 +46,7 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.machines.
     VmOperationRequest, run_operation,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.options import args
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.disk import DiskOptions, SnapshotOptions
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.image import ImageOptions
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.upload import (
     UploadOptions, UploadRequest,
@@ -208,3 +215,49 @@ class InfoModule(CollectionModule):
 
     def execute(self, client: Client, request: Any, tracker: Tracker) -> Dict[str, Any]:
         return dict(list_images(client, request), changed=False)
+
+
+class DiskModule(CollectionModule):
+    """virtual_disk."""
+
+    def argument_spec(self) -> Dict[str, Any]:
+        return args.disk_arg_spec()
+
+    def request(self, params: Dict[str, Any]) -> Any:
+        return disk_request(DiskOptions.from_params(params))
+
+    def label(self, request: Any) -> str:
+        return request.ref
+
+    def execute(self, client: Client, request: Any, tracker: Tracker) -> Dict[str, Any]:
+        return DiskRunner(client, request, tracker).run()
+
+
+class SnapshotModule(CollectionModule):
+    """virtual_disk_snapshot."""
+
+    def argument_spec(self) -> Dict[str, Any]:
+        return args.disk_snapshot_arg_spec()
+
+    def request(self, params: Dict[str, Any]) -> Any:
+        return snapshot_request(SnapshotOptions.from_params(params))
+
+    def label(self, request: Any) -> str:
+        return request.ref
+
+    def execute(self, client: Client, request: Any, tracker: Tracker) -> Dict[str, Any]:
+        return SnapshotRunner(client, request, tracker).run()
+
+
+class DiskInfoModule(CollectionModule):
+    """virtual_disk_info."""
+
+    def argument_spec(self) -> Dict[str, Any]:
+        return args.disk_info_arg_spec()
+
+    def request(self, params: Dict[str, Any]) -> Any:
+        validate_info(params, VIRTUAL_DISK)
+        return params
+
+    def execute(self, client: Client, request: Any, tracker: Tracker) -> Dict[str, Any]:
+        return dict(list_disks(client, request), changed=False)

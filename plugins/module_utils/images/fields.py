@@ -30,6 +30,7 @@ UPLOAD_BLOCK = "spec.dataSource.upload"
 # How each module option is spelled in the API (the typed options' inverse of images/manifest.py).
 _OPTION_OF_API_KEY = {api_key: option for option, (_type, api_key) in SOURCE_TYPES.items()}
 _OPTION_OF_SPEC = {"spec.storage": "storage", "spec.persistentVolumeClaim.storageClassName": "storage_class",
+                   "spec.persistentVolumeClaim.size": "size",
                    "metadata.labels": "labels", "metadata.annotations": "annotations"}
 
 

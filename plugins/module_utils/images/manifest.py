@@ -45,7 +45,8 @@ def owned_secret_ref(options: ImageOptions, kind: Kind) -> Optional[Tuple[str, s
     return given.get("namespace") or DEFAULT_SECRET_NAMESPACE, given.get("name") or default_name
 
 
-def _data_source(options: ImageOptions, kind: Kind) -> Dict[str, Any]:
+def data_source(options: ImageOptions, kind: Kind) -> Dict[str, Any]:
+    """``spec.dataSource`` for the options' one ``source`` block, for an image or a disk (the same blocks)."""
     source = options.source or {}
     key = chosen_source(source)
     ds_type, api_key = SOURCE_TYPES[key]
@@ -71,10 +72,21 @@ def _data_source(options: ImageOptions, kind: Kind) -> Dict[str, Any]:
             body["namespace"] = block["namespace"]
     else:
         body = _drop_none({"checksum": _checksum(block.get("checksum"))})
-    data_source: Dict[str, Any] = {"type": ds_type}
+    chosen: Dict[str, Any] = {"type": ds_type}
     if body or key != "upload":
-        data_source[api_key] = body
-    return data_source
+        chosen[api_key] = body
+    return chosen
+
+
+def object_metadata(options: ImageOptions, kind: Kind) -> Dict[str, Any]:
+    """name, namespace (namespaced kinds), labels and annotations (values as strings) of the object to write."""
+    metadata: Dict[str, Any] = {"name": options.name}
+    if kind.namespaced:
+        metadata["namespace"] = options.namespace
+    for key, given in (("labels", options.labels), ("annotations", options.annotations)):
+        if given:
+            metadata[key] = {k: str(v) for k, v in given.items()}
+    return metadata
 
 
 def build_manifest(options: ImageOptions, kind: Kind) -> Dict[str, Any]:
@@ -84,13 +96,8 @@ def build_manifest(options: ImageOptions, kind: Kind) -> Dict[str, Any]:
         if kind.namespaced:
             manifest["spec"].setdefault("storage", DEFAULT_STORAGE)
         return manifest
-    metadata: Dict[str, Any] = {"name": options.name}
-    if kind.namespaced:
-        metadata["namespace"] = options.namespace
-    for key, given in (("labels", options.labels), ("annotations", options.annotations)):
-        if given:
-            metadata[key] = {k: str(v) for k, v in given.items()}
-    spec: Dict[str, Any] = {"dataSource": _data_source(options, kind)}
+    metadata = object_metadata(options, kind)
+    spec: Dict[str, Any] = {"dataSource": data_source(options, kind)}
     if kind.namespaced:
         spec["storage"] = options.storage or DEFAULT_STORAGE
         if options.storage_class:

@@ -30,18 +30,28 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.fi
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.request import ImageRequest
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.decision import (
-    CREATE, KEEP, RECREATE, REFUSE, decide,
+    CREATE, IMAGE_LOCK, KEEP, RECREATE, REFUSE, SpecLock, decide,
 )
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.replace import recreate
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.replace import delete, recreate
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.views import (
     patched_view, view, without_managed_fields,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.upload import UploadOptions
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.transfer.upload import UploadRunner
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.transfer.upload import (
+    IMAGE_UPLOAD, UploadRules, UploadRunner,
+)
 
 
 class ImageRunner:
-    """One run of an ImageRequest (virtual_image, cluster_virtual_image, and the images capture makes)."""
+    """One run of an ImageRequest (virtual_image, cluster_virtual_image, and the images capture makes).
+
+    The class attributes are what another kind with the same life (create, patch before provisioning, locked
+    after, source.upload) changes: disks/runner.py's DiskRunner."""
+
+    lock: SpecLock = IMAGE_LOCK
+    upload_rules: UploadRules = IMAGE_UPLOAD
+    absent_goal = "absent"
+    result_key = "image"
 
     def __init__(self, client: Client, request: ImageRequest, tracker: Tracker) -> None:
         self.client = client
@@ -79,6 +89,7 @@ class ImageRunner:
         if live is not None and (live.get("metadata") or {}).get("deletionTimestamp") and not self.check_mode:
             self.tracker.note("waiting for the previous object to finish terminating")
             live = self.waiter.wait("absent", self._timeout(), live)
+        wanted = self.before_writes(wanted, live)
         if self.request.upload is not None:
             wanted, platform_checks = align_upload_checksum(self.client, self.kind, wanted, live)
             self.platform_checks_upload = platform_checks is not False
@@ -90,14 +101,27 @@ class ImageRunner:
         if self.request.upload is not None:
             return self._upload(obj, changed, self.request.upload)
         if self.request.wait and not self.check_mode:
-            obj = self.waiter.wait("ready", self._timeout(), obj)
+            obj = self.waiter.wait(self.ready_goal(), self._timeout(), obj)
         else:
             self.tracker.update(obj)
         return self._result(changed, obj)
 
+    def before_writes(self, wanted: Dict[str, Any], live: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
+        """The last look before any write: ``wanted`` completed with what the user left to the live object, or an
+        error for what must not be written (images: nothing to add or refuse)."""
+        return wanted
+
+    def ready_goal(self) -> str:
+        """The waiter goal of ``wait``."""
+        return "ready"
+
+    def check_recreate(self, live: Mapping[str, Any], differing: Any) -> None:
+        """Raise when ``live`` must not be recreated although its spec differs (images: always allowed)."""
+
     def _ensure(self, live: Optional[Dict[str, Any]], wanted: Dict[str, Any]) -> Any:
         """Carry out the decision; (object, changed)."""
-        decision = decide(live, wanted, self.request.ref, self.request.recreate, self.request.how_to_recreate)
+        decision = decide(live, wanted, self.request.ref, self.request.recreate, self.request.how_to_recreate,
+                          lock=self.lock)
         if decision.verb == CREATE:
             obj = self._create(wanted)
             self.diff = {"before": {}, "after": view(obj)}
@@ -107,6 +131,7 @@ class ImageRunner:
             raise ImmutableSpec(decision.message, image=live, differing_fields=decision.differing,
                                 conditions=cond.conditions(live))
         if decision.verb == RECREATE:
+            self.check_recreate(live, decision.differing)
             obj = recreate(self.client, self.waiter, self.path, live, self._timeout(), self.tracker,
                            lambda: self._create(wanted), "its spec differs: %s" % ", ".join(decision.differing))
             self.diff = {"before": view(live), "after": view(wanted if self.check_mode else obj)}
@@ -146,7 +171,9 @@ class ImageRunner:
             warn("%s: this cluster's %s API has no %s, so the platform does not verify the checksums given in "
                  "source.upload.checksum; the module verifies the bytes it sends against them (before the last byte)"
                  % (self.request.ref, self.kind.kind, UPLOAD_CHECKSUM))
-        result = UploadRunner(self.client, self.kind, self.name, self.namespace, upload, self.tracker).run(obj)
+        result = UploadRunner(self.client, self.kind, self.name, self.namespace, upload, self.tracker,
+                              rules=self.upload_rules).run(obj)
+        result[self.result_key] = result.pop("image")
         result["changed"] = changed or result["changed"]
         if changed:
             result["diff"] = self.diff
@@ -201,21 +228,17 @@ class ImageRunner:
         live = self.client.get(self.path)
         if live is None:
             return self._result(False, None)
-        changed = False
-        if not (live.get("metadata") or {}).get("deletionTimestamp"):
-            self.client.delete(self.path)
-            changed = True
-            self.diff = {"before": view(live), "after": {}}
+        changed, obj, diff = delete(self.client, self.waiter, self.path, live, self.request.wait, self._timeout(),
+                                    self.absent_goal)
+        if changed:
+            self.diff = diff
         self._delete_owned_secret(live)
-        obj: Optional[Mapping[str, Any]] = live
-        if self.request.wait and not self.check_mode:
-            obj = self.waiter.wait("absent", self._timeout())
         return self._result(changed, obj)
 
     def _result(self, changed: bool, obj: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
         result: Dict[str, Any] = {
             "changed": changed,
-            "image": redact_image(without_managed_fields(obj)),  # upload URLs are credentials
+            self.result_key: redact_image(without_managed_fields(obj)),  # upload URLs are credentials
             "phase": cond.phase(obj),
             "progress": cond.progress(obj),
             "duration": round(time.monotonic() - self.started, 3),

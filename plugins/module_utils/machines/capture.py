@@ -1,12 +1,14 @@
 # -*- coding: utf-8 -*-
 # Copyright: deckhouse.virtualization contributors
 # Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
-"""Disk capture: VirtualDisk -> VirtualImage (-> ClusterVirtualImage), stopping mounting VMs when allowed.
+"""Disk capture: VirtualDisk -> VirtualImage (-> ClusterVirtualImage), by one of two methods.
 
-The images are made by the ordinary ImageRunner; this module only decides whether the
-disk must be freed first, frees it, and guarantees the VMs are started again, on
-success and on failure alike. A VI that is already Ready never touches a VM, so a
-re-run cannot bounce a production VM.
+``stop``: the images are made from the disk by the ordinary ImageRunner; this module only decides whether the
+disk must be freed first, frees it (stopping mounting VMs when allowed), and guarantees the VMs are started
+again, on success and on failure alike. ``snapshot``: a VirtualDiskSnapshot of the disk is taken (the platform
+freezes a running VM's filesystem for it), the images are made from the snapshot and the snapshot is deleted
+(unless kept); no VM is ever touched. Either way a VI that is already Ready (and the CVI, when asked) means nothing
+is done, so a re-run cannot bounce a production VM or take a snapshot.
 """
 
 from __future__ import annotations
@@ -22,11 +24,16 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.ki
     CLUSTER_VIRTUAL_IMAGE, PROVISIONED_PHASES, VIRTUAL_DISK, VIRTUAL_IMAGE, VIRTUAL_MACHINE,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.progress import Tracker
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.disks.request import (
+    SnapshotRequest, snapshot_request,
+)
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.disks.snapshot import SnapshotRunner
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.request import ImageRequest, image_request
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.runner import ImageRunner
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.machines.power import (
     PowerControl, RunPolicyRefused, mounting_vms, refusal, run_policy,
 )
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.disk import SnapshotOptions
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.image import ImageOptions
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.validation import validate_capture
 
@@ -39,16 +46,31 @@ class Stopped(NamedTuple):
     restart: bool
 
 
+SNAPSHOT_SUFFIX = "-capture"
+
+
+def snapshot_name(params: Mapping[str, Any]) -> str:
+    """The snapshot a ``method: snapshot`` capture takes: named after the image, so a re-run finds the same one."""
+    return str(params["name"]) + SNAPSHOT_SUFFIX
+
+
 def image_options(params: Mapping[str, Any], cluster: bool) -> ImageOptions:
-    """The typed options of the images made: a VI from the disk, or a CVI from that VI."""
-    common = ImageOptions(labels=params.get("labels"), wait=params.get("wait") is not False,
+    """The typed options of the images made: a VI from the disk and a CVI from that VI (``method: stop``), or both
+    from the snapshot (``method: snapshot``)."""
+    wait = params.get("wait") is not False or params.get("method") == "snapshot"  # the snapshot goes once they are
+    common = ImageOptions(labels=params.get("labels"), wait=wait,
                           wait_timeout=params["wait_timeout"] if params.get("wait_timeout") is not None else 1800)
+    if params.get("method") == "snapshot":
+        ref = {"kind": "VirtualDiskSnapshot", "name": snapshot_name(params)}
+        origin = dict(ref, namespace=params["namespace"]) if cluster else ref
+    elif cluster:
+        origin = {"kind": "VirtualImage", "name": params["name"], "namespace": params["namespace"]}
+    else:
+        origin = {"kind": "VirtualDisk", "name": params["disk"]}
     if cluster:
-        return common._replace(name=params["cluster_image"], source={"object_ref": {
-            "kind": "VirtualImage", "name": params["name"], "namespace": params["namespace"]}})
+        return common._replace(name=params["cluster_image"], source={"object_ref": origin})
     return common._replace(name=params["name"], namespace=params["namespace"], storage=params.get("storage"),
-                           storage_class=params.get("storage_class"),
-                           source={"object_ref": {"kind": "VirtualDisk", "name": params["disk"]}})
+                           storage_class=params.get("storage_class"), source={"object_ref": origin})
 
 
 class CaptureRequest(NamedTuple):
@@ -61,19 +83,28 @@ class CaptureRequest(NamedTuple):
     stop_vm: bool = False
     allow_run_policy_change: bool = False
     restart_vm_on_failure: bool = True
+    snapshot: Optional[SnapshotRequest] = None  # method: snapshot
+    keep_snapshot: bool = False
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> "CaptureRequest":
-        """Every check before any request, reusing the image modules' rules."""
+        """Every check before any request, reusing the image and snapshot modules' rules."""
         validate_capture(params)
         image = image_request(image_options(params, cluster=False), VIRTUAL_IMAGE)
         cluster = None
         if params.get("cluster_image") is not None:
             cluster = image_request(image_options(params, cluster=True), CLUSTER_VIRTUAL_IMAGE)
+        snapshot = None
+        if params.get("method") == "snapshot":
+            snapshot = snapshot_request(SnapshotOptions(
+                name=snapshot_name(params), namespace=params["namespace"], disk=params["disk"],
+                required_consistency=params.get("required_consistency") is not False, labels=params.get("labels"),
+                wait_timeout=image.wait_timeout))
         return cls(namespace=params["namespace"], disk=params["disk"], image=image, cluster_image=cluster,
                    stop_vm=bool(params.get("stop_vm")),
                    allow_run_policy_change=bool(params.get("allow_run_policy_change")),
-                   restart_vm_on_failure=params.get("restart_vm_on_failure") is not False)
+                   restart_vm_on_failure=params.get("restart_vm_on_failure") is not False,
+                   snapshot=snapshot, keep_snapshot=bool(params.get("keep_snapshot")))
 
 
 class CaptureRunner:
@@ -89,13 +120,41 @@ class CaptureRunner:
         self.stopped: List[Stopped] = []
         self.stopped_names: List[str] = []
         self.restarted_names: List[str] = []
+        self.snapshot_result: Optional[Dict[str, Any]] = None
+        self.snapshot_deleted = False
         self.started = time.monotonic()
 
     def run(self) -> Dict[str, Any]:
+        """Capture by the request's method."""
+        if self.request.snapshot is not None:
+            return self._run_snapshot(self.request.snapshot)
+        return self._run_stop()
+
+    def _run_snapshot(self, snapshot: SnapshotRequest) -> Dict[str, Any]:
+        """Snapshot the disk (when an image is still to be made), make the images from it, delete it unless kept."""
+        requests = [self.request.image] + ([self.request.cluster_image] if self.request.cluster_image else [])
+        to_make = [req for req in requests
+                   if not self._captured(self.client.get(req.kind.object_path(req.name, req.namespace)), req.ref)]
+        if to_make:  # the snapshot runner refuses a disk that does not exist, before any write
+            self.snapshot_result = SnapshotRunner(self.client, snapshot, self.tracker.child(snapshot.ref)).run()
+        try:
+            results = [ImageRunner(self.client, req, self.tracker.child(req.ref)).run() for req in requests]
+        except TaskError as exc:
+            exc.details.update(snapshot=snapshot.name, snapshot_kept=True)
+            exc.msg += "; the snapshot %s is kept for the next run (it deletes it once the images are Ready)" % (
+                snapshot.ref)
+            exc.args = (exc.msg,)
+            raise
+        if not self.request.keep_snapshot:
+            gone = SnapshotRunner(self.client, snapshot._replace(manifest=None), self.tracker.child(snapshot.ref)).run()
+            self.snapshot_deleted = bool(gone["changed"])
+        return self._result(results[0], results[1] if len(results) > 1 else None)
+
+    def _run_stop(self) -> Dict[str, Any]:
         """Free the disk when needed, make the image(s), restart what was stopped."""
         vi_request = self.request.image
         live = self.client.get(VIRTUAL_IMAGE.object_path(vi_request.name, self.namespace))
-        if not self._captured(live):
+        if not self._captured(live, vi_request.ref):
             self._free_disk()
         try:
             if self.stopped:  # the VMs come back only once the image is made: always wait for it then
@@ -110,10 +169,7 @@ class CaptureRunner:
             cluster = ImageRunner(self.client, cvi_request, self.tracker.child(cvi_request.ref)).run()
         return self._result(image, cluster)
 
-    def _vi_ref(self) -> str:
-        return self.request.image.ref
-
-    def _captured(self, live: Optional[Mapping[str, Any]]) -> bool:
+    def _captured(self, live: Optional[Mapping[str, Any]], ref: str) -> bool:
         """True when the image is already provisioned; a Failed one is an error (the platform never retries it)."""
         if live is None:
             return False
@@ -121,7 +177,7 @@ class CaptureRunner:
         if phase == "Failed":
             ready = cond.condition(live, "Ready") or {}
             raise ObjectFailed("%s is Failed (%s); the platform does not retry: delete it to capture the disk again"
-                               % (self._vi_ref(), ready.get("message") or ready.get("reason") or "no message"),
+                               % (ref, ready.get("message") or ready.get("reason") or "no message"),
                                image=live, conditions=(live.get("status") or {}).get("conditions") or [])
         return phase in PROVISIONED_PHASES
 
@@ -224,16 +280,21 @@ class CaptureRunner:
             "vm_actions": self.power.actions,
             "vms_stopped": self.stopped_names,
             "vms_restarted": self.restarted_names,
+            "snapshot": (self.snapshot_result or {}).get("snapshot"),
+            "snapshot_consistent": (self.snapshot_result or {}).get("consistent"),
+            "snapshot_deleted": self.snapshot_deleted,
             "duration": round(time.monotonic() - self.started, 3),
         }
-        result["diff"] = [_headed(self.request.image, image)]
+        result["diff"] = [_headed(self.request.image.ref, image)]
+        if self.snapshot_result is not None and self.request.snapshot is not None:
+            result["diff"].insert(0, _headed(self.request.snapshot.ref, self.snapshot_result))
         if cluster is not None and self.request.cluster_image is not None:
-            result["diff"].append(_headed(self.request.cluster_image, cluster))
+            result["diff"].append(_headed(self.request.cluster_image.ref, cluster))
         return result
 
 
-def _headed(request: ImageRequest, result: Mapping[str, Any]) -> Dict[str, Any]:
-    """One image's before/after, headed with its reference: Ansible's callbacks render a list of such diffs."""
+def _headed(ref: str, result: Mapping[str, Any]) -> Dict[str, Any]:
+    """One object's before/after, headed with its reference: Ansible's callbacks render a list of such diffs."""
     diff = dict(result.get("diff") or {"before": {}, "after": {}})
-    diff.update(before_header=request.ref, after_header=request.ref)
+    diff.update(before_header=ref, after_header=ref)
     return diff

@@ -1,16 +1,17 @@
 # -*- coding: utf-8 -*-
 # Copyright: deckhouse.virtualization contributors
 # Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
-"""The one decision every writer of an image makes, before any write: from (live, wanted) to an action.
+"""The one decision every writer of an image or a disk makes, before any write: from (live, wanted) to an action.
 
-The image modules, the catalog plan and the upload runner all ask this function, so they can never disagree
-on what is "unchanged", on when the platform's lock on a provisioned spec applies, or on how the refusal reads.
-Pure: no I/O, so tests can cover every branch with plain dicts.
+The image and disk modules, the catalog plan and the upload runner all ask this function, so they can never
+disagree on what is "unchanged", on when the platform's lock on a provisioned spec applies, or on how the refusal
+reads. A kind says when its spec locks and which fields still change in place afterwards (a disk's size grows) with
+a SpecLock. Pure: no I/O, so tests can cover every branch with plain dicts.
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Sequence
+from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common import conditions as cond
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.compare import (
@@ -19,6 +20,21 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.co
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import PROVISIONED_PHASES
 
 CREATE, PATCH, KEEP, REFUSE, RECREATE = "create", "patch", "keep", "refuse", "recreate"
+# What an in-place rule says of a field's (live, wanted) values: the same value, a change the platform makes in
+# place; anything else is why the change is refused.
+SAME, IN_PLACE = "same", "in place"
+InPlaceRule = Callable[[Any, Any], str]
+
+
+class SpecLock(NamedTuple):
+    """When a kind's spec locks (the phases after provisioning) and the fields that still change in place then,
+    each with its rule (dotted path -> rule). Images: nothing changes once provisioned."""
+
+    phases: Tuple[str, ...] = PROVISIONED_PHASES
+    in_place: Mapping[str, InPlaceRule] = {}
+
+
+IMAGE_LOCK = SpecLock()
 
 
 class Decision(NamedTuple):
@@ -30,25 +46,44 @@ class Decision(NamedTuple):
     message: str = ""
 
 
+def _value(obj: Mapping[str, Any], path: str) -> Any:
+    """The value at a dotted path (``spec.persistentVolumeClaim.size``), None when absent."""
+    node: Any = obj
+    for part in path.split("."):
+        node = node.get(part) if isinstance(node, Mapping) else None
+    return node
+
+
 def decide(live: Optional[Mapping[str, Any]], wanted: Mapping[str, Any], ref: str, recreate: bool,
-           how_to_recreate: str, content_differences: Sequence[str] = ()) -> Decision:
+           how_to_recreate: str, content_differences: Sequence[str] = (), lock: SpecLock = IMAGE_LOCK) -> Decision:
     """Create when absent; patch what differs before provisioning; once provisioned (the platform then
-    rejects spec changes) recreate when allowed, else refuse naming the differing fields and ``how_to_recreate``.
+    rejects spec changes) patch the fields ``lock`` allows in place, recreate when allowed, else refuse naming the
+    differing fields and ``how_to_recreate``.
 
     ``content_differences``: how the data of a provisioned image differs from what is wanted (an upload's file);
     they count like spec differences but only once the image is provisioned (before that it holds no data).
+    An in-place field whose rule refuses the change (a smaller disk) is refused even with ``recreate``, unless a
+    locked field differs too: recreating then makes a new object with every wanted value.
     """
     if live is None:
         return Decision(CREATE)
-    differing = spec_differences(wanted.get("spec"), live.get("spec"))
+    rules = lock.in_place
+    verdicts = {path: rules[path](_value(live, path), _value(wanted, path))
+                for path in spec_differences(wanted.get("spec"), live.get("spec")) if path in rules}
+    differing = [path for path in spec_differences(wanted.get("spec"), live.get("spec"))
+                 if verdicts.get(path) != SAME]
     meta = metadata_patch(wanted.get("metadata") or {}, live.get("metadata") or {})
-    provisioned = cond.phase(live) in PROVISIONED_PHASES
-    locked = differing + (list(content_differences) if provisioned else [])
-    if locked and provisioned:
-        if recreate:
+    if cond.phase(live) in lock.phases:
+        spec_locked = [path for path in differing if path not in rules]
+        locked = spec_locked + list(content_differences)
+        refused = [why for why in verdicts.values() if why not in (SAME, IN_PLACE)]
+        if locked and recreate:
             return Decision(RECREATE, differing=locked)
-        return Decision(REFUSE, differing=locked, message=locked_message(
-            ref, live, differing, list(content_differences), how_to_recreate))
+        if refused:
+            return Decision(REFUSE, differing=differing, message="%s: %s" % (ref, "; ".join(refused)))
+        if locked:
+            return Decision(REFUSE, differing=locked, message=locked_message(
+                ref, live, spec_locked, list(content_differences), how_to_recreate))
     if not differing and not meta:
         return Decision(KEEP)
     patch: Dict[str, Any] = {}

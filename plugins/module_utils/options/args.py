@@ -11,7 +11,8 @@ from typing import Any, Dict
 from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import (
-    CHECKSUM_ALGORITHMS, IMAGE_PHASES, STORAGE_CHOICES, VM_OPERATIONS,
+    CHECKSUM_ALGORITHMS, CLUSTER_VIRTUAL_IMAGE, DISK_PHASES, IMAGE_PHASES, STORAGE_CHOICES, VIRTUAL_DISK,
+    VIRTUAL_IMAGE, VM_OPERATIONS, Kind, object_ref_kinds,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.upload import UPLOAD_ENDPOINTS
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.validation import FANOUT_CHOICES
@@ -83,15 +84,15 @@ PROGRESS_ARG_SPEC: Dict[str, Dict[str, Any]] = {
 }
 
 
-def image_source_spec(cluster: bool) -> Dict[str, Any]:
-    """The ``source`` option; CVI references carry a namespace, VI ones do not."""
+def source_spec(target: Kind) -> Dict[str, Any]:
+    """The ``source`` option of the modules that make a ``target`` (VirtualImage, ClusterVirtualImage, VirtualDisk):
+    the same blocks for all; references from a cluster-wide object carry a namespace, from a namespaced one not."""
     secret_ref: Dict[str, Any]
     object_ref: Dict[str, Any] = {
-        "kind": {"type": "str", "required": True,
-                 "choices": ["VirtualImage", "ClusterVirtualImage", "VirtualDisk", "VirtualDiskSnapshot"]},
+        "kind": {"type": "str", "required": True, "choices": list(object_ref_kinds(target))},
         "name": {"type": "str", "required": True},
     }
-    if cluster:
+    if not target.namespaced:
         secret_ref = {"type": "dict", "no_log": False,
                       "options": {"name": {"type": "str"}, "namespace": {"type": "str"}}}
         object_ref["namespace"] = {"type": "str"}
@@ -127,7 +128,7 @@ def image_arg_spec(cluster: bool) -> Dict[str, Any]:
     spec: Dict[str, Any] = {
         "name": {"type": "str"},
         "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
-        "source": image_source_spec(cluster),
+        "source": source_spec(CLUSTER_VIRTUAL_IMAGE if cluster else VIRTUAL_IMAGE),
         "labels": {"type": "dict"},
         "annotations": {"type": "dict"},
         "definition": {"type": "raw"},
@@ -210,12 +211,63 @@ def catalog_arg_spec() -> Dict[str, Any]:
     return with_task_options(spec)
 
 
+WAIT_FOR_CHOICES = ("WaitForFirstConsumer", "Ready")
+CAPTURE_METHODS = ("stop", "snapshot")
+
+
+def disk_arg_spec() -> Dict[str, Any]:
+    """virtual_disk."""
+    spec: Dict[str, Any] = {
+        "name": {"type": "str", "required": True},
+        "namespace": {"type": "str", "required": True},
+        "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
+        "source": source_spec(VIRTUAL_DISK),
+        "size": {"type": "str"},
+        "storage_class": {"type": "str"},
+        "labels": {"type": "dict"},
+        "annotations": {"type": "dict"},
+        "recreate": {"type": "bool", "default": False},
+        "force": {"type": "bool", "default": False},
+        "wait_for": {"type": "str", "default": WAIT_FOR_CHOICES[0], "choices": list(WAIT_FOR_CHOICES)},
+    }
+    return with_task_options(spec)
+
+
+def disk_snapshot_arg_spec() -> Dict[str, Any]:
+    """virtual_disk_snapshot."""
+    spec: Dict[str, Any] = {
+        "name": {"type": "str", "required": True},
+        "namespace": {"type": "str", "required": True},
+        "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
+        "disk": {"type": "str"},
+        "required_consistency": {"type": "bool", "default": True},
+        "labels": {"type": "dict"},
+        "annotations": {"type": "dict"},
+    }
+    return with_task_options(spec)
+
+
+def disk_info_arg_spec() -> Dict[str, Any]:
+    """virtual_disk_info."""
+    spec = copy_spec(AUTH_ARG_SPEC)
+    spec.update(
+        namespace={"type": "str"},
+        name={"type": "str"},
+        label_selectors={"type": "list", "elements": "str"},
+        phase={"type": "list", "elements": "str", "choices": list(DISK_PHASES)},
+    )
+    return spec
+
+
 def capture_arg_spec() -> Dict[str, Any]:
     """virtual_image_capture."""
     spec: Dict[str, Any] = {
         "namespace": {"type": "str", "required": True},
         "disk": {"type": "str", "required": True},
         "name": {"type": "str", "required": True},
+        "method": {"type": "str", "default": CAPTURE_METHODS[0], "choices": list(CAPTURE_METHODS)},
+        "keep_snapshot": {"type": "bool", "default": False},
+        "required_consistency": {"type": "bool", "default": True},
         "storage": {"type": "str", "choices": list(STORAGE_CHOICES)},
         "storage_class": {"type": "str"},
         "labels": {"type": "dict"},

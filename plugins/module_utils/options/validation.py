@@ -14,14 +14,15 @@ from ansible.module_utils.common.warnings import warn
 
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common import streebog
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.checks import (
-    check_checksums, check_metadata_keys, check_name, check_namespace, check_pem, check_pem_file, check_url,
-    check_wait_timeout,
+    check_checksums, check_metadata_keys, check_name, check_namespace, check_pem, check_pem_file, check_size,
+    check_url, check_wait_timeout,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ValidationError
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import (
-    API_VERSION, CHECKSUM_LENGTHS, CLUSTER_VIRTUAL_IMAGE, PVC_STORAGE, SOURCE_KINDS, SOURCE_TYPES, STORAGE_CHOICES,
-    VIRTUAL_IMAGE, Kind,
+    API_VERSION, CHECKSUM_LENGTHS, CLUSTER_VIRTUAL_IMAGE, PVC_STORAGE, SOURCE_TYPES, STORAGE_CHOICES, VIRTUAL_DISK,
+    VIRTUAL_DISK_SNAPSHOT, VIRTUAL_IMAGE, Kind, object_ref_kinds,
 )
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.disk import DiskOptions, SnapshotOptions
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.image import ImageOptions
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.upload import (
     UPLOAD_ENDPOINTS, UploadOptions,
@@ -63,8 +64,9 @@ def _check_source(source: Mapping[str, Any], kind: Kind) -> None:
         check_pem(block.get("ca_bundle"), option + ".ca_bundle")
         _check_pull_secret(block, option, kind)
     elif key == "object_ref":
-        if block["kind"] not in SOURCE_KINDS:
-            raise ValidationError("%s.kind must be one of %s" % (option, ", ".join(SOURCE_KINDS)))
+        if block["kind"] not in object_ref_kinds(kind):
+            raise ValidationError("%s.kind must be one of %s, got %s"
+                                  % (option, ", ".join(object_ref_kinds(kind)), block["kind"]))
         check_name(block["name"], option + ".name", block["kind"])
         needs_ns = block["kind"] != "ClusterVirtualImage"
         if not kind.namespaced and needs_ns:
@@ -223,9 +225,9 @@ def validate_catalog_options(params: Mapping[str, Any], kind: Kind) -> None:
         raise ValidationError("namespaces do not apply to ClusterVirtualImages")
 
 
-def validate_info(params: Mapping[str, Any]) -> None:
-    """Option checks before any request."""
-    kind = CLUSTER_VIRTUAL_IMAGE if params.get("cluster") else VIRTUAL_IMAGE
+def validate_info(params: Mapping[str, Any], kind: Optional[Kind] = None) -> None:
+    """The options of an info module (virtual_image_info; virtual_disk_info with ``kind``) before any request."""
+    kind = kind or (CLUSTER_VIRTUAL_IMAGE if params.get("cluster") else VIRTUAL_IMAGE)
     if params.get("cluster") and params.get("namespace"):
         raise ValidationError("namespace cannot be used with cluster: true (ClusterVirtualImages are cluster-wide)")
     if params.get("namespace") is not None:
@@ -249,10 +251,16 @@ def validate_upload_target(params: Mapping[str, Any], kind: Kind) -> None:
 
 
 def validate_capture(params: Mapping[str, Any]) -> None:
-    """virtual_image_capture's own names (the images it makes are checked as image options)."""
+    """virtual_image_capture's own options (the images and the snapshot it makes are checked as their modules'):
+    the VM options belong to ``method: stop``, the snapshot's to ``method: snapshot``."""
     check_name(params.get("disk"), "disk", "VirtualDisk")
     if params.get("cluster_image") is not None:
         check_name(params["cluster_image"], "cluster_image", "ClusterVirtualImage")
+    snapshot = params.get("method") == "snapshot"
+    misplaced = [option for option, belongs in (("stop_vm", not snapshot), ("allow_run_policy_change", not snapshot),
+                                                ("keep_snapshot", snapshot)) if params.get(option) and not belongs]
+    if misplaced:
+        raise ValidationError("%s cannot be used with method: %s" % (", ".join(misplaced), params.get("method")))
 
 
 def _check_exclusive(options: ImageOptions) -> None:
@@ -286,3 +294,46 @@ def validate_content(options: ImageOptions, kind: Kind) -> None:
     _check_source(options.source, kind)
     if options.storage_class is not None and options.storage != PVC_STORAGE:
         raise ValidationError("storage_class needs storage: PersistentVolumeClaim")
+
+
+# -- disks and snapshots ------------------------------------------------------------------------------
+def _check_metadata(labels: Optional[Mapping[str, Any]], annotations: Optional[Mapping[str, Any]]) -> None:
+    check_metadata_keys(labels, "labels", values_too=True)
+    check_metadata_keys(annotations, "annotations", values_too=False)
+
+
+def _check_present(options: Any, kind: Kind) -> bool:
+    """Name, namespace and wait_timeout of a namespaced object's options; then, for ``state: present``, its labels
+    and annotations. True when present (the caller checks the rest)."""
+    check_name(options.name, "name", kind.kind)
+    check_namespace(options.namespace)
+    check_wait_timeout(options.wait_timeout)
+    if options.present:
+        _check_metadata(options.labels, options.annotations)
+    return bool(options.present)
+
+
+def validate_disk(options: DiskOptions) -> None:
+    """virtual_disk's options, before any request: identity, size, the one source (or a size for a blank disk)."""
+    if not _check_present(options, VIRTUAL_DISK):
+        return
+    if options.size is not None:
+        check_size(options.size, "size")
+    if options.storage_class is not None:
+        check_name(options.storage_class, "storage_class", "StorageClass")
+    if options.source is None or not any(value is not None for value in options.source.values()):
+        if options.source is not None:
+            chosen_source(options.source)  # source: {} names the blocks it could have
+        if options.size is None:
+            raise ValidationError("size is required for a blank disk (a disk without source)")
+        return
+    _check_source(options.source, VIRTUAL_DISK)
+
+
+def validate_snapshot(options: SnapshotOptions) -> None:
+    """virtual_disk_snapshot's options, before any request."""
+    if not _check_present(options, VIRTUAL_DISK_SNAPSHOT):
+        return
+    if options.disk is None:
+        raise ValidationError("disk is required when state is present")
+    check_name(options.disk, "disk", VIRTUAL_DISK.kind)

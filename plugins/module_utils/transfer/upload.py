@@ -1,14 +1,15 @@
 # -*- coding: utf-8 -*-
 # Copyright: deckhouse.virtualization contributors
 # Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
-"""The upload library: bring an Upload image to Ready holding a given local file.
+"""The upload library: bring an Upload image (or disk) to Ready holding a given local file.
 
 A state machine over the image's phase, re-read after every step, so that a
 concurrent uploader, a missed deadline or an interrupted upload all lead to the
 same decisions: WaitForUserUpload -> send; Failed -> recreate while ``retries``
 last; Ready -> compare the recorded checksum with the file (``recreate`` rule);
-anything else -> watch until one of those. Used by ``virtual_image_upload`` and by
-the image modules for ``source.upload``.
+anything else -> watch until one of those. Used by ``virtual_image_upload``, by
+the image modules for ``source.upload`` and by ``virtual_disk`` for its ``source.upload``:
+any kind that publishes ``status.imageUploadURLs``; what differs per kind is its UploadRules.
 
 The checksum of what was uploaded is recorded in the annotation ANNOTATION (the
 platform keeps no checksum in status; ``spec.dataSource.upload.checksum``, when
@@ -21,7 +22,7 @@ import copy
 import json
 import os
 import time
-from typing import Any, Callable, Collection, Dict, List, Mapping, Optional, Set, Tuple
+from typing import Any, Callable, Collection, Dict, List, Mapping, NamedTuple, Optional, Set, Tuple
 
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.client import Client
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.waiter import (
@@ -39,10 +40,13 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.ki
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.progress import Tracker
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.redaction import redact, redact_image
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.decision import KEEP, REFUSE, decide
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.decision import (
+    KEEP, REFUSE, SpecLock, decide,
+)
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.replace import recreate
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.views import view
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.upload import UploadOptions
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.transfer.resume import sending_mark, sent_from
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.transfer.stream import (
     ChecksumMismatch, ConnectFailed, FileChanged, Interrupted, Outcome, Sender, TlsRejected, probe, tls_context,
 )
@@ -52,6 +56,25 @@ PROBE_TIMEOUT = 3.0
 PROGRESS_INTERVAL = 1.0
 BACKOFF_MAX = 10.0
 SENDABLE_PHASES = ("WaitForUserUpload", "Provisioning")
+
+
+def _always(obj: Mapping[str, Any]) -> str:
+    return ""
+
+
+class UploadRules(NamedTuple):
+    """What the runner must know of the kind it sends into; the defaults are the images'.
+
+    ``holds_data``: phases in which the object holds what was uploaded (its record is then compared with the file);
+    ``ready``: the waiter goal once the file is sent; ``why_not_recreate``: "" when the object may be deleted and
+    made anew (a different file, a Failed upload), else why not (a disk a VM uses)."""
+
+    holds_data: Tuple[str, ...] = PROVISIONED_PHASES
+    ready: str = "ready"
+    why_not_recreate: Callable[[Mapping[str, Any]], str] = _always
+
+
+IMAGE_UPLOAD = UploadRules()
 
 
 # -- reading the image ----------------------------------------------------------------------------
@@ -98,18 +121,19 @@ def can_send(obj: Mapping[str, Any], spent: Collection[str]) -> bool:
             and not set(urls.values()) & set(spent))
 
 
-def actionable(spent: Collection[str]) -> Tuple[Callable[[Optional[Mapping[str, Any]]], Verdict], str]:
-    """A waiter goal: the image reached a phase the upload can act on.
+def actionable(spent: Collection[str], holds_data: Tuple[str, ...] = PROVISIONED_PHASES
+               ) -> Tuple[Callable[[Optional[Mapping[str, Any]]], Verdict], str]:
+    """A waiter goal: the object reached a phase the upload can act on.
 
     ``spent``: URLs already sent to; a (stale) WaitForUserUpload showing them does not count.
     """
     def predicate(obj: Optional[Mapping[str, Any]]) -> Verdict:
         if obj is None:
-            return Verdict(FAIL, "the image was deleted while waiting to upload")
+            return Verdict(FAIL, "it was deleted while waiting to upload")
         if (obj.get("metadata") or {}).get("deletionTimestamp"):
-            return Verdict(FAIL, "the image is being deleted (phase %s)" % cond.phase(obj))
+            return Verdict(FAIL, "it is being deleted (phase %s)" % cond.phase(obj))
         phase = cond.phase(obj)
-        if cond.status_current(obj) and phase in PROVISIONED_PHASES + TERMINAL_FAILURE_PHASES:
+        if cond.status_current(obj) and phase in holds_data + TERMINAL_FAILURE_PHASES:
             return Verdict(DONE)
         if can_send(obj, spent):
             return Verdict(DONE)
@@ -149,13 +173,14 @@ class _Progress:
 
 
 class UploadRunner:
-    """One upload of one file into one image (see the module docstring for the states)."""
+    """One upload of one file into one image or disk (see the module docstring for the states)."""
 
     def __init__(self, client: Client, kind: Kind, name: str, namespace: Optional[str], opts: UploadOptions,
                  tracker: Tracker, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep, sender: Callable[..., Any] = Sender,
-                 prober: Callable[..., bool] = probe) -> None:
+                 prober: Callable[..., bool] = probe, rules: UploadRules = IMAGE_UPLOAD) -> None:
         self.client = client
+        self.rules = rules
         self.kind = kind
         self.name = name
         self.namespace = namespace if kind.namespaced else None
@@ -211,7 +236,7 @@ class UploadRunner:
             phase = cond.phase(obj)
             if (obj.get("metadata") or {}).get("deletionTimestamp"):
                 raise ObjectFailed("%s is being deleted (phase %s)" % (self.ref, phase), image=obj)
-            if phase in PROVISIONED_PHASES and cond.status_current(obj):
+            if phase in self.rules.holds_data and cond.status_current(obj):
                 done, obj = self._provisioned(obj)
                 if done or self.client.check_mode:
                     return self._result(obj)
@@ -234,7 +259,7 @@ class UploadRunner:
                     self.changed = True
                     self.diff = {"before": view(obj), "after": view(obj)}
                     return self._result(obj)
-                obj = self.waiter.wait(actionable(self.spent), self._remaining(), obj)
+                obj = self.waiter.wait(self._actionable(), self._remaining(), obj)
 
     # -- the phases ---------------------------------------------------------------------------------
     def _provisioned(self, obj: Mapping[str, Any]) -> Tuple[bool, Mapping[str, Any]]:
@@ -246,12 +271,17 @@ class UploadRunner:
         algos = algorithms_for(self.opts.checksum, sums)
         self.checksums = hash_file(self.opts.path, algos)[0]
         self._check_given(self.checksums, sent=0)
+        mark = ((obj.get("metadata") or {}).get("annotations") or {}).get(ANNOTATION)
+        if not sums and size in (None, self.size) and sent_from(mark, self.opts.path, self.size):
+            self.tracker.note("an earlier run was stopped after sending this file, before recording it: recorded now")
+            return True, self._record(obj)
         if not sums:
             differing.append("checksum (the image has no recorded checksum: it was uploaded by something else)")
         for algo, value in sorted(sums.items()):
             if self.checksums.get(algo) != value:
                 differing.append("checksum.%s (image %s, file %s)" % (algo, value, self.checksums.get(algo)))
-        decision = decide(obj, obj, self.ref, self.opts.recreate, "recreate: true", differing)
+        decision = decide(obj, obj, self.ref, self.opts.recreate, "recreate: true", differing,
+                          SpecLock(phases=self.rules.holds_data))
         if decision.verb == KEEP:
             self.diff = {"before": view(obj), "after": view(obj)}
             return True, obj
@@ -277,6 +307,8 @@ class UploadRunner:
         url = self._choose_url(obj)
         self.used_url = url
         self.spent.update(upload_urls(obj).values())
+        # The mark in the record's place: a run killed between the last byte and the record finishes it (resume.py).
+        self.client.patch(self.path, {"metadata": {"annotations": {ANNOTATION: sending_mark(self.opts.path, self.size)}}})
         while True:
             self.attempts += 1
             sender = self.make_sender(url, self.opts.path, algorithms_for(expected), expected,
@@ -333,30 +365,40 @@ class UploadRunner:
 
         A timeout here says why the send failed: the platform never moved on, so that is the news."""
         try:
-            result = self.waiter.wait(actionable(self.spent), max(timeout, 1.0))
+            result = self.waiter.wait(self._actionable(), max(timeout, 1.0))
         except WaitTimeout as exc:
             raise WaitTimeout("%s: %s; then %s" % (self.ref, self._scrub(why), exc.msg), **exc.details)
         if result is None:  # pragma: no cover - the predicate fails on deletion
             raise ObjectFailed("%s was deleted while uploading" % self.ref)
         return result
 
-    def _finish(self, obj: Mapping[str, Any]) -> Mapping[str, Any]:
-        """Record what was uploaded, then wait for Ready when asked."""
+    def _record(self, obj: Mapping[str, Any]) -> Mapping[str, Any]:
+        """Write what was uploaded (checksums and size) on the object; the object as patched."""
         value = record_value(self.checksums, self.size)
         patched = self.client.patch(self.path, {"metadata": {"annotations": {ANNOTATION: value}}})
         after = view(obj)
         after["metadata"].setdefault("annotations", {})[ANNOTATION] = value
         self.diff = {"before": view(obj), "after": after}
+        self.changed = True
+        return patched
+
+    def _finish(self, obj: Mapping[str, Any]) -> Mapping[str, Any]:
+        """Record what was uploaded, then wait for Ready when asked."""
+        patched = self._record(obj)
         if not self.opts.wait:
             self.tracker.update(patched)
             return patched
-        final = self.waiter.wait("ready", self._remaining(), patched)
+        final = self.waiter.wait(self.rules.ready, self._remaining(), patched)
         if final is None:  # pragma: no cover - the predicate fails on deletion
             raise ObjectFailed("%s was deleted while waiting for it to become Ready" % self.ref)
         return final
 
     def _recreate(self, obj: Mapping[str, Any], why: str) -> Mapping[str, Any]:
-        """The same image anew, so that the file can be sent again (check mode: dry-run delete only)."""
+        """The same object anew, so that the file can be sent again (check mode: dry-run delete only)."""
+        refused = self.rules.why_not_recreate(obj)
+        if refused:
+            raise ImmutableSpec("%s cannot be recreated although %s: %s" % (self.ref, why, refused), image=obj,
+                                conditions=cond.conditions(obj))
         manifest = _fresh_manifest(obj)
         self.changed = True
         self.diff = {"before": view(obj), "after": view(manifest)}
@@ -364,6 +406,9 @@ class UploadRunner:
                         lambda: self.client.create(self.kind.collection_path(self.namespace), manifest), why)
 
     # -- helpers ------------------------------------------------------------------------------------
+    def _actionable(self) -> Tuple[Callable[[Optional[Mapping[str, Any]]], Verdict], str]:
+        return actionable(self.spent, self.rules.holds_data)
+
     def _expected(self, obj: Mapping[str, Any]) -> Dict[str, str]:
         """Given checksums plus those in the image's spec (the server checks those): verified before the last byte."""
         expected = _spec_checksums(obj)

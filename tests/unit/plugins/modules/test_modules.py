@@ -27,6 +27,9 @@ BAD_INPUT = {
     "virtual_image_capture": ({"namespace": "n", "disk": "Bad", "name": "img"}, "disk 'Bad' is invalid"),
     "virtual_machine_operation": ({"namespace": "n", "name": "a.b", "type": "Start"}, "'.' is forbidden"),
     "virtual_image_info": ({"name": "a.b"}, "'.' is forbidden"),
+    "virtual_disk": ({"name": "d", "namespace": "n", "size": "-1Gi"}, "size must be greater than 0"),
+    "virtual_disk_info": ({"namespace": "N!"}, "namespace 'N!' is invalid"),
+    "virtual_disk_snapshot": ({"name": "s", "namespace": "n"}, "disk is required"),
 }
 
 

@@ -1,0 +1,83 @@
+# -*- coding: utf-8 -*-
+# Copyright: deckhouse.virtualization contributors
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+"""The platform's rules for a disk that the modules apply before any write: its size only grows, its spec locks
+once it holds data, a disk a VM uses is neither recreated nor deleted (unless forced), and the object a disk or a
+snapshot is made from exists.
+
+Kept in one place so that the disk runner, its upload and capture never disagree on who "uses" a disk.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Mapping, Optional
+
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.client import Client
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ValidationError
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import (
+    CLUSTER_VIRTUAL_IMAGE, DISK_PROVISIONED_PHASES, FIRST_CONSUMER_PHASE, VIRTUAL_DISK, VIRTUAL_DISK_SNAPSHOT,
+    VIRTUAL_IMAGE,
+)
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.quantity import quantity_or_none
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.decision import (
+    IN_PLACE, SAME, SpecLock,
+)
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.transfer.upload import UploadRules
+
+SIZE_PATH = "spec.persistentVolumeClaim.size"
+
+
+def grow_only(live: Any, wanted: Any) -> str:
+    """The size rule: the same value (``10Gi`` is ``10240Mi``) or a larger one (patched in place; the platform
+    resizes the volume); a smaller one is refused naming both, since the platform never shrinks a disk."""
+    have, want = quantity_or_none(live), quantity_or_none(wanted)
+    if want is None or have == want:
+        return SAME
+    if have is None or want > have:
+        return IN_PLACE
+    return ("size %s is smaller than the disk's size %s: the platform only grows a disk (shrinking would lose "
+            "data); give at least %s, or make a new disk" % (wanted, live, live))
+
+
+# After provisioning only the size changes, in place; a different source or storage class is locked.
+DISK_LOCK = SpecLock(phases=DISK_PROVISIONED_PHASES, in_place={SIZE_PATH: grow_only})
+
+
+def attached_vms(disk: Mapping[str, Any]) -> List[Dict[str, Any]]:
+    """status.attachedToVirtualMachines: the VMs whose block devices name the disk (``mounted`` while running)."""
+    return [dict(vm) for vm in ((disk.get("status") or {}).get("attachedToVirtualMachines") or []) if vm.get("name")]
+
+
+def describe_vms(vms: List[Dict[str, Any]]) -> str:
+    """``VirtualMachine "web" (mounted), VirtualMachine "db"``."""
+    return ", ".join('VirtualMachine "%s"%s' % (vm["name"], " (mounted)" if vm.get("mounted") else "") for vm in vms)
+
+
+def why_not_recreate(disk: Mapping[str, Any]) -> str:
+    """"" when the disk may be deleted and made anew; else why not (a VM uses it: its data would be lost under it)."""
+    vms = attached_vms(disk)
+    if not vms:
+        return ""
+    return ("it is attached to %s, and a disk a virtual machine uses is never recreated: detach it first, or "
+            "make a new disk" % describe_vms(vms))
+
+
+# An upload into a disk: on a late-binding storage class the uploaded data waits in DVCR for the first consumer, so
+# WaitForFirstConsumer holds the upload too.
+DISK_UPLOAD = UploadRules(holds_data=DISK_PROVISIONED_PHASES + (FIRST_CONSUMER_PHASE,), ready="disk-ready",
+                          why_not_recreate=why_not_recreate)
+
+
+_REF_KINDS = {kind.kind: kind for kind in (VIRTUAL_IMAGE, CLUSTER_VIRTUAL_IMAGE, VIRTUAL_DISK_SNAPSHOT, VIRTUAL_DISK)}
+
+
+def check_source_exists(client: Client, data_source: Optional[Mapping[str, Any]], namespace: str,
+                        option: str = "source.object_ref.name") -> None:
+    """The object ``spec.dataSource.objectRef`` names exists; else a ValidationError naming ``option`` (the
+    platform would leave the disk Pending for ever, waiting for an object nobody makes)."""
+    ref = (data_source or {}).get("objectRef") or {}
+    kind = _REF_KINDS.get(ref.get("kind") or "")
+    if kind is None:
+        return
+    if client.get(kind.object_path(ref["name"], namespace)) is None:
+        raise ValidationError("%s: %s does not exist; nothing was written" % (option, kind.ref(ref["name"], namespace)))

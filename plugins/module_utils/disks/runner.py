@@ -1,0 +1,106 @@
+# -*- coding: utf-8 -*-
+# Copyright: deckhouse.virtualization contributors
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+"""The disk runner: ensure one VirtualDisk present or absent, as a DiskRequest asks.
+
+A disk lives like an image (created, patched before it holds data, locked after; its pull Secret owned; its upload
+streamed by the same upload runner), so this is the image runner with the disk's rules (rules.py): its size grows
+in place and the wait goes through Resizing; the wait may count WaitForFirstConsumer as done; a disk a VM uses is
+never recreated, and deleting it is refused before any write unless ``force``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Mapping, Optional
+
+from ansible.module_utils.common.warnings import warn
+
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.client import Client
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common import conditions as cond
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ImmutableSpec, TaskError
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.progress import Tracker
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.redaction import redact_image
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.disks.request import DiskRequest
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.disks.rules import (
+    DISK_LOCK, DISK_UPLOAD, attached_vms, check_source_exists, describe_vms, why_not_recreate,
+)
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.disks.summary import summarize_disk
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.runner import ImageRunner
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.views import without_managed_fields
+
+
+class InUse(TaskError):
+    """A disk a VM uses, asked to be deleted without ``force``: refused before any write."""
+
+
+class DiskRunner(ImageRunner):
+    """One run of a DiskRequest (virtual_disk)."""
+
+    lock = DISK_LOCK
+    absent_goal = "released"
+    result_key = "disk"
+
+    def __init__(self, client: Client, request: DiskRequest, tracker: Tracker) -> None:
+        super().__init__(client, request, tracker)  # type: ignore[arg-type]  # a DiskRequest has its fields
+        self.disk_request = request
+        self.upload_rules = DISK_UPLOAD._replace(ready=self.ready_goal())
+
+    def run(self) -> Dict[str, Any]:
+        """The image runner's run; a failure names the disk as ``disk`` in its result, as a success does."""
+        try:
+            return super().run()
+        except TaskError as exc:
+            if "image" in exc.details:
+                exc.details["disk"] = redact_image(without_managed_fields(exc.details.pop("image")))
+            raise
+
+    def ready_goal(self) -> str:
+        """``wait_for: Ready`` waits for the data; by default a disk waiting for its first consumer is done."""
+        return "disk-data-ready" if self.disk_request.wait_for == "Ready" else "disk-ready"
+
+    def before_writes(self, wanted: Dict[str, Any], live: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
+        """A source object the task would write must exist (a missing snapshot is a typo, not a wait); a size left
+        out keeps the live one (the platform refuses to drop a size once set)."""
+        source = (wanted.get("spec") or {}).get("dataSource")
+        if source != ((live or {}).get("spec") or {}).get("dataSource"):
+            check_source_exists(self.client, source, self.namespace)
+        size = (((live or {}).get("spec") or {}).get("persistentVolumeClaim") or {}).get("size")
+        claim = (wanted.get("spec") or {}).get("persistentVolumeClaim") or {}
+        if size is None or claim.get("size") is not None:
+            return wanted
+        spec = dict(wanted["spec"], persistentVolumeClaim=dict(claim, size=size))
+        return dict(wanted, spec=spec)
+
+    def check_recreate(self, live: Mapping[str, Any], differing: Any) -> None:
+        refused = why_not_recreate(live)
+        if refused:
+            raise ImmutableSpec("%s is already provisioned and its spec differs (%s), but %s."
+                                % (self.request.ref, ", ".join(differing), refused), disk=live,
+                                differing_fields=differing, attached_to=attached_vms(live))
+
+    def ensure_absent(self) -> Dict[str, Any]:
+        """Refuse to delete a disk a VM uses (naming the VM) before any write, unless ``force``; then delete and
+        wait until it is gone, or until it is held by the VM (Terminating until the VM lets go: reported)."""
+        live = self.client.get(self.path)
+        vms = attached_vms(live or {})
+        deleting = bool(((live or {}).get("metadata") or {}).get("deletionTimestamp"))
+        if vms and not deleting and not self.disk_request.force:
+            raise InUse("%s is attached to %s: deleting it would take the disk from under the virtual machine. "
+                        "Detach it (or delete the virtual machine) first, or set force: true to delete it anyway "
+                        "(the platform keeps it Terminating until no virtual machine uses it)."
+                        % (self.request.ref, describe_vms(vms)), attached_to=vms)
+        result = super().ensure_absent()
+        held = result.get("disk")
+        if held is not None and (held.get("metadata") or {}).get("deletionTimestamp"):
+            in_use = cond.condition(held, "InUse") or {}
+            if in_use.get("status") == "True":
+                reason = in_use.get("message") or "in use by %s" % describe_vms(attached_vms(held))
+                result["held_by"] = [vm["name"] for vm in attached_vms(held)]
+                warn("%s is Terminating: the platform deletes it once no virtual machine uses it (%s)"
+                     % (self.request.ref, reason))
+        return result
+
+    def _result(self, changed: bool, obj: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
+        result = super()._result(changed, obj)
+        result["summary"] = summarize_disk(obj) if obj is not None else None
+        return result
