@@ -19,8 +19,8 @@ def released(sandbox: Any) -> bool:
     return sandbox.platform == "v1.10"
 
 
-def test_sha512_is_refused_naming_the_option_on_v110_and_verified_on_dev(play, namespace, sandbox, sources,
-                                                                         released, admin_writes):
+def test_sha512_is_refused_naming_the_option_on_v110_and_verified_on_dev(
+        play, namespace, sandbox, sources, released, admin_writes):
     from pathlib import Path
     data = (Path(sandbox.components["fileserver"]["www"]) / "it-disk.qcow2").read_bytes()
     task = {"name": "sums", "namespace": namespace, "wait_timeout": WAIT, "source": {"http": {
@@ -42,8 +42,8 @@ def test_sha512_is_refused_naming_the_option_on_v110_and_verified_on_dev(play, n
         assert run["made"]["phase"] == "Ready"
 
 
-def test_upload_into_a_disk_is_verified_by_whoever_can_and_a_rerun_writes_nothing(play, namespace, tmp_path,
-                                                                                released, admin_writes):
+def test_upload_into_a_disk_is_verified_by_whoever_can_and_a_rerun_writes_nothing(
+        play, namespace, tmp_path, released, admin_writes):
     from sandbox import seed
     disk = seed.make_disk(tmp_path / "disk.qcow2", "qcow2")
     sums: Dict[str, str] = {"sha256": hashlib.sha256(disk.read_bytes()).hexdigest()}
