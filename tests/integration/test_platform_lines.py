@@ -33,7 +33,7 @@ def qcow2(sandbox: Any, sources: Dict[str, str]) -> Path:
 
 
 def test_sha512_fails_naming_the_option_on_v110_and_is_verified_on_dev(play, namespace, sources, qcow2, released,
-                                                                      admin_writes):
+                                                                       admin_writes):
     http = {"url": sources["qcow2"], "checksum": {"sha512": digest(qcow2, "sha512")}}
     task = {"name": "sha512", "namespace": namespace, "source": {"http": http}, "wait_timeout": WAIT}
     cluster = {"name": "%s-sha512" % namespace, "source": {"http": http}, "wait_timeout": WAIT}
@@ -63,7 +63,7 @@ def test_sha512_fails_naming_the_option_on_v110_and_is_verified_on_dev(play, nam
 
 @pytest.mark.parametrize("algo", ["md5", "sha256"])
 def test_released_checksums_reach_ready_and_rerun_writes_nothing(play, namespace, sources, qcow2, algo,
-                                                                admin_writes):
+                                                                 admin_writes):
     task = {"name": "img-%s" % algo, "namespace": namespace, "wait_timeout": WAIT,
             "source": {"http": {"url": sources["qcow2"], "checksum": {algo: digest(qcow2, algo)}}}}
     first = play([{VI: task, "register": "first"}])

@@ -496,7 +496,7 @@ def test_virtual_image_source_upload_creates_uploads_and_is_idempotent(play, san
 
 
 def test_a_gitops_definition_with_an_upload_source_is_created_without_waiting_then_uploaded(play, namespace, k8s,
-                                                                                           disks):
+                                                                                            disks):
     """virtual_image with an Upload definition and wait: false creates it and returns its phase; another step sends
     the file with virtual_image_upload; the definition's re-run writes nothing. With wait: true it is refused."""
     definition = {"apiVersion": VI, "kind": "VirtualImage", "metadata": {"name": "gitops", "namespace": namespace},
