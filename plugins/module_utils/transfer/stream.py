@@ -197,7 +197,8 @@ class Sender:
     def __init__(self, url: str, path: str, algorithms: List[str], given: Optional[Dict[str, str]] = None,
                  context: Optional[ssl.SSLContext] = None, io_timeout: float = 60.0,
                  response_timeout: float = 600.0, on_progress: ProgressCallback = lambda sent, total: None,
-                 chunk_size: int = CHUNK_SIZE, method: str = "PUT") -> None:
+                 chunk_size: int = CHUNK_SIZE, method: str = "PUT",
+                 before_last: Callable[[], None] = lambda: None) -> None:
         self.target = parse_target(url)
         self.path = path
         self.algorithms = algorithms
@@ -208,6 +209,7 @@ class Sender:
         self.on_progress = on_progress
         self.chunk_size = chunk_size
         self.method = method
+        self.before_last = before_last  # runs once the file is known to match, before its last buffer is sent
 
     def send(self) -> Outcome:
         """PUT the whole file; the server's answer (any status) or a StreamError."""
@@ -243,8 +245,10 @@ class Sender:
                         hasher.submit(buf, length)
                     else:
                         hasher.skip(sent, length)
-                    if sent + length == size and self.given:
-                        computed = self._verified(hasher, sent)
+                    if sent + length == size:
+                        if self.given:
+                            computed = self._verified(hasher, sent)
+                        self.before_last()
                     if sock is None:
                         sock = connect(self.target, self.context, self.io_timeout)
                         self._send(sock, memoryview(_request_head(self.target, size, self.method)), sent)

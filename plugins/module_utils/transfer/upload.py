@@ -307,13 +307,11 @@ class UploadRunner:
         url = self._choose_url(obj)
         self.used_url = url
         self.spent.update(upload_urls(obj).values())
-        # The mark in the record's place: a run killed between the last byte and the record finishes it (resume.py).
-        self.client.patch(self.path, {"metadata": {"annotations": {ANNOTATION: sending_mark(self.opts.path, self.size)}}})
         while True:
             self.attempts += 1
             sender = self.make_sender(url, self.opts.path, algorithms_for(expected), expected,
                                       context=self._tls(url), response_timeout=max(self._remaining(), 1.0),
-                                      on_progress=_Progress(self.tracker, self.clock))
+                                      on_progress=_Progress(self.tracker, self.clock), before_last=self._mark_sending)
             try:
                 outcome = sender.send()
             except ChecksumMismatch as exc:
@@ -371,6 +369,11 @@ class UploadRunner:
         if result is None:  # pragma: no cover - the predicate fails on deletion
             raise ObjectFailed("%s was deleted while uploading" % self.ref)
         return result
+
+    def _mark_sending(self) -> None:
+        """The mark in the record's place, before the last byte (and after the given checksums matched): a run killed
+        between the last byte and the record leaves it, and the next run finishes the record (resume.py)."""
+        self.client.patch(self.path, {"metadata": {"annotations": {ANNOTATION: sending_mark(self.opts.path, self.size)}}})
 
     def _record(self, obj: Mapping[str, Any]) -> Mapping[str, Any]:
         """Write what was uploaded (checksums and size) on the object; the object as patched."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import os
 from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
@@ -100,6 +101,8 @@ class FakeSender:
                 if isinstance(step, Exception):
                     raise step
                 status, next_phase = step
+                if status == 200:
+                    kwargs["before_last"]()
                 if next_phase:
                     sender.client.obj = image(next_phase, sender.client.obj["metadata"]["annotations"],
                                               reason="ProvisioningFailedTerminally" if next_phase == "Failed" else "",
@@ -168,7 +171,7 @@ def test_ready_image_with_other_content_follows_the_recreate_rule(disk):
     assert client.writes == []
     sender = FakeSender(client, [(200, "Ready")])
     result = runner(client, sender, disk, recreate=True).run()
-    assert client.writes == ["delete", "create", "patch"] and result["changed"] is True
+    assert client.writes == ["delete", "create", "patch", "patch"] and result["changed"] is True  # mark, record
     assert client.obj["metadata"]["labels"] == {"a": "b"}  # the recreated image keeps its labels
 
 
@@ -213,7 +216,7 @@ def test_interrupted_upload_is_retried_by_recreating(disk):
     sender = Interrupting(client, [fail_then_break(), (200, "Ready")])
     result = runner(client, sender, disk, retries=1).run()
     assert result["phase"] == "Ready" and result["attempts"] == 2
-    assert client.writes == ["delete", "create", "patch"]
+    assert client.writes == ["delete", "create", "patch", "patch"]  # the mark before the last byte, the record
     assert [p["phase"] for p in result["phases"]][:2] == ["WaitForUserUpload", "Failed"]
 
 
@@ -221,7 +224,7 @@ def test_busy_and_unreachable_are_retried_with_backoff(disk):
     client = FakeClient(image("WaitForUserUpload"))
     sender = FakeSender(client, [(503, None), ConnectFailed("cannot connect"), (200, "Ready")])
     result = runner(client, sender, disk).run()
-    assert result["attempts"] == 3 and result["phase"] == "Ready" and client.writes == ["patch"]
+    assert result["attempts"] == 3 and result["phase"] == "Ready" and client.writes == ["patch", "patch"]
 
 
 def test_giving_up_never_shows_the_url(disk):
@@ -258,3 +261,30 @@ def test_records_and_validation(disk, tmp_path):
     with pytest.raises(ValidationError) as caught:
         validate_upload(UploadOptions(path=disk, checksum={}, upload_url="ftp://x/upload/SECRET"))
     assert "SECRET" not in caught.value.msg
+
+
+def test_a_run_killed_between_the_last_byte_and_the_record_is_finished_by_the_next(disk):
+    """Before the first byte the record's place holds a mark naming the file: a Ready image with the mark of this
+    very file only gets its record; the mark of another file (or of this one changed since) is no proof."""
+    client = FakeClient(image("WaitForUserUpload"))
+
+    class KilledAfterTheLastByte(FakeSender):
+        def __call__(self, *args: Any, **kwargs: Any) -> Any:
+            kwargs["before_last"]()
+            mark = client.obj["metadata"]["annotations"][ANNOTATION]
+            client.obj = image("Ready", {ANNOTATION: mark}, stored=len(CONTENT))
+            raise KeyboardInterrupt("killed")
+
+    with pytest.raises(KeyboardInterrupt):
+        runner(client, KilledAfterTheLastByte(client, []), disk).run()
+    assert client.writes == ["patch"] and "sending" in client.obj["metadata"]["annotations"][ANNOTATION]
+    marked = copy.deepcopy(client.obj)
+    sender = FakeSender(client, [])
+    result = runner(client, sender, disk).run()
+    assert sender.urls == [] and result["changed"] is True and client.writes == ["patch", "patch"]
+    assert json.loads(client.obj["metadata"]["annotations"][ANNOTATION]) == {"sha1": hashlib.sha1(CONTENT).hexdigest(),
+                                                                             "size": len(CONTENT)}
+    client.obj = marked
+    os.utime(disk, ns=(1, 1))  # the same path, changed since: not what was sent
+    with pytest.raises(ImmutableSpec):
+        runner(client, FakeSender(client, []), disk).run()
