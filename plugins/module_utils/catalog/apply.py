@@ -190,7 +190,7 @@ class CatalogRun:
         """The image modules' recreate, for one catalog object."""
         waiter = Waiter(self.client, action.kind, action.name, action.namespace, on_update=tracker.update)
         return recreate(self.client, waiter, path, action.live, self._remaining(), tracker,
-                        lambda: self._create(action), "its listed spec changed")
+                        lambda: self._create(action), action.message or "its listed spec changed")
 
     def _create(self, action: Action) -> Dict[str, Any]:
         """The image modules' create: fields the cluster lacks are named as the entry spells them."""

@@ -17,7 +17,9 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.e
     CATALOG_LABEL, FANOUT_LABEL, Wanted,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import Kind
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.decision import CREATE, REFUSE, decide
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.decision import (
+    CREATE, RECREATE, REFUSE, decide,
+)
 
 DELETE = "delete"  # the catalog's own verb: a prune
 
@@ -53,8 +55,9 @@ def _decide(item: Wanted, live: Optional[Dict[str, Any]], catalog: str, recreate
             % (item.kind.ref(name, item.namespace),
                "belongs to catalog %s" % other if other else "is not owned by a catalog", owner_label, catalog)))
     if (live.get("metadata") or {}).get("deletionTimestamp"):
-        return Action(REFUSE, *base, live=live, message="%s is being deleted; run again once it is gone"
-                      % item.kind.ref(name, item.namespace))
+        # An earlier run was stopped between deleting it (a recreate) and creating it anew: finish that.
+        return Action(RECREATE, *base, live=live, message="it was being deleted (an earlier run was stopped "
+                      "between deleting and creating it)")
     decision = decide(live, item.manifest, item.kind.ref(name, item.namespace), recreate,
                       "recreate (role: image_catalog_recreate: true)")
     return Action(decision.verb, *base, live=live, patch=decision.patch, message=decision.message)
@@ -77,7 +80,7 @@ def plan(wanted: Iterable[Wanted], live_by_key: Mapping[Tuple[str, Optional[str]
         keys.add(key)
         actions.append(_decide(item, live_by_key.get(key), catalog, recreate))
     for kind, namespace, name, obj in prune_scope:
-        if (kind.kind, namespace, name) in keys or (obj.get("metadata") or {}).get("deletionTimestamp"):
-            continue
+        if (kind.kind, namespace, name) in keys:
+            continue  # a prune already being deleted (an earlier run was stopped) is deleted again and waited for
         actions.append(Action(DELETE, kind, namespace, name, None, obj))
     return actions

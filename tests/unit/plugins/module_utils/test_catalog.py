@@ -176,3 +176,16 @@ def test_manifests_from_globs_and_a_glob_matching_nothing(tmp_path):
         ("a.yaml", "a"), ("b.yaml#0", "b"), ("b.yaml#1", "c")]
     with pytest.raises(ValidationError, match=r"manifests\[1\]: '.*nothing\*.yml' matches no file"):
         read_manifests([str(tmp_path / "a.yaml"), str(tmp_path / "nothing*.yml")])
+
+
+def test_a_run_stopped_midway_is_finished_not_refused():
+    """An owned image left terminating by a run killed between delete and create is recreated; an owned prune
+    left terminating is deleted again (and so waited for)."""
+    objs = wanted([{"name": "half", "url": "https://h/n"}], namespaces=["a"])
+    dying = {"deletionTimestamp": "2026-01-01T00:00:00Z"}
+    half = live_from(objs[0], labels={CATALOG_LABEL: "base"})
+    half["metadata"].update(dying)
+    gone = {"metadata": dict(dying, name="gone", namespace="a", labels={CATALOG_LABEL: "base"}), "spec": {}}
+    actions = plan(objs, {("VirtualImage", "a", "half"): half}, "base", [(VIRTUAL_IMAGE, "a", "gone", gone)])
+    assert [(a.name, a.verb) for a in actions] == [("half", RECREATE), ("gone", DELETE)]
+    assert "an earlier run was stopped" in actions[0].message
