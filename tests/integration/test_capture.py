@@ -57,11 +57,13 @@ def test_mounted_disk_check_mode_refusal_stop_and_rerun(play, namespace, kube, a
     assert captured["vms_stopped"] == ["web"] and captured["vms_restarted"] == ["web"]
     assert again["changed"] is False and again["vm_actions"] == [] and again["vms_stopped"] == []
     # check mode sent only dry runs (one VMOP, one VI); the refusal and the re-run wrote nothing:
-    # the real writes are exactly the capture's Stop, its image and its Start
+    # the real writes are exactly the capture's mark on the VM (before it is stopped: a killed run's successor
+    # starts it again), its Stop, its image, its Start and the mark's removal
     dry = admin_writes(namespace)
     assert sorted(w["resource"] for w in dry if w.get("dryRun")) == ["virtualimages", "virtualmachineoperations"]
     assert [(w["resource"], w["method"]) for w in dry if not w.get("dryRun")] == [
-        ("virtualmachineoperations", "POST"), ("virtualimages", "POST"), ("virtualmachineoperations", "POST")]
+        ("virtualmachines", "PATCH"), ("virtualmachineoperations", "POST"), ("virtualimages", "POST"),
+        ("virtualmachineoperations", "POST"), ("virtualmachines", "PATCH")]
     assert kube.vm_phase(namespace, "web") == "Running"
 
 

@@ -31,7 +31,7 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.disks.sna
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.request import ImageRequest, image_request
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.runner import ImageRunner
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.machines.power import (
-    PowerControl, RunPolicyRefused, mounting_vms, refusal, run_policy,
+    CLEAR_MARK, PowerControl, RunPolicyRefused, StopMark, mounting_vms, refusal, run_policy,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.disk import SnapshotOptions
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.image import ImageOptions
@@ -151,10 +151,17 @@ class CaptureRunner:
         return self._result(results[0], results[1] if len(results) > 1 else None)
 
     def _run_stop(self) -> Dict[str, Any]:
-        """Free the disk when needed, make the image(s), restart what was stopped."""
+        """Free the disk when needed, make the image(s), restart what was stopped (by this run, or by an earlier
+        one that was killed before it could: the VMs it marked)."""
         vi_request = self.request.image
+        if self.request.stop_vm:  # only a stop_vm run marks VMs: only one looks for the marks
+            self._resume_marked()
         live = self.client.get(VIRTUAL_IMAGE.object_path(vi_request.name, self.namespace))
-        if not self._captured(live, vi_request.ref):
+        try:
+            captured = self._captured(live, vi_request.ref)
+        except TaskError as exc:  # a Failed image: still start what an earlier run left stopped
+            raise self._after_failure(exc)
+        if not captured:
             self._free_disk()
         try:
             if self.stopped:  # the VMs come back only once the image is made: always wait for it then
@@ -180,6 +187,18 @@ class CaptureRunner:
                                % (ref, ready.get("message") or ready.get("reason") or "no message"),
                                image=live, conditions=(live.get("status") or {}).get("conditions") or [])
         return phase in PROVISIONED_PHASES
+
+    def _purpose(self) -> str:
+        """What the stop mark says stopped a VM: this capture's disk (the next run of it starts the VM again)."""
+        return "virtual_image_capture of %s" % VIRTUAL_DISK.ref(self.request.disk, self.namespace)
+
+    def _resume_marked(self) -> None:
+        """VMs an earlier run of this capture stopped and was killed before starting again: started after this run
+        makes the image, with the runPolicy they had."""
+        for name, mark in self.power.marked(self._purpose()):
+            self.tracker.note("%s was stopped by an earlier run of this capture (killed before it started it again): "
+                              "it is started once the image is made" % VIRTUAL_MACHINE.ref(name, self.namespace))
+            self.stopped.append(Stopped(name, mark.run_policy, True))
 
     # -- freeing the disk --------------------------------------------------------------------------
     def _free_disk(self) -> None:
@@ -207,11 +226,19 @@ class CaptureRunner:
             raise self._after_failure(exc)
 
     def _stop(self, vm: Mapping[str, Any]) -> None:
+        """Stop one VM, marking it first (in the same write as a runPolicy switch) when it is to be started again."""
         name, policy, phase = vm["metadata"]["name"], run_policy(vm), cond.phase(vm)
         self.stopped_names.append(name)
+        if any(stopped.name == name for stopped in self.stopped):  # marked by an earlier run: finish its stop
+            if policy != "AlwaysOff" and phase != "Stopping":
+                self.power.operate(name, "Stop")
+            elif not self.client.check_mode:
+                self.power.wait_phase(name, "Stopped")
+            return
+        mark = StopMark(self._purpose(), policy).annotation()
         if policy == "AlwaysOn":
             self.stopped.append(Stopped(name, policy, True))
-            self.power.set_run_policy(name, "AlwaysOff", "Stopped")
+            self.power.set_run_policy(name, "AlwaysOff", "Stopped", annotations=mark)
         elif policy == "AlwaysOff" or phase == "Stopping":
             # already on its way down: wait for it, and leave it stopped afterwards
             self.stopped.append(Stopped(name, policy, False))
@@ -219,19 +246,27 @@ class CaptureRunner:
                 self.power.wait_phase(name, "Stopped")
         else:
             self.stopped.append(Stopped(name, policy, True))
+            if not self.client.check_mode:
+                self.power.annotate(name, mark)
             self.power.operate(name, "Stop")
 
     # -- bringing VMs back -----------------------------------------------------------------------------
     def _restart_all(self) -> None:
-        """Start (or restore the runPolicy of) every VM stopped for the capture; raises on the first failure."""
+        """Start (or restore the runPolicy of) every VM stopped for the capture, then remove its mark; raises on the
+        first failure. A VM an earlier run left on its way up or down is met where it is."""
         while self.stopped:
             vm = self.stopped.pop(0)
             if not vm.restart or self.client.check_mode:
                 continue
             if vm.policy == "AlwaysOn":
-                self.power.set_run_policy(vm.name, "AlwaysOn", "Running")
+                self.power.set_run_policy(vm.name, "AlwaysOn", "Running", annotations=CLEAR_MARK)
             else:
-                self.power.operate(vm.name, "Start")
+                phase = cond.phase(self.power.get_vm(vm.name))
+                if phase == "Stopping":
+                    self.power.wait_phase(vm.name, "Stopped")
+                if phase not in ("Running", "Starting"):
+                    self.power.operate(vm.name, "Start")
+                self.power.annotate(vm.name, CLEAR_MARK)
             self.restarted_names.append(vm.name)
 
     def _release_disk(self) -> str:
@@ -272,7 +307,8 @@ class CaptureRunner:
 
     def _result(self, image: Dict[str, Any], cluster: Optional[Dict[str, Any]]) -> Dict[str, Any]:
         result: Dict[str, Any] = {
-            "changed": bool(image["changed"] or (cluster or {}).get("changed") or self.power.actions),
+            "changed": bool(image["changed"] or (cluster or {}).get("changed") or self.power.actions
+                            or self.restarted_names),
             "image": image["image"],
             "phase": image["phase"],
             "cluster_image": (cluster or {}).get("image"),

@@ -1,18 +1,25 @@
 # -*- coding: utf-8 -*-
 # Copyright: deckhouse.virtualization contributors
 # Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
-"""VirtualMachine power control: VMOPs, runPolicy switches, and the record of what was done.
+"""VirtualMachine power control: VMOPs, runPolicy switches, the record of what was done, and the mark left on a
+VM that the module stops and must start again.
 
 The platform's rules: Stop/Start VMOPs work for runPolicy
 Manual and AlwaysOnUnlessStoppedManually; an AlwaysOn VM can only be stopped by
 switching runPolicy to AlwaysOff; an AlwaysOff VM cannot be started by an operation.
+
+Why the mark: a run can be killed between stopping a VM and starting it again. The annotation STOPPED_BY is
+written before the VM is stopped (in the same write as a runPolicy switch) and says what stopped it and the
+runPolicy to restore; the next run for the same purpose finds it, starts the VM again and removes it. A VM
+without it was stopped by someone else and is never started by the module.
 """
 
 from __future__ import annotations
 
+import json
 import secrets
 import time
-from typing import Any, Dict, List, Mapping, NamedTuple, Optional
+from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Tuple
 
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.client import Client
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.waiter import Waiter
@@ -29,6 +36,33 @@ DEFAULT_RUN_POLICY = "AlwaysOnUnlessStoppedManually"
 TARGET_PHASE = {"Start": "Running", "Stop": "Stopped", "Restart": "Running"}
 WAIT_GOAL = {"Running": "vm-running", "Stopped": "vm-stopped"}
 MANAGED_BY = {"app.kubernetes.io/managed-by": "deckhouse.virtualization"}
+STOPPED_BY = "virtualization.deckhouse.io/ansible-stopped-by"
+
+
+class StopMark(NamedTuple):
+    """What the mark on a VM says: who stopped it (``purpose``) and the runPolicy it had."""
+
+    purpose: str
+    run_policy: str
+
+    def annotation(self) -> Dict[str, Optional[str]]:
+        """The metadata.annotations patch that writes it."""
+        return {STOPPED_BY: json.dumps({"by": self.purpose, "runPolicy": self.run_policy}, sort_keys=True)}
+
+
+CLEAR_MARK: Dict[str, Optional[str]] = {STOPPED_BY: None}
+
+
+def stop_mark(vm: Mapping[str, Any]) -> Optional[StopMark]:
+    """The mark on a VM, or None (none, or not one of ours)."""
+    value = ((vm.get("metadata") or {}).get("annotations") or {}).get(STOPPED_BY)
+    try:
+        mark = json.loads(value) if value else None
+    except ValueError:
+        return None
+    if not isinstance(mark, dict) or not isinstance(mark.get("by"), str):
+        return None
+    return StopMark(mark["by"], str(mark.get("runPolicy") or DEFAULT_RUN_POLICY))
 
 
 class RunPolicyRefused(TaskError):
@@ -130,15 +164,33 @@ class PowerControl:
         entry.update(phase="Completed", duration=round(time.monotonic() - started, 3))
         return op
 
-    def set_run_policy(self, name: str, policy: str, wait_phase: Optional[str]) -> None:
-        """Patch spec.runPolicy (the only way to stop an AlwaysOn VM) and wait for the resulting phase."""
+    def set_run_policy(self, name: str, policy: str, wait_phase: Optional[str],
+                       annotations: Optional[Dict[str, Optional[str]]] = None) -> None:
+        """Patch spec.runPolicy (the only way to stop an AlwaysOn VM), with ``annotations`` in the same write (the
+        stop mark), and wait for the resulting phase."""
         started = time.monotonic()
         self.tracker.note("runPolicy of %s set to %s" % (VIRTUAL_MACHINE.ref(name, self.namespace), policy))
-        self.client.patch(self._vm_path(name), {"spec": {"runPolicy": policy}})
+        patch: Dict[str, Any] = {"spec": {"runPolicy": policy}}
+        if annotations:
+            patch["metadata"] = {"annotations": annotations}
+        self.client.patch(self._vm_path(name), patch)
         entry = self._record(name, "SetRunPolicy", started, run_policy=policy, check_mode=self.check_mode)
         if wait_phase and not self.check_mode:
             self.wait_phase(name, wait_phase)
             entry["duration"] = round(time.monotonic() - started, 3)
+
+    def annotate(self, name: str, annotations: Dict[str, Optional[str]]) -> None:
+        """Write (or, with None values, remove) annotations of a VM: the stop mark."""
+        self.client.patch(self._vm_path(name), {"metadata": {"annotations": annotations}})
+
+    def marked(self, purpose: str) -> List[Tuple[str, StopMark]]:
+        """(name, mark) of every VM of the namespace the module stopped for ``purpose`` and has not started yet."""
+        found = []
+        for vm in self.client.list(VIRTUAL_MACHINE.collection_path(self.namespace)).get("items") or []:
+            mark = stop_mark(vm)
+            if mark is not None and mark.purpose == purpose:
+                found.append((vm["metadata"]["name"], mark))
+        return found
 
 
 class VmOperationRequest(NamedTuple):

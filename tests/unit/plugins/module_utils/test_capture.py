@@ -17,7 +17,9 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.machines.
     CaptureRunner as _CaptureRunner,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.machines.capture import image_options
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.machines.power import mounting_vms, refusal
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.machines.power import (
+    STOPPED_BY, StopMark, mounting_vms, refusal, stop_mark,
+)
 
 
 def CaptureRunner(client, params):  # noqa: N802 - stands in for the class the tests construct
@@ -79,12 +81,17 @@ def ready_image():
     return manifest
 
 
-def test_ready_image_never_looks_at_vms():
+VM_LIST = "/apis/virtualization.deckhouse.io/v1alpha2/namespaces/ns/virtualmachines"
+
+
+def test_ready_image_never_touches_vms():
+    """It only lists them once, for VMs an earlier run stopped (marked) and was killed before starting again."""
     client = FakeClient({("virtualimages", "img"): ready_image(), ("virtualdisks", "root"): {"status": {}},
                          ("virtualmachines", "web"): vm("web", "Running")})
     result = CaptureRunner(client, params(stop_vm=True)).run()
     assert result["changed"] is False and result["vm_actions"] == []
-    assert client.writes == [] and client.lists == []
+    assert client.writes == [] and client.lists == [VM_LIST]
+    assert CaptureRunner(client, params()).run()["changed"] is False and client.lists == [VM_LIST]
 
 
 def test_failed_image_fails_without_touching_vms():
@@ -93,7 +100,7 @@ def test_failed_image_fails_without_touching_vms():
     client = FakeClient({("virtualimages", "img"): failed, ("virtualmachines", "web"): vm("web", "Running")})
     with pytest.raises(TaskError, match="is Failed \\(boom\\).*delete it"):
         CaptureRunner(client, params(stop_vm=True)).run()
-    assert client.writes == [] and client.lists == []
+    assert client.writes == [] and client.lists == [VM_LIST]
 
 
 def test_mounted_disk_without_stop_vm_names_the_vm():
@@ -152,3 +159,28 @@ def test_vmop_predicate(phase, state):
     assert is_vmop_completed(op).state == state
     assert PREDICATES["vm-stopped"][0]({"metadata": {}, "status": {"phase": "Stopped"}}).state == DONE
     assert PREDICATES["vm-running"][0](None).state == FAIL
+
+
+def test_a_vm_an_earlier_run_stopped_is_started_again_and_one_the_user_stopped_is_not():
+    """The killed run marked "web" before stopping it and got as far as its Start: the next run only removes the
+    mark. "idle" was stopped by its user (no mark), "other" by a capture of another disk: neither is touched."""
+    def marked(name, phase, disk):
+        obj = vm(name, phase)
+        obj["metadata"]["annotations"] = StopMark("virtual_image_capture of VirtualDisk ns/%s" % disk,
+                                                  "Manual").annotation()
+        return obj
+    client = FakeClient({("virtualimages", "img"): ready_image(), ("virtualdisks", "root"): {"status": {}},
+                         ("virtualmachines", "web"): marked("web", "Starting", "root"),
+                         ("virtualmachines", "other"): marked("other", "Stopped", "data"),
+                         ("virtualmachines", "idle"): vm("idle", "Stopped")})
+    result = CaptureRunner(client, params(stop_vm=True)).run()
+    assert client.writes == [("PATCH", VM_LIST + "/web")]
+    assert result["vms_restarted"] == ["web"] and result["changed"] is True and result["vm_actions"] == []
+
+
+def test_the_stop_mark_reads_back_and_ignores_what_is_not_ours():
+    mark = StopMark("virtual_image_capture of VirtualDisk ns/root", "AlwaysOn")
+    assert stop_mark({"metadata": {"annotations": mark.annotation()}}) == mark
+    for value in ("not json", "[1]", '{"runPolicy": "Manual"}'):
+        assert stop_mark({"metadata": {"annotations": {STOPPED_BY: value}}}) is None
+    assert stop_mark({"metadata": {}}) is None
