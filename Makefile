@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 
 .PHONY: help venv test lint yamllint ansible-lint changelog-lint sanity units pytest molecule demo \
         sandbox-up sandbox-down bench chaos build clean \
-        docs docs-lint changelog ee-context test-matrix realapi realapi-lock conformance
+        docs docs-lint changelog ee-context test-matrix realapi realapi-lock conformance realapi-test
 
 help:
 	@echo "make test          lint, ansible-test sanity and units, pytest suites, molecule"
@@ -23,7 +23,9 @@ help:
 	@echo "make changelog     render CHANGELOG.rst for the next release without consuming fragments"
 	@echo "make ee-context    build the collection and an execution-environment build context in .build/ee/"
 	@echo "make test-matrix   sanity, units and a smoke run on the newest ansible-core and Python 3.13"
-	@echo "make conformance   the sandbox's API server side by side with the real one (builds it once, cached)"
+	@echo "make conformance   the sandbox's API server side by side with the real one (builds it once, cached),"
+	@echo "                   then make realapi-test"
+	@echo "make realapi-test  the modules against the real API server, both platform lines (builds it once, cached)"
 	@echo "make realapi       build (or reuse) the real API server for custom resources from Debian sid"
 	@echo "make realapi-lock  refresh scripts/realapi/packages.lock from today's sid, then build"
 
@@ -115,6 +117,13 @@ realapi-lock:
 
 conformance: venv
 	@bin=$$(python3 scripts/realapi/build.py) && $(BIN)/python -m conformance --binary "$$bin" $(CONFORMANCE_ARGS)
+	@$(MAKE) --no-print-directory realapi-test
+
+# The collection's modules against the real server (tests/realapi/: no controller, so creates with wait: false,
+# re-runs counted from its audit log, check mode, diff, strict field validation, CRD refusals), on both lines.
+# `make test` never runs it: the suite skips when the server is not built and never builds it itself.
+realapi-test: venv
+	@bin=$$(python3 scripts/realapi/build.py) && DVP_REALAPI_BINARY="$$bin" $(BIN)/pytest tests/realapi $(PYTEST_ARGS)
 
 build: venv
 	mkdir -p .build
