@@ -81,15 +81,18 @@ def _bound_waits(tasks: List[Dict[str, Any]]) -> None:
 
 @pytest.fixture
 def play(sandbox: Any, collections_root: Path, tmp_path: Path) -> Callable[..., PlayResult]:
-    """play(tasks, check=False, diff=False, verbosity=0, extra_vars=None, defaults=None, env=None) -> PlayResult.
+    """play(tasks, check=False, diff=False, verbosity=0, extra_vars=None, defaults=None, env=None, until=None)
+    -> PlayResult.
 
     ``defaults`` adds to the module_defaults (a None value removes that key); ``env`` adds environment
-    variables after every K8S_AUTH_* and KUBECONFIG of the test runner's own environment was removed."""
+    variables after every K8S_AUTH_* and KUBECONFIG of the test runner's own environment was removed;
+    ``until(process)`` runs beside the playbook (started in a process group of its own) and may kill it."""
     counter = {"n": 0}
 
     def run(tasks: List[Dict[str, Any]], check: bool = False, diff: bool = False, verbosity: int = 0,
             extra_vars: Optional[Dict[str, Any]] = None, defaults: Optional[Dict[str, Any]] = None,
-            env: Optional[Dict[str, str]] = None) -> PlayResult:
+            env: Optional[Dict[str, str]] = None,
+            until: Optional[Callable[[subprocess.Popen], None]] = None) -> PlayResult:
         counter["n"] += 1
         work = tmp_path / ("play%d" % counter["n"])
         work.mkdir()
@@ -126,9 +129,24 @@ def play(sandbox: Any, collections_root: Path, tmp_path: Path) -> Callable[..., 
             argv.append("--diff")
         if verbosity:
             argv.append("-" + "v" * verbosity)
-        proc = subprocess.run(argv, cwd=work, env=environ, capture_output=True, text=True, timeout=240, check=False)
+        if until is None:
+            proc = subprocess.run(argv, cwd=work, env=environ, capture_output=True, text=True, timeout=240, check=False)
+            results = json.loads(out.read_text()) if out.exists() else {}
+            return PlayResult(proc.returncode, proc.stdout + proc.stderr, results)
+        # Its own process group, output to a file (a pipe nobody reads would stall it): ``until`` may kill it.
+        with open(work / "output.txt", "w+") as output:
+            running = subprocess.Popen(argv, cwd=work, env=environ, stdout=output, stderr=subprocess.STDOUT,
+                                       text=True, start_new_session=True)
+            try:
+                until(running)
+                running.wait(timeout=240)
+            finally:
+                if running.poll() is None:
+                    running.kill()
+            output.seek(0)
+            text = output.read()
         results = json.loads(out.read_text()) if out.exists() else {}
-        return PlayResult(proc.returncode, proc.stdout + proc.stderr, results)
+        return PlayResult(running.returncode, text, results)
 
     return run
 
@@ -272,3 +290,16 @@ def crd_schemas() -> Iterator[Dict[str, Any]]:
         crd = yaml.safe_load(path.read_text())
         schemas[crd["spec"]["names"]["kind"]] = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
     yield schemas
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The kill-at-random reports (test_killed_runs.py): what each kill point checked, and the seed; recorded as a
+    test property so that they reach this summary from pytest-xdist's workers too."""
+    from killing import REPORT_PROPERTY
+    finished = [report for outcome in ("passed", "failed") for report in terminalreporter.stats.get(outcome, [])
+                if report.when == "call"]
+    reports = [value for report in finished for name, value in report.user_properties if name == REPORT_PROPERTY]
+    if reports:
+        terminalreporter.section("kill-at-random")
+        for text in reports:
+            terminalreporter.write_line(text)
