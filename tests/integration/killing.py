@@ -16,7 +16,7 @@ import socket
 import socketserver
 import threading
 import time
-from typing import Any, Callable, Dict, List, NamedTuple, Optional
+from typing import Any, Callable, Dict, List, NamedTuple
 
 SEED = 19
 REPORT_PROPERTY = "kill_report"  # each test's Report, printed at the end of the session (conftest.py)

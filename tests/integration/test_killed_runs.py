@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Dict, List, Optional
 from urllib.parse import urlsplit
 
 import pytest
@@ -99,8 +99,8 @@ def _check_catalog(kube: Any, namespace: str, catalog: str, names: List[str], re
              and not s["metadata"].get("ownerReferences")]
     assert owned == [], owned
     assert result["failed_images"] == []
-    return ["next run: all %d images Ready, no duplicate, every one labelled %s=%s" % (len(names), CATALOG_LABEL,
-                                                                                    catalog),
+    label = "%s=%s" % (CATALOG_LABEL, catalog)
+    return ["next run: all %d images Ready, no duplicate, every one labelled %s" % (len(names), label),
             "fan-out: %d hub ClusterVirtualImages, each used, Ready; none left unused" % len(hubs),
             "no pull Secret without its image",
             "third run: changed false, no write in the audit"]
@@ -159,7 +159,7 @@ UPLOAD_RATE = 8 * 1024 * 1024  # bytes/s through the proxy: the stream lasts abo
 
 def _upload_points(rng: Any, proxy: ThrottledProxy, count: int, ends: bool) -> List[Point]:
     """``count`` points mid-stream; with ``ends`` also right after the last byte and after the server's answer."""
-    offsets = sorted(rng.randint(1024 * 1024, UPLOAD_SIZE - 1024 * 1024) for _ in range(count))
+    offsets = sorted(rng.randint(1024 * 1024, UPLOAD_SIZE - 1024 * 1024) for _index in range(count))
     points = [Point("mid-stream", Trigger("%d of %d bytes through the proxy" % (offset, UPLOAD_SIZE),
                                           lambda offset=offset: proxy.passed >= offset), 0.0) for offset in offsets]
     if ends:
@@ -219,8 +219,8 @@ def test_killed_upload_converges(play, sandbox, kube, namespace, tmp_path, recor
 
 
 @pytest.mark.slow
-def test_killed_upload_converges_at_several_bytes_and_after_the_last(play, sandbox, kube, namespace, tmp_path,
-                                                                      record_property):
+def test_killed_upload_converges_at_several_bytes_and_after_the_last(
+        play, sandbox, kube, namespace, tmp_path, record_property):
     _upload_scenario(play, sandbox, kube, namespace, tmp_path, 3, True, record_property)
 
 

@@ -70,8 +70,8 @@ def test_sandbox_logs_hold_no_token_password_or_upload_url(play, sandbox, kube, 
     assert _answer(sandbox.api_url + "/api/v1/namespaces", sandbox.ca_path, wrong_token) == 401
 
     own = kube.get("VirtualImage", namespace, "own") or {}
-    urls: List[str] = [u for obj in (sent, broken, own) for u in ((obj.get("status") or {}).get("imageUploadURLs")
-                                                                    or {}).values()]
+    published = [(obj.get("status") or {}).get("imageUploadURLs") or {} for obj in (sent, broken, own)]
+    urls: List[str] = [url for urls_of_one in published for url in urls_of_one.values()]
     assert len(urls) == 6
     paths = [urlsplit(u).path for u in urls if urlsplit(u).path != "/upload"]  # the external URLs' secret part
     secrets_used = dict({"token " + who: value for who, value in sandbox.tokens.items()},
