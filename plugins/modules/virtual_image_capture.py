@@ -97,6 +97,9 @@ options:
     description:
       - With O(method=stop), stop the VMs that mount the disk for the capture and start again those that were
         running.
+      - Each VM is marked before it is stopped (annotation C(virtualization.deckhouse.io/ansible-stopped-by)) and
+        the mark is removed once it runs again, so that the next run of a killed capture starts it again; a VM
+        stopped by someone else carries no mark and is never started.
     type: bool
     default: false
   allow_run_policy_change:
