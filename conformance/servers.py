@@ -182,7 +182,9 @@ class RealApi(Server):
         nowhere = self.dir / "nowhere.kubeconfig"
         write_kubeconfig(nowhere, "https://127.1.2.3:1", self.pki.ca_crt, {"token": "unused"})
         policy = self.dir / "audit-policy.yaml"
-        policy.write_text("apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Metadata\n")
+        # deletes at Request level: their DeleteOptions (dryRun among them) come in the body, not the query
+        policy.write_text("apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n"
+                          "- level: Request\n  verbs: [delete, deletecollection]\n- level: Metadata\n")
         port = free_port()
         server = Process("realapi-server", [
             str(binary), f"--etcd-servers=http://127.0.0.1:{client_port}",

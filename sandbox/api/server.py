@@ -247,7 +247,7 @@ class Server:
             obj = self.api.patch(r, ns, info.name, ctype, patch_body, ctx, sub)
             return _with_warnings(_json(obj, 200 if existed else 201), ctx.warnings)
         if info.verb == "delete":
-            opts = await self._delete_options(request)
+            opts = await self._delete_options(request, ctx)
             obj, gone = self.api.delete(r, ns, info.name, opts, ctx)
             if gone:
                 md = obj["metadata"]
@@ -258,7 +258,7 @@ class Server:
                                              "status": "Success", "details": details}), ctx.warnings)
             return _with_warnings(_json(obj), ctx.warnings)
         if info.verb == "deletecollection":
-            opts = await self._delete_options(request)
+            opts = await self._delete_options(request, ctx)
             listing = await reads.list_objects(self.store, r, ns, {
                 k: v for k, v in query.items() if k in ("labelSelector", "fieldSelector")}, reads.Output())
             deleted = []
@@ -270,16 +270,24 @@ class Server:
                           "metadata": {"resourceVersion": str(self.store.rv)}, "items": deleted})
         raise errors.method_not_allowed()
 
-    async def _delete_options(self, request: web.Request) -> dict[str, Any]:
+    async def _delete_options(self, request: web.Request, ctx: ops.WriteContext) -> dict[str, Any]:
+        """DeleteOptions as kube-apiserver reads them: from the body when there is one (the query's dryRun and
+        propagationPolicy are then ignored, so a client that sends a body must say dryRun in it), else from
+        the query."""
         raw = await request.read()
-        opts: dict[str, Any] = {}
-        if raw:
-            try:
-                opts = json.loads(raw) or {}
-            except ValueError:
-                raise errors.bad_request("DeleteOptions could not be decoded") from None
-        if request.query.get("propagationPolicy"):
-            opts["propagationPolicy"] = request.query["propagationPolicy"]
+        if not raw:
+            policy = request.query.get("propagationPolicy")
+            return {"propagationPolicy": policy} if policy else {}
+        try:
+            opts = json.loads(raw) or {}
+        except ValueError:
+            raise errors.bad_request("DeleteOptions could not be decoded") from None
+        dry = opts.get("dryRun") or []
+        if any(d != "All" for d in dry):
+            shown = "[]string{" + ", ".join(json.dumps(d) for d in dry) + "}"
+            raise errors.invalid("DeleteOptions", "meta.k8s.io", "", [errors.cause(
+                "dryRun", "FieldValueNotSupported", f'Unsupported value: {shown}: supported values: "All"')])
+        ctx.dry_run = bool(dry)
         return opts
 
     def _write_context(self, request: web.Request, query: dict[str, str], user: User) -> ops.WriteContext:

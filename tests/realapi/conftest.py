@@ -171,7 +171,9 @@ class Audit:
             query = parse_qs(urlsplit(event.get("requestURI", "")).query)
             out.append({"verb": event["verb"], "resource": ref.get("resource"), "namespace": ref.get("namespace"),
                         "name": ref.get("name"), "code": (event.get("responseStatus") or {}).get("code"),
-                        "dry_run": "All" in query.get("dryRun", []), "uri": event.get("requestURI")})
+                        "dry_run": "All" in query.get("dryRun", [])
+                        or "All" in ((event.get("requestObject") or {}).get("dryRun") or []),  # DeleteOptions body
+                        "uri": event.get("requestURI")})
         return out
 
     def real_writes(self, **kwargs: Any) -> List[Dict[str, Any]]:

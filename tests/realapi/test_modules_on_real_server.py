@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
 
-import pytest
 
 NS = "deckhouse.virtualization."
 VI, CVI = NS + "virtual_image", NS + "cluster_virtual_image"
@@ -113,17 +112,11 @@ def test_check_mode_sends_dry_runs_only(play, realapi, namespace, audit):
         delete_cluster_images(realapi, [cvi_name])
 
 
-# The client sends DELETE with a DeleteOptions body and dryRun=All in the query only; a real API server decodes
-# the options from the body alone when there is one (apiserver endpoints/handlers/delete.go), so the query's
-# dryRun is ignored and the "dry run" deletes for real. The sandbox honours the query: only the real server shows
-# it. Everything else in these tests must hold; the deletion alone is an expected failure until the client is fixed.
-DRY_DELETE_BUG = ("module bug: a check-mode delete deletes on a real API server (client.delete sends dryRun=All "
-                  "in the query only, with a DeleteOptions body the server reads instead)")
-
-
+# A real API server reads a DELETE's options from its body alone when there is one (apiserver
+# endpoints/handlers/delete.go): the client's check mode must say dryRun in the DeleteOptions body, or the
+# "dry run" deletes for real (found here; the sandbox now reads the options the same way).
 def expect_kept(obj: Optional[Dict[str, Any]]) -> None:
-    if obj is None:
-        pytest.xfail(DRY_DELETE_BUG)
+    assert obj is not None, "a check-mode delete deleted the object on the real API server"
 
 
 def test_check_mode_delete_keeps_the_image(play, realapi, namespace, audit):

@@ -244,3 +244,21 @@ def test_system_namespaces_cannot_be_deleted(api_sandbox: Any) -> None:
     code, _, body = api_sandbox.request("DELETE", "/api/v1/namespaces/default")
     assert code == 403 and body["message"] == ('namespaces "default" is forbidden: this namespace '
                                                'may not be deleted')
+
+
+def test_delete_options_come_from_the_body_when_there_is_one(api: Any, api_sandbox: Any, ns: str, vi: Any) -> None:
+    """As kube-apiserver: a DELETE with a body takes dryRun (and propagationPolicy) from the body alone, so a
+    dryRun in the query of such a request is ignored and the object deleted (found against the real server)."""
+    res = _vis(api)
+    path = f"/apis/{VI_API}/namespaces/{ns}/virtualimages"
+    for name in ("kept", "gone", "queried"):
+        res.create(body=vi(name, ns), namespace=ns)
+    options = {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Background"}
+    code, _, _ = api_sandbox.request("DELETE", f"{path}/kept", dict(options, dryRun=["All"]))
+    assert code == 200 and res.get(name="kept", namespace=ns).metadata.name == "kept"
+    code, _, _ = api_sandbox.request("DELETE", f"{path}/gone?dryRun=All", options)
+    assert code == 200
+    with pytest.raises(ApiException):
+        res.get(name="gone", namespace=ns)
+    code, _, _ = api_sandbox.request("DELETE", f"{path}/queried?dryRun=All")  # no body: the query counts
+    assert code == 200 and res.get(name="queried", namespace=ns).metadata.name == "queried"

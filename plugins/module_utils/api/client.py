@@ -251,9 +251,10 @@ class Client:
     def delete(self, path: str) -> Optional[Dict[str, Any]]:
         """DELETE in the background; None when already gone."""
         try:
-            return self._call("DELETE", path, [("dryRun", "All")] if self.check_mode else [],
-                              {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Background"},
-                              "application/json")
+            options: Dict[str, Any] = {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Background"}
+            if self.check_mode:  # a DELETE with a body takes its options from the body alone: dryRun goes there
+                options["dryRun"] = ["All"]
+            return self._call("DELETE", path, [], options, "application/json")
         except ApiError as exc:
             if exc.status == 404:
                 return None

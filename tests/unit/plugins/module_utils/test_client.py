@@ -128,3 +128,14 @@ def test_warning_headers_become_ansible_warnings_once_unescaped_and_redacted(mon
     assert seen == ['the API server warns: unknown field "spec.x"',
                     "the API server warns: Using the `Kubernetes` storage type is deprecated.",
                     "the API server warns: see https://upload.example.com:443/<redacted>"]
+
+
+def test_check_mode_delete_says_dry_run_in_its_body():
+    """A DELETE with a body takes its options from the body alone on a real API server: a dryRun in the query
+    only would be ignored and the object deleted for real."""
+    api = FakeApi([{}, {}])
+    Client(api, check_mode=True, sleep=lambda s: None).delete("/p")
+    Client(api, sleep=lambda s: None).delete("/p")
+    (_m, _p, dry_query, dry_body), (_m2, _p2, real_query, real_body) = api.calls
+    assert dry_body["dryRun"] == ["All"] and dry_body["propagationPolicy"] == "Background"
+    assert "dryRun" not in real_body and dry_query == real_query == []
