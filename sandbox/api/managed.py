@@ -12,13 +12,32 @@ map in fieldsV1; kept in the path sets as the path plus a trailing "."); Apply o
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, Callable
 
 from . import errors
 
 Path = tuple[str, ...]
 _SYSTEM_META = ("labels", "annotations", "finalizers", "ownerReferences")
 _MISSING = object()
+
+
+def _owned_roots(obj: dict[str, Any], subresource: str | None, status_separate: bool,
+                 walk: Callable[[Path, Any], None]) -> None:
+    """Call `walk` on each top-level field a write may own: the spec-like fields (or status for /status, when
+    status is its own subresource) and metadata's labels, annotations, finalizers and owner references
+    (metadata itself is never owned)."""
+    for key, value in obj.items():
+        if key in ("apiVersion", "kind"):
+            continue
+        if key == "metadata":
+            if subresource is None or not status_separate:
+                for mk in _SYSTEM_META:
+                    if mk in (value or {}):
+                        walk(("metadata", mk), value[mk])
+            continue
+        if status_separate and (key == "status") != (subresource == "status"):
+            continue
+        walk((key,), value)
 
 
 def leaf_paths(obj: dict[str, Any], subresource: str | None, status_separate: bool) -> dict[Path, Any]:
@@ -32,18 +51,7 @@ def leaf_paths(obj: dict[str, Any], subresource: str | None, status_separate: bo
         else:
             out[prefix] = value
 
-    for key, value in obj.items():
-        if key in ("apiVersion", "kind"):
-            continue
-        if key == "metadata":
-            if subresource is None or not status_separate:
-                for mk in _SYSTEM_META:
-                    if mk in (value or {}):
-                        walk(("metadata", mk), value[mk])
-            continue
-        if status_separate and (key == "status") != (subresource == "status"):
-            continue
-        walk((key,), value)
+    _owned_roots(obj, subresource, status_separate, walk)
     return out
 
 
@@ -60,18 +68,7 @@ def node_paths(obj: dict[str, Any], subresource: str | None, status_separate: bo
             for k, v in value.items():
                 walk(prefix + (k,), v)
 
-    for key, value in obj.items():
-        if key in ("apiVersion", "kind"):
-            continue
-        if key == "metadata":       # metadata itself is never owned, its labels/annotations maps are
-            if subresource is None or not status_separate:
-                for mk in _SYSTEM_META:
-                    if mk in (value or {}):
-                        walk(("metadata", mk), value[mk])
-            continue
-        if status_separate and (key == "status") != (subresource == "status"):
-            continue
-        walk((key,), value)
+    _owned_roots(obj, subresource, status_separate, walk)
     return out
 
 
