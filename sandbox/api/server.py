@@ -117,6 +117,7 @@ class Server:
             err = errors.internal(f"{type(exc).__name__}: {exc}")
             resp = _json(err.status, err.code)
         entry["code"] = resp.status
+        entry["dryRun"] = request.get("dry_run", entry["dryRun"])
         self.audit.record(entry)
         return resp
 
@@ -288,6 +289,7 @@ class Server:
             raise errors.invalid("DeleteOptions", "meta.k8s.io", "", [errors.cause(
                 "dryRun", "FieldValueNotSupported", f'Unsupported value: {shown}: supported values: "All"')])
         ctx.dry_run = bool(dry)
+        request["dry_run"] = ctx.dry_run  # the audit records the options the server acted on
         return opts
 
     def _write_context(self, request: web.Request, query: dict[str, str], user: User) -> ops.WriteContext:

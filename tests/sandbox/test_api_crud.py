@@ -262,3 +262,6 @@ def test_delete_options_come_from_the_body_when_there_is_one(api: Any, api_sandb
         res.get(name="gone", namespace=ns)
     code, _, _ = api_sandbox.request("DELETE", f"{path}/queried?dryRun=All")  # no body: the query counts
     assert code == 200 and res.get(name="queried", namespace=ns).metadata.name == "queried"
+    deletes = {e["name"]: e["dryRun"] for e in api_sandbox.audit() if e.get("method") == "DELETE"
+               and e.get("namespace") == ns}
+    assert deletes == {"kept": True, "gone": False, "queried": True}  # the audit says what the server did

@@ -25,6 +25,7 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.fi
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.decision import (
     CREATE, KEEP, REFUSE, SpecLock, decide,
 )
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.ensure import EnsureRunner
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.replace import delete
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.views import (
     patched_view, view, without_managed_fields,
@@ -34,7 +35,7 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.v
 SNAPSHOT_LOCK = SpecLock(phases=(None, "Pending", "InProgress", "Ready", "Failed", "Terminating"))
 
 
-class SnapshotRunner:
+class SnapshotRunner(EnsureRunner):
     """One run of a SnapshotRequest (virtual_disk_snapshot, and the snapshot capture takes)."""
 
     def __init__(self, client: Client, request: SnapshotRequest, tracker: Tracker) -> None:
@@ -45,12 +46,6 @@ class SnapshotRunner:
         self.waiter = Waiter(client, VIRTUAL_DISK_SNAPSHOT, request.name, request.namespace, on_update=tracker.update)
         self.started = time.monotonic()
         self.diff: Dict[str, Any] = {"before": {}, "after": {}}
-
-    def run(self) -> Dict[str, Any]:
-        """Present when the request has a manifest, else absent."""
-        if self.request.manifest is None:
-            return self.ensure_absent()
-        return self.ensure_present()
 
     def ensure_present(self) -> Dict[str, Any]:
         """Create (the disk must exist) or keep; patch labels; wait for Ready when asked."""

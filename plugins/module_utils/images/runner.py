@@ -32,6 +32,7 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.re
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.decision import (
     CREATE, IMAGE_LOCK, KEEP, RECREATE, REFUSE, SpecLock, decide,
 )
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.ensure import EnsureRunner
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.replace import delete, recreate
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.views import (
     patched_view, view, without_managed_fields,
@@ -42,7 +43,7 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.transfer.
 )
 
 
-class ImageRunner:
+class ImageRunner(EnsureRunner):
     """One run of an ImageRequest (virtual_image, cluster_virtual_image, and the images capture makes).
 
     The class attributes are what another kind with the same life (create, patch before provisioning, locked
@@ -73,12 +74,6 @@ class ImageRunner:
 
     def _timeout(self) -> float:
         return self.request.wait_timeout
-
-    def run(self) -> Dict[str, Any]:
-        """Present when the request has a manifest, else absent."""
-        if self.request.manifest is None:
-            return self.ensure_absent()
-        return self.ensure_present()
 
     # -- present -----------------------------------------------------------
     def ensure_present(self) -> Dict[str, Any]:
