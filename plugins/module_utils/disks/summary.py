@@ -9,6 +9,9 @@ from typing import Any, Dict, Mapping, Optional
 
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common import conditions as cond
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.disks.rules import attached_vms
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.summary import (
+    common_summary, ready_summary,
+)
 
 # The InUse reason of a disk an image is being made from (the platform's wording, both lines).
 IMAGE_CREATION_REASON = "UsedForImageCreation"
@@ -32,25 +35,20 @@ def describe_source(spec: Mapping[str, Any]) -> Optional[str]:
 
 def summarize_disk(obj: Mapping[str, Any]) -> Dict[str, Any]:
     """Flatten the fields people ask about; missing ones are None."""
-    meta = obj.get("metadata") or {}
     spec = obj.get("spec") or {}
     status = obj.get("status") or {}
     claim = spec.get("persistentVolumeClaim") or {}
-    ready = cond.condition(obj, "Ready") or {}
     in_use = cond.condition(obj, "InUse") or {}
-    return {
-        "name": meta.get("name"),
-        "namespace": meta.get("namespace"),
-        "phase": status.get("phase"),
-        "progress": status.get("progress"),
-        "size": claim.get("size"),
-        "capacity": status.get("capacity"),
-        "storage_class": status.get("storageClassName") or claim.get("storageClassName"),
-        "source": describe_source(spec),
-        "attached_to": [vm["name"] for vm in attached_vms(obj)],
-        "mounted_by": [vm["name"] for vm in attached_vms(obj) if vm.get("mounted")],
-        "image_being_made": in_use.get("status") == "True" and in_use.get("reason") == IMAGE_CREATION_REASON,
-        "pvc_name": (status.get("target") or {}).get("persistentVolumeClaimName"),
-        "ready_reason": ready.get("reason"),
-        "ready_message": ready.get("message"),
-    }
+    summary = common_summary(obj)
+    summary.update(
+        size=claim.get("size"),
+        capacity=status.get("capacity"),
+        storage_class=status.get("storageClassName") or claim.get("storageClassName"),
+        source=describe_source(spec),
+        attached_to=[vm["name"] for vm in attached_vms(obj)],
+        mounted_by=[vm["name"] for vm in attached_vms(obj) if vm.get("mounted")],
+        image_being_made=in_use.get("status") == "True" and in_use.get("reason") == IMAGE_CREATION_REASON,
+        pvc_name=(status.get("target") or {}).get("persistentVolumeClaimName"),
+    )
+    summary.update(ready_summary(obj))
+    return summary

@@ -10,25 +10,28 @@ from typing import Any, Dict, Mapping
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common import conditions as cond
 
 
+def common_summary(obj: Mapping[str, Any]) -> Dict[str, Any]:
+    """What every summary starts with: identity, phase and progress; missing ones are None."""
+    meta = obj.get("metadata") or {}
+    status = obj.get("status") or {}
+    return {"name": meta.get("name"), "namespace": meta.get("namespace"), "phase": status.get("phase"),
+            "progress": status.get("progress")}
+
+
+def ready_summary(obj: Mapping[str, Any]) -> Dict[str, Any]:
+    """What every summary ends with: why the object is (not) Ready, in the platform's words."""
+    ready = cond.condition(obj, "Ready") or {}
+    return {"ready_reason": ready.get("reason"), "ready_message": ready.get("message")}
+
+
 def summarize(obj: Mapping[str, Any]) -> Dict[str, Any]:
     """Flatten the fields people ask about; missing ones are None."""
-    meta = obj.get("metadata") or {}
     status = obj.get("status") or {}
     size = status.get("size") or {}
     target = status.get("target") or {}
-    ready = cond.condition(obj, "Ready") or {}
-    return {
-        "name": meta.get("name"),
-        "namespace": meta.get("namespace"),
-        "kind": obj.get("kind"),
-        "phase": status.get("phase"),
-        "progress": status.get("progress"),
-        "format": status.get("format"),
-        "cdrom": status.get("cdrom"),
-        "stored_size": size.get("stored"),
-        "unpacked_size": size.get("unpacked"),
-        "registry_url": target.get("registryURL"),
-        "pvc_name": target.get("persistentVolumeClaimName"),
-        "ready_reason": ready.get("reason"),
-        "ready_message": ready.get("message"),
-    }
+    summary = common_summary(obj)
+    summary.update(kind=obj.get("kind"), format=status.get("format"), cdrom=status.get("cdrom"),
+                   stored_size=size.get("stored"), unpacked_size=size.get("unpacked"),
+                   registry_url=target.get("registryURL"), pvc_name=target.get("persistentVolumeClaimName"))
+    summary.update(ready_summary(obj))
+    return summary
