@@ -38,7 +38,7 @@ def test_failed_import_fails_fast_and_validation_sends_nothing(play, namespace, 
     assert failed["image"]["status"]["phase"] == "Failed"
     assert any(c["type"] == "Ready" and c["reason"] == "ProvisioningFailed" for c in failed["conditions"])
     assert "msg" in run["bad_checksum"], run["bad_checksum"]
-    assert run["bad_checksum"]["msg"] == "source.http.checksum.sha256 must be 64 hex characters, got 12"
+    assert run["bad_checksum"]["msg"] == "source.http.checksum.sha256 must be 64 hex characters (or the http(s) URL of a sums file), got 12"
     assert "names no file to send" in run["upload"]["msg"] and "wait: false" in run["upload"]["msg"]
     assert "'.' is forbidden, allowed name symbols are [0-9a-zA-Z-]" in run["dotted"]["msg"]
     # only the failed import was written: the invalid ones stopped before any request

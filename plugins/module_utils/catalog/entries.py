@@ -27,6 +27,7 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.i
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.validation import (
     check_catalog_entry, validate_catalog_options, validate_content,
 )
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.transfer.sums import ChecksumBlock
 
 CATALOG_LABEL = "virtualization.deckhouse.io/ansible-catalog"
 FANOUT_LABEL = "virtualization.deckhouse.io/ansible-catalog-fanout"
@@ -87,6 +88,13 @@ def _source_options(raw: Mapping[str, Any], chosen: str, kind: Kind) -> Dict[str
         raise ValidationError("from must be an object reference {kind, name%s}"
                               % ("" if kind.namespaced else ", namespace"))
     return {"object_ref": {"kind": ref["kind"], "name": ref["name"], "namespace": ref.get("namespace")}}
+
+
+def entry_checksum_blocks(params: Mapping[str, Any]) -> List[ChecksumBlock]:
+    """The checksums of every ``images`` entry (``url`` and ``path`` entries name the file a sums file lists)."""
+    option = params.get("images_option") or "images"
+    return [ChecksumBlock(raw, "%s: checksum" % _entry_label(option, index, raw))
+            for index, raw in enumerate(params.get("images") or []) if isinstance(raw, dict)]
 
 
 def parse_entry(index: int, raw: Any, kind: Kind, catalog: str, option: str = "images") -> Entry:

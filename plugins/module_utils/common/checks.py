@@ -71,7 +71,8 @@ def check_checksums(checksum: Optional[Mapping[str, Any]], option: str) -> None:
         length = CHECKSUM_LENGTHS[algo]
         if not isinstance(value, str) or len(value) != length:
             got = len(value) if isinstance(value, str) else type(value).__name__
-            raise ValidationError("%s.%s must be %d hex characters, got %s" % (option, algo, length, got))
+            raise ValidationError("%s.%s must be %d hex characters (or the http(s) URL of a sums file), got %s"
+                                  % (option, algo, length, got))
         if not _HEX_RE.match(value):
             raise ValidationError("%s.%s must be %d hex characters, got non-hex characters"
                                   % (option, algo, length))

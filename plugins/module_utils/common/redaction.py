@@ -1,7 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright: deckhouse.virtualization contributors
 # Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
-"""Upload URLs are credentials (their random path is the only secret): the one place that hides them."""
+"""Upload URLs are credentials (their random path is the only secret): the one place that hides them.
+
+Other URLs the collection names in messages (a vendor's sums file) keep their path, which says what was read, but
+never their user information or query, where a token would be."""
 
 from __future__ import annotations
 
@@ -16,7 +19,19 @@ _URL_RE = re.compile(r"https?://[^\s\"'<>]+")
 def redact(url: str) -> str:
     """``scheme://host:port/<redacted>``: what may be shown of an upload URL."""
     parts = urlsplit(url)
-    return "%s://%s/<redacted>" % (parts.scheme or "?", parts.netloc or "?")
+    return "%s://%s/<redacted>" % (parts.scheme or "?", _host(parts.netloc))
+
+
+def redact_query(url: str) -> str:
+    """``scheme://host:port/path``, with ``?<redacted>`` when the URL had a query: what may be shown of a URL the
+    user gave (credentials in its user information or query are not shown)."""
+    parts = urlsplit(url)
+    return "%s://%s%s%s" % (parts.scheme or "?", _host(parts.netloc), parts.path, "?<redacted>" if parts.query else "")
+
+
+def _host(netloc: str) -> str:
+    """The host and port of a URL's network location, without its user information."""
+    return netloc.rpartition("@")[2] or "?"
 
 
 def redact_text(text: str) -> str:

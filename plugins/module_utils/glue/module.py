@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import copy
 import time
-from typing import Any, Dict, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
@@ -22,7 +22,9 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.clien
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.apply import (
     CatalogRequest, CatalogRun, kind_of,
 )
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.entries import parse_catalog
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.entries import (
+    entry_checksum_blocks, parse_catalog,
+)
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.manifests import read_manifests
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import TaskError
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import (
@@ -54,6 +56,7 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.u
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.validation import (
     validate_connection, validate_info, validate_upload, validate_upload_target,
 )
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.transfer.sums import ChecksumBlock, SumsResolver
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.transfer.upload import UploadRunner
 
 
@@ -78,6 +81,10 @@ class CollectionModule:
         """How progress lines name what the run works on."""
         return ""
 
+    def checksum_blocks(self, params: Dict[str, Any]) -> List[ChecksumBlock]:
+        """Where this module's parameters hold checksums; a value there may be a sums file URL."""
+        return []
+
     def main(self) -> None:
         """Options, request, client, run; typed errors become ``fail_json`` (with the duration and the phases
         seen); ``diff`` only when asked."""
@@ -90,6 +97,7 @@ class CollectionModule:
         tracker: Optional[Tracker] = None
         try:
             validate_connection(params)
+            SumsResolver(params.get("request_timeout") or 30.0).resolve(self.checksum_blocks(params))
             request = self.request(params)
             tracker = Tracker(self.label(request), params.get("progress_file"))
             result = self.execute(build_client(params, check_mode=module.check_mode), request, tracker)
@@ -108,6 +116,13 @@ def _require_libs(module: AnsibleModule) -> None:
         module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(K8S_IMPORT_ERROR))
     if not HAS_YAML:
         module.fail_json(msg=missing_required_lib("PyYAML"))
+
+
+def source_checksum_blocks(params: Mapping[str, Any]) -> List[ChecksumBlock]:
+    """The checksums of a ``source`` option (images and disks): its ``http`` and ``upload`` blocks."""
+    source = params.get("source") or {}
+    return [ChecksumBlock(source[key], "source.%s.checksum" % key) for key in ("http", "upload")
+            if isinstance(source.get(key), dict)]
 
 
 def _diff_when_asked(module: AnsibleModule, result: Dict[str, Any]) -> None:
@@ -129,6 +144,9 @@ class ImageModule(CollectionModule):
     def request(self, params: Dict[str, Any]) -> Any:
         return image_request(ImageOptions.from_params(params), self.kind)
 
+    def checksum_blocks(self, params: Dict[str, Any]) -> List[ChecksumBlock]:
+        return source_checksum_blocks(params)
+
     def label(self, request: Any) -> str:
         return request.ref
 
@@ -141,6 +159,9 @@ class UploadModule(CollectionModule):
 
     def argument_spec(self) -> Dict[str, Any]:
         return args.upload_arg_spec()
+
+    def checksum_blocks(self, params: Dict[str, Any]) -> List[ChecksumBlock]:
+        return [ChecksumBlock(params, "checksum")]
 
     def request(self, params: Dict[str, Any]) -> Any:
         kind = CLUSTER_VIRTUAL_IMAGE if params["cluster"] else VIRTUAL_IMAGE
@@ -161,6 +182,9 @@ class CatalogModule(CollectionModule):
 
     def argument_spec(self) -> Dict[str, Any]:
         return args.catalog_arg_spec()
+
+    def checksum_blocks(self, params: Dict[str, Any]) -> List[ChecksumBlock]:
+        return entry_checksum_blocks(params)
 
     def request(self, params: Dict[str, Any]) -> Any:
         params["definitions"] = list(params["definitions"]) + read_manifests(params["manifests"])
@@ -225,6 +249,9 @@ class DiskModule(CollectionModule):
 
     def request(self, params: Dict[str, Any]) -> Any:
         return disk_request(DiskOptions.from_params(params))
+
+    def checksum_blocks(self, params: Dict[str, Any]) -> List[ChecksumBlock]:
+        return source_checksum_blocks(params)
 
     def label(self, request: Any) -> str:
         return request.ref

@@ -38,7 +38,7 @@ def wanted(images, namespaces=("a", "b"), fanout="none", kind=VIRTUAL_IMAGE):
     ({"name": "x"}, "image_catalog_images[0] (x): give exactly one of url, image, path, from, got none"),
     ({"name": "x", "url": "https://h/a", "colour": "red"}, "image_catalog_images[0] (x): unknown field colour"),
     ({"name": "x", "url": "https://h/a", "checksum": {"sha256": "ab"}},
-     "image_catalog_images[0] (x): source.http.checksum.sha256 must be 64 hex characters, got 2"),
+     "image_catalog_images[0] (x): source.http.checksum.sha256 must be 64 hex characters (or the http(s) URL of a sums file), got 2"),
     ({"name": "x", "url": "https://h/a", "checksum": {"crc32": "ab"}},
      "image_catalog_images[0] (x): checksum.crc32 is not a known algorithm"),
     ({"name": "x", "image": "r.example.com/a:1", "checksum": {"md5": "a" * 32}},

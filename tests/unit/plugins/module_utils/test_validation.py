@@ -60,7 +60,7 @@ def test_namespace_required_for_vi_only():
 def test_checksum_length_message_names_option():
     with pytest.raises(ValidationError) as err:
         validate(params(source=http(checksum={"sha256": "a" * 12})), VIRTUAL_IMAGE)
-    assert err.value.msg == "source.http.checksum.sha256 must be 64 hex characters, got 12"
+    assert err.value.msg == "source.http.checksum.sha256 must be 64 hex characters (or the http(s) URL of a sums file), got 12"
 
 
 def test_checksum_hex():

@@ -53,7 +53,7 @@ def no_client(monkeypatch):
 def test_checksum_error_names_option(capsys):
     result = run(virtual_image, {"name": "a", "namespace": "n", "source": {
         "http": {"url": "https://x/y", "checksum": {"sha256": "abc123abc123"}}}}, capsys)
-    assert result["failed"] and result["msg"] == "source.http.checksum.sha256 must be 64 hex characters, got 12"
+    assert result["failed"] and result["msg"] == "source.http.checksum.sha256 must be 64 hex characters (or the http(s) URL of a sums file), got 12"
 
 
 def test_dot_in_name(capsys):
