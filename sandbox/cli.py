@@ -1,14 +1,22 @@
-"""Command line: up, down, status, restart, faults, and the internal serve-api entry point."""
+"""Command line: up, down, status, restart, faults, seed, and the internal serve-api entry point.
+
+Two front doors share it: `python -m sandbox` (a checkout: the state dir defaults to ./.sandbox) and the
+`dvp-sandbox` console script of the installed distribution (packaging/dvp-sandbox: the state dir defaults to
+one per user, `${XDG_STATE_HOME:-~/.local/state}/dvp-sandbox`, so every shell and directory finds the same
+sandbox). `--state-dir` and `$DVP_SANDBOX_DIR` win over both defaults.
+"""
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from . import platform, supervisor
 from .component import UpOptions
-from .config import State
+from .config import DEFAULT_DIR, ENV_DIR, State
 
 FAULT_HELP = ("fault settings k=v: error_rate (0..1, answers 500), throttle_rate (0..1, answers 429), "
               "retry_after (s), latency (s added), watch_cut (s, cut watch streams), "
@@ -29,9 +37,24 @@ def parse_kv(items: list[str]) -> dict[str, Any]:
     return out
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m sandbox", description="local DVP sandbox")
-    p.add_argument("--state-dir", help="state directory (default: $DVP_SANDBOX_DIR or ./.sandbox)")
+def user_state_dir() -> Path:
+    """The installed command's default state dir: one per user, `${XDG_STATE_HOME:-~/.local/state}/dvp-sandbox`."""
+    base = os.environ.get("XDG_STATE_HOME") or str(Path("~/.local/state").expanduser())
+    return Path(base) / "dvp-sandbox"
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import PackageNotFoundError, version
+        return version("dvp-sandbox")
+    except PackageNotFoundError:
+        return "from a checkout (not installed)"
+
+
+def _parser(prog: str, default_dir: str) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=prog, description="local DVP sandbox")
+    p.add_argument("--state-dir", help=f"state directory (default: ${ENV_DIR} or {default_dir})")
+    p.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = p.add_subparsers(dest="cmd", required=True)
     up = sub.add_parser("up", help="start the sandbox (no-op when running)")
     up.add_argument("--no-controller", action="store_true", help="start only the API server")
@@ -53,9 +76,11 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    state = State(args.state_dir)
+def main(argv: list[str] | None = None, prog: str = "python -m sandbox", default_dir: str | None = None) -> int:
+    """Run one command; `default_dir` is the state dir when neither --state-dir nor $DVP_SANDBOX_DIR says
+    (None: ./.sandbox)."""
+    args = _parser(prog, default_dir or f"./{DEFAULT_DIR}").parse_args(argv)
+    state = State(args.state_dir or os.environ.get(ENV_DIR) or default_dir)
     try:
         if args.cmd == "up":
             print(supervisor.up(state, UpOptions(no_controller=args.no_controller, seed=args.seed,
@@ -75,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(now, indent=2, sort_keys=True))
         elif args.cmd == "seed":
             from .seed import seed
+            supervisor.require_tools([], seed=True)
             seed(state)
             print(f"seeded {state.root / 'www'} and the user registry")
         elif args.cmd == "serve-api":
@@ -84,3 +110,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def console_main() -> int:
+    """The `dvp-sandbox` console script of the installed distribution."""
+    return main(prog="dvp-sandbox", default_dir=str(user_state_dir()))

@@ -42,6 +42,7 @@ class Component:
     exports: Callable[[State], dict[str, str]] | None = None    # lines of the env file
     optional: bool = False                                      # skipped by --no-controller
     start_timeout: float = 60.0
+    tools: tuple[str, ...] = ()                                 # system programs it runs (tools.py)
 
 
 def python_argv(module: str, *args: str) -> list[str]:

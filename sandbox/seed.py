@@ -18,7 +18,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from . import dvcr
+from . import dvcr, tools
 from .config import State
 from .controller.processes import registry_credentials
 
@@ -29,7 +29,7 @@ VIRTUAL_SIZE = 4 * 1024 * 1024  # 4Mi: virtual sizes differ from file sizes for 
 def make_disk(path: Path, fmt: str, size: int = VIRTUAL_SIZE) -> Path:
     """A real disk image of the given qemu format (raw gets a recognisable first sector)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["qemu-img", "create", "-q", "-f", fmt, str(path), str(size)], check=True)
+    subprocess.run([tools.command("qemu-img"), "create", "-q", "-f", fmt, str(path), str(size)], check=True)
     if fmt == "raw":
         with open(path, "r+b") as f:
             f.write(b"DVP sandbox raw disk\n".ljust(512, b"\0"))
@@ -41,7 +41,7 @@ def make_iso(path: Path, label: str = "DVPSANDBOX") -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "README.TXT").write_text("DVP sandbox demo ISO\n")
-        subprocess.run(["xorriso", "-as", "mkisofs", "-quiet", "-V", label, "-o", str(path), tmp],
+        subprocess.run([tools.command("xorriso"), "-as", "mkisofs", "-quiet", "-V", label, "-o", str(path), tmp],
                        check=True, capture_output=True)
     return path
 

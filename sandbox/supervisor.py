@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from . import platform as platforms
+from . import tools
 from .component import REPO_ROOT, Component, UpOptions
 from .components import COMPONENTS, by_name
 from .config import State, atomic_write
@@ -121,6 +122,20 @@ def _selected(opts: UpOptions) -> list[Component]:
     return [c for c in COMPONENTS if not (opts.no_controller and c.optional)]
 
 
+SEED_TOOLS = ("qemu-img", "xorriso")   # the demo sources (seed.py)
+
+
+def require_tools(selected: list[Component], seed: bool = False) -> None:
+    """Every system program the selected components (and seeding) run is here, or SandboxError naming,
+    for each missing one, its Debian/Ubuntu package and the variable that points at a binary elsewhere."""
+    needed = {name for c in selected for name in c.tools} | (set(SEED_TOOLS) if seed else set())
+    try:
+        tools.require(sorted(needed))
+    except tools.ToolMissing as exc:
+        raise SandboxError("missing system programs, nothing was started:\n  "
+                           + "\n  ".join(exc.problems)) from None
+
+
 def start_component(state: State, comp: Component, opts: UpOptions, prepare: bool = True) -> int:
     """Prepare, spawn and wait until healthy; raise SandboxError with the log tail otherwise."""
     if prepare and comp.prepare:
@@ -198,6 +213,7 @@ def up(state: State, opts: UpOptions) -> str:
     line = _platform(state, opts)
     if all(running_pid(state, c.name) for c in selected):
         return f"sandbox already running in {state.root} (API {state.api_url}, platform {line})"
+    require_tools([c for c in selected if running_pid(state, c.name) is None], seed=opts.seed)
     state.ensure_dirs()
     info = state.load_info()
     info["platform"] = line
@@ -232,6 +248,7 @@ def down(state: State) -> str:
 
 def restart(state: State, name: str) -> str:
     comp = by_name(name)
+    require_tools([comp])
     stop_component(state, name)
     saved = state.load_info().get("options", {})
     opts = UpOptions(no_controller=saved.get("no_controller", False), seed=False,

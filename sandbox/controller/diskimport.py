@@ -20,7 +20,7 @@ import subprocess
 from pathlib import Path
 from typing import Callable
 
-from .. import dvcr
+from .. import dvcr, tools
 from ..api.admission.quantity import Quantity
 from ..platform import V1_10
 from .context import Context
@@ -255,7 +255,7 @@ class DiskImports:
         await self._wait_consumer(vd, job, storage_class, imported=False)
         path = self.ctx.files.disk(vd)
         path.parent.mkdir(parents=True, exist_ok=True)
-        await asyncio.to_thread(subprocess.run, ["qemu-img", "create", "-q", "-f", "raw", str(path),
+        await asyncio.to_thread(subprocess.run, [tools.command("qemu-img"), "create", "-q", "-f", "raw", str(path),
                                                  str(int(size.value))], check=True, capture_output=True)
         await self._finish(vd, job, str(size))
 
@@ -402,10 +402,10 @@ class DiskImports:
         feed.notify()
         fmt, vsize = qemu_info(plain)
         path.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["qemu-img", "convert", "-q", "-f", fmt, "-O", "raw", str(plain), str(path)],
+        subprocess.run([tools.command("qemu-img"), "convert", "-q", "-f", fmt, "-O", "raw", str(plain), str(path)],
                        check=True, capture_output=True)
         if size > vsize:
-            subprocess.run(["qemu-img", "resize", "-q", "-f", "raw", str(path), str(size)], check=True,
+            subprocess.run([tools.command("qemu-img"), "resize", "-q", "-f", "raw", str(path), str(size)], check=True,
                            capture_output=True)
         feed.fraction = 0.999
         feed.check()

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from .. import tools
 from .streebog import new as new_streebog
 
 ALGORITHMS = ("md5", "sha1", "sha256", "sha512", "streebog256", "streebog512")
@@ -104,7 +105,7 @@ class DiskInfo:
 def qemu_info(path: Path) -> tuple[str, int]:
     """(format, virtual size) from the real qemu-img."""
     out = subprocess.run(
-        ["qemu-img", "info", "--output=json", str(path)],
+        [tools.command("qemu-img"), "info", "--output=json", str(path)],
         check=True, capture_output=True, text=True,
     ).stdout
     data = json.loads(out)

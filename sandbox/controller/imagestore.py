@@ -10,7 +10,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from .. import dvcr
+from .. import dvcr, tools
 from .context import Context
 from .diskinfo import DiskInfo, decompress_to, inspect_file
 from .imagejob import ImageJob
@@ -67,7 +67,7 @@ class ImageStore:
         if info.format in ("iso", "raw"):
             shutil.move(str(plain), vol)
         else:
-            subprocess.run(["qemu-img", "convert", "-O", "raw", str(plain), str(vol)], check=True,
+            subprocess.run([tools.command("qemu-img"), "convert", "-O", "raw", str(plain), str(vol)], check=True,
                            capture_output=True)
             info = DiskInfo("raw", info.virtual_size, info.stored_bytes)
         job.feed.fraction = 0.99

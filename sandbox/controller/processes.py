@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import secrets
 
+from .. import tools
 from ..component import Component, UpOptions, https_health, python_argv
 from ..config import NotRecorded, State, atomic_write
 from ..dvcr import htpasswd_line, registry_config
@@ -50,7 +51,7 @@ def _registry_prepare(name: str, with_auth: bool):
 
 
 def _registry_argv(name: str):
-    return lambda state, opts: ["docker-registry", "serve", str(state.component_dir(name) / "config.yml")]
+    return lambda state, opts: [tools.command("docker-registry"), "serve", str(state.component_dir(name) / "config.yml")]
 
 
 def _host(state: State, name: str) -> str:
@@ -92,6 +93,7 @@ def controller_components() -> list[Component]:
             info=lambda s: {"url": f"https://{_host(s, 'dvcr')}", "host": _host(s, "dvcr")},
             exports=lambda s: {"DVP_SANDBOX_DVCR": _host(s, "dvcr")},
             optional=True,
+            tools=("docker-registry",),
         ),
         Component(
             name="registry",
@@ -103,6 +105,7 @@ def controller_components() -> list[Component]:
                                "DVP_SANDBOX_REGISTRY_USER": registry_credentials(s)[0],
                                "DVP_SANDBOX_REGISTRY_PASSWORD": registry_credentials(s)[1]},
             optional=True,
+            tools=("docker-registry",),
         ),
         Component(
             name="fileserver",
@@ -127,5 +130,6 @@ def controller_components() -> list[Component]:
                             "uploader_url": f"https://127.0.0.1:{s.port('uploader')}"},
             optional=True,
             start_timeout=120.0,
+            tools=("qemu-img",),
         ),
     ]

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import functools
 import queue
-import shutil
 import subprocess
 import threading
 from typing import Protocol
+
+from .. import tools
 
 PACKAGE = "libengine-gost-openssl"
 _DIGESTS = {"streebog256": "md_gost12_256", "streebog512": "md_gost12_512"}
@@ -31,7 +32,7 @@ class Hash(Protocol):
 
 
 def _argv(algo: str) -> list[str]:
-    return [shutil.which("openssl") or "openssl", "dgst", "-provider", "gostprov", "-" + _DIGESTS[algo], "-r"]
+    return [tools.command("openssl"), "dgst", "-provider", "gostprov", "-" + _DIGESTS[algo], "-r"]
 
 
 @functools.cache

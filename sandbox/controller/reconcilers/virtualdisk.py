@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from ... import tools
 from ...api.admission.quantity import Quantity
 from ...platform import V1_10
 from ..context import Context
@@ -196,7 +197,7 @@ class VirtualDiskReconciler:
             path = self.ctx.files.disk(vd)
             if path.exists():
                 proc = await asyncio.create_subprocess_exec(
-                    "qemu-img", "resize", "-q", "-f", "raw", str(path), str(int(Quantity(size).value)))
+                    tools.command("qemu-img"), "resize", "-q", "-f", "raw", str(path), str(int(Quantity(size).value)))
                 await proc.wait()
             await self.ctx.writer.resize_pvc(md["namespace"], pvc, size, done=True)
             await self.ctx.writer.event(VD, vd, "Normal", "VirtualDiskResizingCompleted",
