@@ -18,7 +18,7 @@ help:
 	@echo "make sandbox-down  stop everything sandbox-up started"
 	@echo "make bench         benchmarks (ratios against a baseline run side by side)"
 	@echo "make chaos         the long fault-injection suite"
-	@echo "make build         build the collection tarball into .build/"
+	@echo "make build         build the collection tarball and the dvp-sandbox wheel into .build/"
 	@echo "make docs          build the docs site into docs/_build/html (warnings are errors)"
 	@echo "make changelog     render CHANGELOG.rst for the next release without consuming fragments"
 	@echo "make ee-context    build the collection and an execution-environment build context in .build/ee/"
@@ -128,6 +128,7 @@ realapi-test: venv
 build: venv
 	mkdir -p .build
 	$(BIN)/ansible-galaxy collection build --force --output-path .build .
+	scripts/build-sandbox-wheel.sh .build
 
 clean:
 	rm -rf .build tests/output .pytest_cache
