@@ -14,16 +14,19 @@ DEFAULT_SC_ANNOTATION = "storageclass.kubernetes.io/is-default-class"
 
 
 def image_users(cache: Cache, kind: Kind, ns: str | None, name: str) -> list[str]:
-    """VMs (not Stopped) whose spec.blockDeviceRefs name this image."""
-    out = []
+    """The VMs that mount the image, as the platform's image attachee handler finds them: the VM lists it in
+    status.blockDeviceRefs and has a phase, other than Stopped (a VM without a phase yet does not count).
+    A VI's users are VMs of its namespace, by name; a CVI's are VMs of every namespace, as "<ns>/<name>".
+    Sorted, each VM once. Nothing else uses an image: not a disk or an image being made from it, on either
+    line (the platform never fills a CVI's status.usedInNamespaces)."""
+    out = set()
     for vm in cache.items(VM, ns if kind is VI else None):
-        if ((vm.get("status") or {}).get("phase") or "Pending") == "Stopped":
+        st = vm.get("status") or {}
+        if st.get("phase") in (None, "", "Stopped"):
             continue
-        for ref in (vm.get("spec") or {}).get("blockDeviceRefs") or []:
-            if ref.get("kind") == kind.kind and ref.get("name") == name:
-                out.append(vm["metadata"]["name"] if kind is VI
-                           else f"{vm['metadata']['namespace']}/{vm['metadata']['name']}")
-                break
+        if any(r.get("kind") == kind.kind and r.get("name") == name for r in st.get("blockDeviceRefs") or []):
+            out.add(vm["metadata"]["name"] if kind is VI
+                    else f"{vm['metadata']['namespace']}/{vm['metadata']['name']}")
     return sorted(out)
 
 

@@ -62,3 +62,38 @@ def _merge_patch(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
         else:
             patch[k] = v
     return patch
+
+
+MAX_MESSAGE = 256              # main's bound on the condition messages it builds (service/cleanup.go)
+TRUNCATED = " (truncated)."
+
+
+def in_use_message(what: str, vms: list[str]) -> str:
+    """main's InUse message for a resource (`VirtualImage`, ...) held by VMs (sorted names; a CVI's as
+    "<ns>/<name>"): one VM named with how to release it, several counted and listed last."""
+    if not vms:
+        return f"The {what} is in use by a VirtualMachine."
+    if len(vms) == 1:
+        return bounded(f'The {what} is in use by the VirtualMachine "{vms[0]}"; detach it or stop the '
+                       f"VirtualMachine to release the {what}.")
+    names = ", ".join(f'"{n}"' for n in vms)
+    return bounded(f"The {what} is in use by {len(vms)} VirtualMachines; detach it or stop them to release "
+                   f"the {what}. In use by: {names}.")
+
+
+def bounded(text: str) -> str:
+    """At most MAX_MESSAGE characters: the tail past the bound is dropped whole (the last clause or list item,
+    else the last word, never half a quoted name) and replaced by " (truncated).", as main does."""
+    if len(text) <= MAX_MESSAGE:
+        return text
+    head = text[:MAX_MESSAGE - len(TRUNCATED)]
+    kept = head
+    cut = max(kept.rfind("; "), kept.rfind(", "))
+    if cut < 0:
+        cut = kept.rfind(" ")
+    if cut > 0:
+        kept = kept[:cut]
+    if kept.count('"') % 2:
+        kept = kept[:kept.rfind('"')]
+    kept = kept.rstrip(" ,;") or head
+    return kept + TRUNCATED

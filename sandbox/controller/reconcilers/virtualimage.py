@@ -19,7 +19,7 @@ from ..imageimport import ImageImports
 from ..kinds import PVC, VI, Kind
 from ..names import image_finalizers, image_pvc, image_repo
 from ..queries import image_users
-from ..status import condition, merge_conditions, progress_value
+from ..status import condition, in_use_message, merge_conditions, progress_value
 
 log = logging.getLogger(__name__)
 
@@ -39,19 +39,24 @@ class VirtualImageReconciler:
         ns = md.get("namespace")
         cleanup_fin, protect_fin = image_finalizers(kind)
         users = image_users(self.ctx.cache, kind, ns, md["name"])
-        in_use = self._in_use(kind, users, gen)
+        v110 = self.ctx.settings.platform == V1_10
+        in_use = [] if v110 else [self._in_use(kind, users, gen)]   # v1.10.2's images have no InUse condition
 
         if md.get("deletionTimestamp"):
             await self.imports.drop(uid)
-            # vi-protection (added while it was in use) holds it until the VM lets go: InUse says so,
-            # and the platform sets no Terminating condition for that wait
-            pending = "" if users else await self._cleanup(kind, obj)
+            # The protection finalizer (added while a VM mounts it) holds it until the VM lets go. main leaves
+            # everything in place meanwhile (InUse explains the wait, no Terminating condition); v1.10.2 cleans up
+            # at once and drops the cleanup finalizer, so only the protection finalizer is left.
+            cleaned = cleanup_fin not in (md.get("finalizers") or [])
+            pending = "" if cleaned or (users and not v110) else await self._cleanup(kind, obj)
             new = {k: v for k, v in st.items() if k not in ("conditions", "downloadSpeed")}
             conds = [c for c in st.get("conditions", []) if c["type"] not in ("InUse", "Terminating")]
-            if pending and self.ctx.settings.platform != V1_10:   # v1.10.2 has no Terminating condition
+            if pending and not v110:   # v1.10.2 has no Terminating condition
                 conds.append(condition("Terminating", True, "CleanupPending", pending, gen))
-            new.update(phase="Terminating", conditions=merge_conditions(st.get("conditions"), conds + [in_use]))
+            new.update(phase="Terminating", conditions=merge_conditions(st.get("conditions"), conds + in_use))
             await self.ctx.writer.write_status(kind, obj, new)
+            if users and v110 and not pending:
+                await self.ctx.writer.set_finalizers(kind, obj, remove=[cleanup_fin])
             if users or pending:
                 return
             await self.ctx.writer.set_finalizers(kind, obj, remove=[cleanup_fin, protect_fin])
@@ -92,17 +97,15 @@ class VirtualImageReconciler:
         if core.get("progress") and st.get("progress") and core.get("phase") != "Ready":
             if progress_value(st["progress"]) > progress_value(core["progress"]):
                 core["progress"] = st["progress"]
-        core["conditions"] = merge_conditions(st.get("conditions"), core["conditions"] + [in_use])
+        core["conditions"] = merge_conditions(st.get("conditions"), core["conditions"] + in_use)
         core["observedGeneration"] = gen
         await self.ctx.writer.write_status(kind, obj, core, reset=spec_changed)
 
     def _in_use(self, kind: Kind, users: list[str], gen: int) -> dict:
+        """main's InUse: the VMs mounting the image, or NotInUse (set on every reconcile, also while deleting)."""
         if not users:
             return condition("InUse", False, "NotInUse", "", gen)
-        what = "VirtualImage" if kind is VI else "ClusterVirtualImage"
-        msg = (f'The {what} is in use by the VirtualMachine "{users[0]}"; detach it or stop the '
-               f"VirtualMachine to release the {what}.")
-        return condition("InUse", True, "AttachedToVirtualMachine", msg, gen)
+        return condition("InUse", True, "AttachedToVirtualMachine", in_use_message(kind.kind, users), gen)
 
     def _provisioned_phase(self, kind: Kind, obj: dict) -> str:
         uid = obj["metadata"]["uid"]
