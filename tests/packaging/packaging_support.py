@@ -1,0 +1,96 @@
+"""Helpers for the dvp-sandbox distribution tests (fixtures in conftest.py): fresh virtual environments,
+a user's environment, process checks.
+
+- `user_env(...)`: this process's environment without anything that could point at the checkout or at
+  another sandbox (PYTHONPATH, VIRTUAL_ENV, DVP_SANDBOX_*, KUBECONFIG, K8S_AUTH_*, ANSIBLE_*, MOLECULE_*).
+- `assert_nothing_left(state_dir)`: no process recorded in the state dir's pids/ lives, and no process has
+  the state dir in its command line.
+"""
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional, Tuple
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+STRIP_PREFIXES = ("DVP_SANDBOX_", "K8S_AUTH_", "ANSIBLE_", "MOLECULE_")
+STRIP = ("PYTHONPATH", "VIRTUAL_ENV", "KUBECONFIG", "PYTHONHOME")
+
+
+def user_env(path: Iterable[Path | str] = (), **extra: str) -> Dict[str, str]:
+    """A user's shell: this environment minus what points at the checkout or a sandbox; `path` goes in
+    front of PATH."""
+    env = {k: v for k, v in os.environ.items() if k not in STRIP and not k.startswith(STRIP_PREFIXES)}
+    env["PATH"] = os.pathsep.join([str(p) for p in path] + [env.get("PATH", "")])
+    env.update(extra)
+    return env
+
+
+def run(argv: List[str], env: Dict[str, str], cwd: Path, timeout: float = 300, check: bool = True
+        ) -> subprocess.CompletedProcess:
+    proc = subprocess.run([str(a) for a in argv], env=env, cwd=str(cwd), capture_output=True, text=True,
+                          timeout=timeout, check=False)
+    if check and proc.returncode != 0:
+        pytest.fail("%s exited %d\n--- stdout\n%s\n--- stderr\n%s" % (
+            shlex.join(str(a) for a in argv), proc.returncode, proc.stdout[-4000:], proc.stderr[-4000:]))
+    return proc
+
+
+def fresh_venv(where: Path, *requirements: str, cwd: Path) -> Path:
+    """A new venv at `where` with `requirements` installed by its own pip; returns its bin folder."""
+    run([sys.executable, "-m", "venv", where], env=user_env(), cwd=cwd)
+    venv_bin = where / "bin"
+    if requirements:
+        run([venv_bin / "python", "-m", "pip", "install", "-q", "--disable-pip-version-check", *requirements],
+            env=user_env(), cwd=cwd, timeout=600)
+    return venv_bin
+
+
+def parse_env_file(path: Path) -> Dict[str, str]:
+    """The `export K='V'` lines the sandbox writes for users to source."""
+    env = {}
+    for line in path.read_text().splitlines():
+        if line.startswith("export "):
+            key, _sep, value = line[len("export "):].partition("=")
+            env[key] = shlex.split(value)[0] if value else ""
+    return env
+
+
+def _cmdline(pid: int) -> Optional[str]:
+    try:
+        raw = Path("/proc/%d/cmdline" % pid).read_bytes()
+        state = Path("/proc/%d/stat" % pid).read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return None
+    return None if state == "Z" else raw.replace(b"\0", b" ").decode(errors="replace")
+
+
+def processes_mentioning(text: str) -> List[Tuple[int, str]]:
+    """Live processes (not zombies, not this one) whose command line holds `text`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
+            cmdline = _cmdline(int(entry.name))
+            if cmdline and text in cmdline:
+                found.append((int(entry.name), cmdline))
+    return found
+
+
+def recorded_pids(state_dir: Path) -> List[int]:
+    pids_dir = state_dir / "pids"
+    if not pids_dir.is_dir():
+        return []
+    return [int(p.read_text().split()[0]) for p in pids_dir.glob("*.pid") if p.read_text().strip()]
+
+
+def assert_nothing_left(state_dir: Path, pids: Iterable[int] = ()) -> None:
+    """Every given or recorded PID is gone and no process names the state dir."""
+    alive = [pid for pid in set(pids) | set(recorded_pids(state_dir)) if _cmdline(pid) is not None]
+    assert not alive, "still running: %s" % [(pid, _cmdline(pid)) for pid in alive]
+    assert not processes_mentioning(str(state_dir)), processes_mentioning(str(state_dir))
