@@ -1,7 +1,8 @@
 """Demo sources, made at start-up with the real tools (never committed as binaries).
 
-`www/`: disk.qcow2, disk.raw, disk.vmdk, disk.vdi, cd.iso, disk.qcow2.gz, disk.raw.xz and a
-SHA256SUMS file; the user registry: `demo/disk:latest` (a gzip layer with disk/disk.qcow2)
+`www/`: disk.qcow2, disk.raw, disk.vmdk, disk.vdi, cd.iso, disk.qcow2.gz, disk.raw.xz and their
+SHA-256 sums in the two forms vendors publish (`write_sums`): GNU `SHA256SUMS` and BSD `CHECKSUM`;
+the user registry: `demo/disk:latest` (a gzip layer with disk/disk.qcow2)
 and `demo/nodisk:latest` (no disk/ directory). All tiny. The `make_*` helpers are shared
 with the tests.
 
@@ -78,9 +79,31 @@ def make_sources(www: Path) -> list[Path]:
     if not xz.exists():
         xz_file(www / "disk.raw", xz)
     made += [gz, xz]
-    sums = "".join(f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.name}\n" for p in made)
-    (www / "SHA256SUMS").write_text(sums)
+    write_sums(www, made)
     return made
+
+
+def write_sums(directory: Path, files: list[Path], binary: tuple[str, ...] = ("cd.iso",)) -> tuple[Path, Path]:
+    """SHA-256 sums of `files` next to them in `directory`, in the two forms vendors publish:
+
+    - `SHA256SUMS`, GNU coreutils (`sha256sum`, Ubuntu, Debian): `<hex>  <name>`, and `<hex> *<name>` for the
+      names in `binary` (what `sha256sum -b` writes);
+    - `CHECKSUM`, BSD tag form (`sha256sum --tag`, Fedora, Alt): `SHA256 (<name>) = <hex>`, each after a
+      `# <name>: <size> bytes` comment line as Fedora writes them.
+
+    Rewritten whole on every call: change a file, call this again, and the sums publish the new build."""
+    gnu, bsd = [], []
+    for path in files:
+        data = path.read_bytes()
+        digest = hashlib.sha256(data).hexdigest()
+        gnu.append(f"{digest} {'*' if path.name in binary else ' '}{path.name}\n")
+        bsd.append(f"# {path.name}: {len(data)} bytes\nSHA256 ({path.name}) = {digest}\n")
+    sums, checksum = directory / "SHA256SUMS", directory / "CHECKSUM"
+    for path, text in ((sums, "".join(gnu)), (checksum, "".join(bsd))):
+        part = path.with_name(f".{path.name}.part")
+        part.write_text(text)
+        part.replace(path)           # atomic: a client never reads half a sums file
+    return sums, checksum
 
 
 def push_demo_images(state: State, www: Path) -> list[str]:

@@ -86,3 +86,52 @@ def test_drop_really_cuts_the_connection_halfway(sandbox: Any, served: tuple[str
     head, _, body = got.partition(b"\r\n\r\n")
     assert f"Content-Length: {len(data)}".encode() in head
     assert body == data[:len(data) // 2]
+
+
+def test_seed_writes_sums_files_in_both_forms(tmp_path: Path) -> None:
+    """The demo sources come with GNU `SHA256SUMS` (one `*name` line) and BSD `CHECKSUM`; sha256sum checks both."""
+    import hashlib
+    import subprocess
+
+    from sandbox.seed import make_sources, write_sums
+
+    made = make_sources(tmp_path)
+    digests = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in made}
+    gnu = (tmp_path / "SHA256SUMS").read_text().splitlines()
+    assert sorted(gnu) == sorted(f"{d} {'*' if n == 'cd.iso' else ' '}{n}" for n, d in digests.items())
+    bsd = (tmp_path / "CHECKSUM").read_text().splitlines()
+    assert [line for line in bsd if not line.startswith("# ")] == [f"SHA256 ({n}) = {d}" for n, d in digests.items()]
+    assert f"# disk.raw: {(tmp_path / 'disk.raw').stat().st_size} bytes" in bsd
+    for sums in ("SHA256SUMS", "CHECKSUM"):
+        check = subprocess.run(["sha256sum", "--check", "--quiet", sums], cwd=tmp_path, capture_output=True,
+                               text=True)
+        assert check.returncode == 0, check.stdout + check.stderr
+    # a new build published in place: the sums follow it
+    (tmp_path / "disk.raw").write_bytes(b"build 2\n".ljust(4096, b"\0"))
+    write_sums(tmp_path, made)
+    new = hashlib.sha256((tmp_path / "disk.raw").read_bytes()).hexdigest()
+    assert f"{new}  disk.raw" in (tmp_path / "SHA256SUMS").read_text().splitlines()
+    assert f"SHA256 (disk.raw) = {new}" in (tmp_path / "CHECKSUM").read_text().splitlines()
+
+
+def test_sums_files_are_served_and_counted(sandbox: Any, tmp_path: Path) -> None:
+    """Every GET of a sums file (here in a sub-directory, as a mirror lays them out) counts at /stats."""
+    if "fileserver" not in sandbox.components:
+        pytest.skip("sandbox started without its optional components")
+    from sandbox.seed import write_sums
+
+    mirror = sandbox.state_dir / "www" / f"mirror-{tmp_path.name}"
+    mirror.mkdir(parents=True)
+    image = mirror / "cloud.img"
+    image.write_bytes(b"cloud image\n")
+    write_sums(mirror, [image])
+    fs, s = sandbox.components["fileserver"], _s()
+    for form in ("SHA256SUMS", "CHECKSUM"):
+        bodies = [s.get(f"{fs['http_url']}/{mirror.name}/{form}", timeout=10) for _ in range(2)]
+        assert [b.status_code for b in bodies] == [200, 200]
+        assert bodies[0].content == (mirror / form).read_bytes()
+    stats = s.get(f"{fs['http_url']}/stats", timeout=10).json()
+    assert stats["requests"][f"{mirror.name}/SHA256SUMS"] == 2
+    assert stats["requests"][f"{mirror.name}/CHECKSUM"] == 2
+    assert stats["bytes"][f"{mirror.name}/SHA256SUMS"] == 2 * (mirror / "SHA256SUMS").stat().st_size
+    assert f"{mirror.name}/cloud.img" not in stats["requests"]
