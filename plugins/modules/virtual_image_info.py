@@ -47,6 +47,15 @@ options:
     type: list
     elements: str
     choices: [Pending, Provisioning, WaitForUserUpload, Ready, Failed, Terminating, ImageLost, PVCLost]
+  track:
+    description:
+      - Only the versions of this catalog track (a catalog entry with C(keep)); RV(newest) is then the version
+        carrying the newest label.
+      - The name of the track is the entry's name; its versions are named C(<name>-<version>).
+    type: str
+notes:
+  - RV(summary[].in_use) lists the VirtualDisks made from an image and the VirtualMachines that have it attached
+    (one list of each per run); C(null) when the credentials may not list them.
 """
 
 EXAMPLES = r"""
@@ -64,6 +73,23 @@ EXAMPLES = r"""
   deckhouse.virtualization.virtual_image_info:
     cluster: true
     phase: [Failed]
+
+- name: The newest version of the catalog track ubuntu-noble
+  deckhouse.virtualization.virtual_image_info:
+    namespace: vms
+    track: ubuntu-noble
+  register: noble
+
+- name: A disk from it
+  deckhouse.virtualization.virtual_disk:
+    name: web-1-root
+    namespace: vms
+    size: 20Gi
+    source:
+      object_ref:
+        kind: VirtualImage
+        name: "{{ noble.newest.name }}"
+  when: noble.newest is not none
 """
 
 RETURN = r"""
@@ -117,6 +143,34 @@ summary:
     ready_message:
       description: Message of the Ready condition.
       type: str
+    stored_size_bytes:
+      description: Size of the stored data in bytes.
+      type: int
+    unpacked_size_bytes:
+      description: Virtual size in bytes.
+      type: int
+    in_use:
+      description:
+        - Whether something uses the image (see RV(summary[].used_by) and RV(summary[].used_in_namespaces)); C(null)
+          when disks or machines could not be listed and nothing was found.
+      type: bool
+    used_by:
+      description: The VirtualDisks made from the image and the VirtualMachines with it attached, as C(<Kind> <namespace>/<name>).
+      type: list
+      elements: str
+    used_in_namespaces:
+      description: For a ClusterVirtualImage, the namespaces the platform lists in C(status.usedInNamespaces); C(null) for VirtualImages.
+      type: list
+      elements: str
+    track:
+      description: The catalog track the image is a version of (label C(virtualization.deckhouse.io/ansible-catalog-track)).
+      type: str
+    version:
+      description: Its version in the track.
+      type: str
+    newest:
+      description: Whether it is the newest Ready version of its track; C(null) when it belongs to no track.
+      type: bool
   sample:
     - name: debian-12
       namespace: vms
@@ -131,6 +185,18 @@ summary:
       pvc_name: null
       ready_reason: Ready
       ready_message: ""
+      stored_size_bytes: 299159552
+      unpacked_size_bytes: 2147483648
+      in_use: true
+      used_by: [VirtualDisk vms/web-1-root]
+      used_in_namespaces: null
+      track: null
+      version: null
+      newest: null
+newest:
+  description: With O(track), the summary of the version carrying the newest label (C(null) before any is Ready).
+  returned: when O(track) is given
+  type: dict
 """
 
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.glue.module import InfoModule

@@ -278,7 +278,8 @@ def test_cluster_catalog_seed_rerun_prune(play, sandbox, k8s, sources):
 ARGUMENT_CASES = [
     ({"image_catalog_images": [{"name": "ok", "url": "http://h/x"},
                                {"name": "bad", "url": "http://h/y", "checksum": {"sha256": "abc"}}]},
-     "image_catalog_images[1] (bad): source.http.checksum.sha256 must be 64 hex characters (or the http(s) URL of a sums file), got 3"),
+     "image_catalog_images[1] (bad): source.http.checksum.sha256 must be 64 hex characters (or the http(s) URL of a "
+     "sums file), got 3"),
     ({"image_catalog_images": [{"name": "typo", "url": "http://h/x", "lables": {"a": "b"}}]},
      "image_catalog_images[0] (typo): unknown field lables"),
     ({"image_catalog_images": [{"name": "two", "url": "http://h/x", "image": "r.example.com/a:1"}]},

@@ -21,22 +21,29 @@ from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Tuple
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.client import Client
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.waiter import Waiter
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.entries import (
-    CATALOG_LABEL, FANOUT_LABEL, Entry, Wanted, wanted_objects,
+    Entry, Wanted, wanted_objects,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.plan import (
     DELETE, Action, owner_of, plan,
 )
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.report import result_row, table
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.report import (
+    result_row, table, track_table,
+)
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.tracks import (
+    TrackStep, newest_patch, numbered, plan_track, step_row, track_of,
+)
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import (
     ApiError, TaskError, ValidationError,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import (
     API_VERSION, CLUSTER_VIRTUAL_IMAGE, VIRTUAL_IMAGE, Kind,
 )
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.labels import CATALOG_LABEL, FANOUT_LABEL
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.progress import Tracker
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.fields import (
     align_upload_checksum, create_image, refuse_unknown,
 )
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.usage import UsageIndex
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.decision import (
     CREATE, KEEP, PATCH, RECREATE, REFUSE,
 )
@@ -50,6 +57,7 @@ WRITES = (CREATE, PATCH, RECREATE, DELETE)
 ENSURED = (CREATE, PATCH, RECREATE, KEEP)
 NAMESPACES_PATH = "/api/v1/namespaces"
 LiveIndex = Dict[Tuple[str, Optional[str], str], Dict[str, Any]]
+TrackKey = Tuple[Optional[str], str]   # (namespace, track)
 
 
 class CatalogRequest(NamedTuple):
@@ -75,6 +83,7 @@ class CatalogRun:
         self.started = time.monotonic()
         self.deadline = self.started + float(params.get("wait_timeout") or 0)
         self.new_namespaces: set = set()
+        self.members: Dict[TrackKey, List[Dict[str, Any]]] = {}   # every live version of each track
         # Many threads share the client's connection pool; its "pool is full" notices are noise.
         logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)
 
@@ -109,11 +118,16 @@ class CatalogRun:
         scope: List[Any] = []
         prune = bool(self.params.get("prune"))
         owned_selector = "%s=%s" % (CATALOG_LABEL, self.catalog)
+        tracks = {(item.namespace, item.entry.track.name) for item in wanted if item.entry.track}
         for namespace in namespaces:
             for obj in self._list(self.kind, namespace):
                 name = obj["metadata"]["name"]
                 live[(self.kind.kind, namespace, name)] = obj
-                if prune and owner_of(obj) == self.catalog:
+                if owner_of(obj) != self.catalog:
+                    continue
+                if (namespace, track_of(obj)) in tracks:   # a version of a track: the track's rotation decides
+                    self.members.setdefault((namespace, str(track_of(obj))), []).append(obj)
+                elif prune:
                     scope.append((self.kind, namespace, name, obj))
         if prune and self.kind.namespaced:
             scope.extend(self._owned_elsewhere(namespaces, owned_selector))
@@ -226,7 +240,7 @@ class CatalogRun:
         created_namespaces = self._ensure_namespaces([ns for ns in namespaces if ns]) if self.kind.namespaced else []
         self.new_namespaces = set(created_namespaces)
         live, scope = self._read(namespaces, wanted)
-        wanted = self._as_the_platform_stores(wanted, live)
+        wanted = self._numbered(self._as_the_platform_stores(wanted, live), live)
         actions = plan(wanted, live, self.catalog, scope, bool(self.params.get("recreate")))
         hubs = [a for a in actions if a.kind != self.kind]
         rest = [a for a in actions if a.kind == self.kind]
@@ -236,29 +250,87 @@ class CatalogRun:
             with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
                 futures = [pool.submit(self._execute, action) for action in hubs + rest]
                 rows = [future.result() for future in futures]
-        return self._result(rows, created_namespaces, _diff(actions))
+        steps = self._plan_tracks(wanted, rows, live)
+        track_rows: List[Dict[str, Any]] = []
+        if steps:
+            with concurrent.futures.ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(steps))) as pool:
+                track_rows = list(pool.map(self._carry_out, steps))
+        diff = _diff(actions)
+        _track_diff(steps, diff)
+        return self._result(rows, created_namespaces, diff, track_rows)
+
+    # -- tracks -------------------------------------------------------------------------------------
+    def _numbered(self, wanted: List[Wanted], live: LiveIndex) -> List[Wanted]:
+        """Today's version of each track with its sequence number (the live one's, or one past the newest)."""
+        return [numbered(item, live.get((item.kind.kind, item.namespace, item.manifest["metadata"]["name"])),
+                         self.members.get((item.namespace, item.entry.track.name), []))
+                if item.entry.track and item.kind == self.kind else item for item in wanted]
+
+    def _plan_tracks(self, wanted: List[Wanted], rows: List[Dict[str, Any]], live: LiveIndex) -> List[TrackStep]:
+        """One step per track and namespace, from how today's version came out of this run."""
+        by_ref = {row["ref"]: row for row in rows}
+        usage = UsageIndex(self.client)
+        steps = []
+        for item in wanted:
+            track = item.entry.track
+            if track is None or item.kind != self.kind:
+                continue
+            ref = item.kind.ref(track.image_name, item.namespace)
+            row = by_ref[ref]
+            would_create = self.client.check_mode and row["action"] in (CREATE, RECREATE)
+            ready = not row["error"] and (row["phase"] == "Ready" or would_create)
+            reason = row["error"] or "its phase is %s" % (row["phase"] or "not known yet")
+            # As this run left it: made anew (or to be, in check mode) it has no newest label yet.
+            current = None if row["action"] in (CREATE, RECREATE) else live.get(
+                (item.kind.kind, item.namespace, track.image_name))
+            steps.append(plan_track(track, item.kind, item.namespace, current, ready,
+                                    self.members.get((item.namespace, track.name), []),
+                                    lambda obj: usage.of(obj, self.kind), reason))
+        return steps
+
+    def _carry_out(self, step: TrackStep) -> Dict[str, Any]:
+        """Move the newest label, then delete versions oldest first; never raises (a failure is the row's error)."""
+        error = ""
+        try:
+            if step.add_label and not (self.client.check_mode and step.current is None):
+                self.client.patch(step.kind.object_path(step.newest, step.namespace), newest_patch(True))
+            for member in step.remove_label:
+                self.client.patch(step.kind.object_path(member["metadata"]["name"], step.namespace),
+                                  newest_patch(False))
+            for member in step.delete:
+                name = member["metadata"]["name"]
+                self.client.delete(step.kind.object_path(name, step.namespace))
+                if self.params.get("wait") and not self.client.check_mode:
+                    Waiter(self.client, step.kind, name, step.namespace).wait("absent", self._remaining(), member)
+        except TaskError as exc:
+            error = "track %s: %s" % (step.kind.ref(step.track.name, step.namespace), exc.msg)
+        return step_row(step, error, self.client.check_mode)
 
     def _result(self, rows: List[Dict[str, Any]], created_namespaces: List[str],
-                diff: Dict[str, Any]) -> Dict[str, Any]:
+                diff: Dict[str, Any], track_rows: List[Dict[str, Any]]) -> Dict[str, Any]:
         images = [row for row in rows if row["action"] != "delete" and not row["hub"]]
         hubs = [row for row in rows if row["hub"]]
         pruned = [row for row in rows if row["action"] == "delete"]
         failed = [row for row in rows if row["error"]]
+        track_failures = [row["error"] for row in track_rows if row["error"]]
         result: Dict[str, Any] = {
-            "changed": bool(created_namespaces) or any(row["changed"] for row in rows),
+            "changed": bool(created_namespaces) or any(row["changed"] for row in rows) or any(
+                row["label"] in ("moved", "set", "would move", "would set") or row["deleted"] for row in track_rows),
             "catalog": self.catalog,
             "images": images,
             "fanout": hubs,
             "pruned": pruned,
             "created_namespaces": created_namespaces,
-            "table": table(hubs + images + pruned),
+            "tracks": track_rows,
+            "table": table(hubs + images + pruned) + track_table(track_rows),
             "duration": round(time.monotonic() - self.started, 3),
-            "failed_images": [_failure(row) for row in failed],
+            "failed_images": [_failure(row) for row in failed] + track_failures,
             "diff": diff,
         }
-        if failed:
+        if failed or track_failures:
             raise CatalogFailed("%d of %d catalog objects failed: %s" % (
-                len(failed), len(rows), "; ".join(result["failed_images"])), **result)
+                len(failed) + len(track_failures), len(rows) + len(track_rows), "; ".join(result["failed_images"])),
+                **result)
         return result
 
 
@@ -278,6 +350,24 @@ def _diff(actions: List[Action]) -> Dict[str, Any]:
         elif action.verb in (CREATE, RECREATE):
             after[ref] = view(action.wanted.manifest)
     return {"before": before, "after": after}
+
+
+def _track_diff(steps: List[TrackStep], diff: Dict[str, Any]) -> None:
+    """The tracks' writes in ``--diff``: the newest label moving, old versions deleted."""
+    before, after = diff["before"], diff["after"]
+    for step in steps:
+        newest_ref = step.kind.ref(step.newest, step.namespace)
+        if step.add_label and newest_ref in after:          # created (or changed) in this run
+            after[newest_ref] = patched_view(after[newest_ref], newest_patch(True)["metadata"])
+        elif step.add_label and step.current is not None:
+            before[newest_ref] = view(step.current)
+            after[newest_ref] = patched_view(step.current, newest_patch(True)["metadata"])
+        for member in step.remove_label:
+            ref = step.kind.ref(member["metadata"]["name"], step.namespace)
+            before[ref] = view(member)
+            after[ref] = patched_view(member, newest_patch(False)["metadata"])
+        for member in step.delete:
+            before[step.kind.ref(member["metadata"]["name"], step.namespace)] = view(member)
 
 
 def _style(entry: Entry) -> str:

@@ -22,15 +22,28 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.er
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import (
     API_VERSION, CLUSTER_VIRTUAL_IMAGE, DEFAULT_STORAGE, Kind,
 )
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.labels import (
+    CATALOG_LABEL, FANOUT_LABEL, TRACK_LABEL, VERSION_LABEL,
+)
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.manifest import build_manifest
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.image import ImageOptions
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.validation import (
-    check_catalog_entry, validate_catalog_options, validate_content,
+    check_catalog_entry, track_version, validate_catalog_options, validate_content,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.transfer.sums import ChecksumBlock
 
-CATALOG_LABEL = "virtualization.deckhouse.io/ansible-catalog"
-FANOUT_LABEL = "virtualization.deckhouse.io/ansible-catalog-fanout"
+
+class Track(NamedTuple):
+    """What makes an entry a track: its name, how many versions to keep, the version its source is today."""
+
+    name: str
+    keep: int
+    version: str
+
+    @property
+    def image_name(self) -> str:
+        """The image of today's version."""
+        return "%s-%s" % (self.name, self.version)
 
 
 class Entry(NamedTuple):
@@ -41,6 +54,7 @@ class Entry(NamedTuple):
     options: ImageOptions           # the image's typed options, without a namespace (filled per namespace)
     source: str                     # url | image | path | from | manifest
     namespace: Optional[str] = None  # a manifest may pin its namespace
+    track: Optional[Track] = None   # set for an entry with keep: options name today's version
 
     @property
     def upload_path(self) -> Optional[str]:
@@ -104,16 +118,22 @@ def parse_entry(index: int, raw: Any, kind: Kind, catalog: str, option: str = "i
         if not isinstance(raw, Mapping):
             raise ValidationError("must be a mapping, got %s" % type(raw).__name__)
         chosen = check_catalog_entry(raw, kind)
-        options = ImageOptions(name=raw["name"], source=_source_options(raw, chosen, kind),
-                               labels=_owned_labels(raw.get("labels"), catalog))
+        check_name(raw["name"], "name", kind.kind)
+        version = track_version(raw)
+        track = Track(raw["name"], raw["keep"], version) if version is not None else None
+        labels = _owned_labels(raw.get("labels"), catalog)
+        if track is not None:
+            labels.update({TRACK_LABEL: track.name, VERSION_LABEL: track.version})
+        options = ImageOptions(name=track.image_name if track else raw["name"],
+                               source=_source_options(raw, chosen, kind), labels=labels)
         if kind.namespaced:
             options = options._replace(storage=raw.get("storage") or DEFAULT_STORAGE,
                                        storage_class=raw.get("storage_class"))
-        check_name(options.name, "name", kind.kind)
+        check_name(options.name, "name (with its version)" if track else "name", kind.kind)
         validate_content(options, kind)
     except ValidationError as exc:
         raise ValidationError("%s: %s" % (label, exc.msg))
-    return Entry(label, raw["name"], options, chosen)
+    return Entry(label, raw["name"], options, chosen, track=track)
 
 
 def parse_manifest(origin: str, manifest: Any, kind: Kind, catalog: str) -> Entry:
@@ -163,12 +183,15 @@ def parse_catalog(params: Mapping[str, Any], kind: Kind) -> List[Entry]:
 
 
 def _check_unique(entries: List[Entry]) -> None:
-    """Two entries may share a name only when pinned to different namespaces."""
+    """Two entries may share a name only when pinned to different namespaces; an image name, and a track name,
+    belongs to one entry."""
     for index, entry in enumerate(entries):
         for other in entries[:index]:
             overlap = entry.namespace is None or other.namespace is None or entry.namespace == other.namespace
-            if other.name == entry.name and overlap:
-                raise ValidationError("%s: the name %s is already used by %s" % (entry.label, entry.name, other.label))
+            clash = {entry.name, entry.options.name} & {other.name, other.options.name} \
+                if entry.track or other.track else {entry.name} & {other.name}
+            if clash and overlap:
+                raise ValidationError("%s: the name %s is already used by %s" % (entry.label, clash.pop(), other.label))
 
 
 def fanout_source(manifest: Mapping[str, Any]) -> Optional[Dict[str, Any]]:

@@ -13,10 +13,9 @@ from __future__ import annotations
 
 from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Tuple
 
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.entries import (
-    CATALOG_LABEL, FANOUT_LABEL, Wanted,
-)
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.entries import Wanted
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import Kind
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.labels import CATALOG_LABEL, FANOUT_LABEL
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.decision import (
     CREATE, RECREATE, REFUSE, decide,
 )

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Mapping, Optional
 
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.entries import FANOUT_LABEL
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common import conditions as cond
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.labels import FANOUT_LABEL
 
 VERB_WORDS = {"create": "created", "patch": "updated", "keep": "unchanged", "delete": "deleted",
               "refuse": "refused", "recreate": "recreated"}
@@ -62,14 +62,40 @@ def _cell(row: Mapping[str, Any], key: str) -> str:
     return "-" if value in (None, "") else str(value)
 
 
-def table(rows: List[Mapping[str, Any]]) -> List[str]:
-    """Aligned text lines (header first); failures get their message on the next line."""
-    cells = [[header for _key, header in COLUMNS]]
-    cells += [[_cell(row, key) for key, _header in COLUMNS] for row in rows]
-    widths = [max(len(line[i]) for line in cells) for i in range(len(COLUMNS))]
+TRACK_COLUMNS = (("namespace", "NAMESPACE"), ("track", "TRACK"), ("newest", "NEWEST"), ("label", "LABEL"),
+                 ("kept", "KEPT"), ("deleted", "DELETED"))
+
+
+def _track_cell(row: Mapping[str, Any], key: str) -> str:
+    if key == "namespace":
+        return row["namespace"] or "(cluster)"
+    if key == "kept":
+        return ", ".join("%s (%s)" % (k["name"], k["reason"]) for k in row["kept"]) or "-"
+    if key == "deleted":
+        return ", ".join(row["deleted"]) or "-"
+    return str(row.get(key) or "-")
+
+
+def _aligned(columns: Any, cells: List[List[str]], rows: List[Mapping[str, Any]]) -> List[str]:
+    """Header and rows in aligned columns; a failed row's message on the line after it."""
+    cells = [[header for _key, header in columns]] + cells
+    widths = [max(len(line[i]) for line in cells) for i in range(len(columns))]
     lines: List[str] = []
     for index, line in enumerate(cells):
         lines.append("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
         if index and rows[index - 1]["error"]:
             lines.append("  ! " + rows[index - 1]["error"])
     return lines
+
+
+def table(rows: List[Mapping[str, Any]]) -> List[str]:
+    """Aligned text lines (header first); failures get their message on the next line."""
+    return _aligned(COLUMNS, [[_cell(row, key) for key, _header in COLUMNS] for row in rows], rows)
+
+
+def track_table(rows: List[Mapping[str, Any]]) -> List[str]:
+    """The tracks after the images (nothing when the catalog has none): the newest version, the label, the versions
+    kept (and why) and deleted."""
+    if not rows:
+        return []
+    return [""] + _aligned(TRACK_COLUMNS, [[_track_cell(row, key) for key, _h in TRACK_COLUMNS] for row in rows], rows)

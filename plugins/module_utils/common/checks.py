@@ -37,6 +37,11 @@ def check_name(value: Any, option: str, kind: str) -> None:
             "starting and ending with a letter or digit" % (option, value))
 
 
+def is_name_part(value: Any, limit: int = 63) -> bool:
+    """A DNS label: what may stand in a name, a namespace or a label value and be joined with '-'."""
+    return isinstance(value, str) and 0 < len(value) <= limit and bool(_NAME_RE.match(value))
+
+
 def check_metadata_keys(mapping: Optional[Mapping[str, Any]], option: str, values_too: bool) -> None:
     """Label/annotation keys (and label values) as the API server's validation accepts them."""
     for key, value in (mapping or {}).items():
@@ -57,7 +62,7 @@ def check_namespace(value: Any, option: str = "namespace") -> None:
     """A namespace is a DNS-1123 label."""
     if not isinstance(value, str) or not value:
         raise ValidationError("%s is required" % option)
-    if len(value) > 63 or not _NAME_RE.match(value):
+    if not is_name_part(value):
         raise ValidationError(
             "%s %r is invalid: use at most 63 lower-case letters, digits and '-', "
             "starting and ending with a letter or digit" % (option, value))

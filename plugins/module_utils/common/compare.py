@@ -60,5 +60,5 @@ def apply_metadata(live: Mapping[str, Any], patch: Optional[Mapping[str, Any]]) 
     for field, values in (patch or {}).items():
         merged = dict(meta.get(field) or {})
         merged.update(values)
-        meta[field] = merged
+        meta[field] = {key: value for key, value in merged.items() if value is not None}  # None removes (RFC 7386)
     return meta

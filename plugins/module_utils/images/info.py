@@ -12,15 +12,35 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.er
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import (
     API_VERSION, CLUSTER_VIRTUAL_IMAGE, VIRTUAL_IMAGE, Kind,
 )
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.labels import TRACK_LABEL, track_sequence
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.redaction import redact_image
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.summary import summarize
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.usage import Usage, UsageIndex
 
 
 def list_images(client: Client, params: Mapping[str, Any]) -> Dict[str, Any]:
-    """``images`` (as the API gives them) and ``summary``, same order (namespace, name)."""
+    """``images`` (as the API gives them) and ``summary``, same order (namespace, name); with ``track``, only that
+    track's versions and ``newest``, the summary of the one carrying the newest label (None before any is Ready)."""
     kind = CLUSTER_VIRTUAL_IMAGE if params.get("cluster") else VIRTUAL_IMAGE
+    if params.get("track"):
+        params = dict(params, label_selectors=list(params.get("label_selectors") or []) + [
+            "%s=%s" % (TRACK_LABEL, params["track"])])
     images = list_objects(client, kind, None if params.get("cluster") else params.get("namespace"), params)
-    return {"images": images, "summary": [summarize(obj) for obj in images]}
+    usage = UsageIndex(client)
+    summary = [_with_usage(summarize(obj), usage.of(obj, kind), kind) for obj in images]
+    result: Dict[str, Any] = {"images": images, "summary": summary}
+    if params.get("track"):
+        newest = [(track_sequence(obj), row) for obj, row in zip(images, summary) if row["newest"]]
+        result["newest"] = max(newest, key=lambda pair: pair[0])[1] if newest else None
+    return result
+
+
+def _with_usage(row: Dict[str, Any], usage: Usage, kind: Kind) -> Dict[str, Any]:
+    """``in_use`` (None when a list of disks or machines was forbidden and nothing was found), ``used_by`` and,
+    for cluster images, ``used_in_namespaces``."""
+    row.update(in_use=True if usage.in_use else (False if usage.complete else None), used_by=usage.users,
+               used_in_namespaces=None if kind.namespaced else usage.namespaces)
+    return row
 
 
 def list_objects(client: Client, kind: Kind, namespace: Optional[str], params: Mapping[str, Any]) -> List[Dict[str, Any]]:

@@ -298,5 +298,6 @@ def info_arg_spec() -> Dict[str, Any]:
         cluster={"type": "bool", "default": False},
         label_selectors={"type": "list", "elements": "str"},
         phase={"type": "list", "elements": "str", "choices": list(IMAGE_PHASES)},
+        track={"type": "str"},
     )
     return spec

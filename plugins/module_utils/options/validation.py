@@ -15,7 +15,7 @@ from ansible.module_utils.common.warnings import warn
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common import streebog
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.checks import (
     check_checksums, check_metadata_keys, check_name, check_namespace, check_pem, check_pem_file, check_size,
-    check_url, check_wait_timeout,
+    check_url, check_wait_timeout, is_name_part,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ValidationError
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import (
@@ -167,7 +167,14 @@ FANOUT_CHOICES = ("none", "cluster")
 FIELD_TYPES: Dict[str, Any] = {
     "name": str, "url": str, "image": str, "path": str, "from": Mapping, "checksum": Mapping,
     "ca_bundle": str, "image_pull_secret": (str, Mapping), "storage": str, "storage_class": str, "labels": Mapping,
+    "keep": int, "version": str,
 }
+TYPE_WORDS = {Mapping: "mapping", int: "whole number"}
+# A track's images are named <name>-<version> and labelled with both: each must be a label value too.
+LABEL_VALUE_MAX = 63
+# Which digest names a track's versions when no version is given, and how much of it.
+VERSION_DIGESTS = ("sha256", "sha512", "streebog256", "streebog512", "sha1", "md5")
+VERSION_DIGEST_CHARS = 12
 NAMESPACED_ONLY = ("storage", "storage_class")
 REF_FIELDS = ("kind", "name", "namespace")
 
@@ -178,9 +185,9 @@ def _check_entry_fields(raw: Mapping[str, Any], kind: Kind) -> None:
     for field, value in raw.items():
         if field not in known:
             raise ValidationError("unknown field %s; known fields: %s" % (field, ", ".join(known)))
-        if value is not None and not isinstance(value, FIELD_TYPES[field]):
+        if value is not None and (not isinstance(value, FIELD_TYPES[field]) or isinstance(value, bool)):
             raise ValidationError("%s must be a %s, got %s" % (
-                field, "mapping" if FIELD_TYPES[field] is Mapping else "string", type(value).__name__))
+                field, TYPE_WORDS.get(FIELD_TYPES[field], "string"), type(value).__name__))
     if raw.get("name") is None:
         raise ValidationError("name is required")
     if raw.get("storage") is not None and raw["storage"] not in STORAGE_CHOICES:
@@ -204,6 +211,34 @@ def check_catalog_entry(raw: Mapping[str, Any], kind: Kind) -> str:
         if raw.get(field) is not None and chosen not in sources:
             raise ValidationError("%s cannot be used with %s (only with %s)" % (field, chosen, " or ".join(sources)))
     return chosen
+
+
+def track_version(raw: Mapping[str, Any]) -> Optional[str]:
+    """The version of a track entry (``keep``): its ``version``, else the first characters of its digest (checksums
+    from a sums file are digests by now); None for an entry that is not a track. Checks ``keep`` and ``version``."""
+    keep, version = raw.get("keep"), raw.get("version")
+    if keep is None:
+        if version is not None:
+            raise ValidationError("version needs keep: an entry with keep is a track, and version names its newest "
+                                  "image <name>-<version>")
+        return None
+    if keep < 1:
+        raise ValidationError("keep must be at least 1 (the newest version is always kept), got %d" % keep)
+    if len(raw["name"]) > LABEL_VALUE_MAX:
+        raise ValidationError("name of a track (an entry with keep) must be at most %d characters, it labels every "
+                              "version; got %d" % (LABEL_VALUE_MAX, len(raw["name"])))
+    if version is None:
+        checksum = raw.get("checksum") or {}
+        digests = [checksum[algo] for algo in VERSION_DIGESTS if checksum.get(algo)]
+        if not digests:
+            raise ValidationError("keep needs version, or a checksum whose digest names the versions "
+                                  "(a sums file URL works: checksum: {sha256: https://host/SHA256SUMS})")
+        return digests[0][:VERSION_DIGEST_CHARS].lower()
+    if not is_name_part(version, LABEL_VALUE_MAX):
+        raise ValidationError("version %r is not a valid name part: use at most %d lower-case letters, digits and "
+                              "'-', starting and ending with a letter or digit (the image is named <name>-<version>)"
+                              % (version, LABEL_VALUE_MAX))
+    return version
 
 
 def validate_catalog_options(params: Mapping[str, Any], kind: Kind) -> None:
@@ -234,6 +269,9 @@ def validate_info(params: Mapping[str, Any], kind: Optional[Kind] = None) -> Non
         check_namespace(params["namespace"])
     if params.get("name") is not None:
         check_name(params["name"], "name", kind.kind)
+    if params.get("track") is not None and not is_name_part(params["track"], LABEL_VALUE_MAX):
+        raise ValidationError("track %r is not the name of a track: a catalog entry's name, at most %d lower-case "
+                              "letters, digits and '-'" % (params["track"], LABEL_VALUE_MAX))
 
 
 def validate_vm_operation(params: Mapping[str, Any]) -> None:

@@ -121,8 +121,8 @@ def find_digest(lines: List[SumsLine], file_name: str, algorithm: str) -> Tuple[
         return distinct[0], []
     if not problems:
         other = sorted({line.algorithm for line in named if line.algorithm not in (None, algorithm)})
-        problems.append("it has no %s line for %s%s" % (algorithm, file_name,
-                                                          " (only %s)" % ", ".join(other) if other else ""))
+        only = " (only %s)" % ", ".join(other) if other else ""
+        problems.append("it has no %s line for %s%s" % (algorithm, file_name, only))
     return None, problems
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.entries import (
-    CATALOG_LABEL, FANOUT_LABEL, hub_name, parse_catalog, parse_entry, wanted_objects,
+    hub_name, parse_catalog, parse_entry, wanted_objects,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.plan import DELETE, plan
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.report import result_row, table
@@ -14,6 +14,7 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.er
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import (
     CLUSTER_VIRTUAL_IMAGE, VIRTUAL_IMAGE,
 )
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.labels import CATALOG_LABEL, FANOUT_LABEL
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.decision import (
     CREATE, KEEP, PATCH, RECREATE, REFUSE,
 )

@@ -9,6 +9,9 @@ import pytest
 
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.client import Client, HttpResponse
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ApiError
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.labels import (
+    NEWEST_LABEL, SEQUENCE_ANNOTATION, TRACK_LABEL, VERSION_LABEL,
+)
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.info import list_images
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.summary import summarize
 
@@ -31,7 +34,48 @@ def test_summary_flattens():
     assert summarize(READY) == {
         "name": "b", "namespace": "ns", "kind": "VirtualImage", "phase": "Ready", "progress": "100%",
         "format": "qcow2", "cdrom": False, "stored_size": "285.3Mi", "unpacked_size": "2Gi",
-        "registry_url": "dvcr/vi/ns/b:u", "pvc_name": None, "ready_reason": "Ready", "ready_message": ""}
+        "registry_url": "dvcr/vi/ns/b:u", "pvc_name": None, "ready_reason": "Ready", "ready_message": "",
+        "stored_size_bytes": 299158732, "unpacked_size_bytes": 2147483648, "track": None, "version": None,
+        "newest": None}
+
+
+def test_sizes_in_bytes_are_the_platforms_own_when_given():
+    obj = {"status": {"size": {"stored": "285.3Mi", "storedBytes": "299159552", "unpacked": "2Gi"}}}
+    assert (summarize(obj)["stored_size_bytes"], summarize(obj)["unpacked_size_bytes"]) == (299159552, 2147483648)
+    assert summarize({"status": {}})["stored_size_bytes"] is None
+
+
+def version(name, number, newest):
+    labels = {TRACK_LABEL: "noble", VERSION_LABEL: name[6:]}
+    if newest:
+        labels[NEWEST_LABEL] = "true"
+    return {"metadata": {"name": name, "namespace": "ns", "labels": labels,
+                         "annotations": {SEQUENCE_ANNOTATION: str(number)}}, "status": {"phase": "Ready"}}
+
+
+def test_a_track_gives_its_newest_version_and_what_uses_each():
+    images = [version("noble-v1", 1, False), version("noble-v2", 2, True), version("noble-v3", 3, True)]
+    disk = {"metadata": {"name": "root", "namespace": "ns"},
+            "spec": {"dataSource": {"type": "ObjectRef", "objectRef": {"kind": "VirtualImage", "name": "noble-v1"}}}}
+    vm = {"metadata": {"name": "web", "namespace": "ns"}, "spec": {"blockDeviceRefs": [{"kind": "VirtualDisk",
+                                                                                        "name": "root"}]},
+          "status": {"blockDeviceRefs": [{"kind": "VirtualImage", "name": "noble-v3", "hotplugged": True}]}}
+    bodies = {"virtualimages": images, "virtualdisks": [disk], "virtualmachines": [vm]}
+    seen = []
+
+    def send(method, path, query, headers, payload, stream, timeout):
+        seen.append((path, query))
+        return HttpResponse(200, {}, json.dumps({"items": bodies[path.rsplit("/", 1)[1]]}).encode())
+
+    result = list_images(Client(send), {"namespace": "ns", "track": "noble"})
+    assert ("labelSelector", TRACK_LABEL + "=noble") in seen[0][1]
+    assert result["newest"]["name"] == "noble-v3"        # two carry the label (a run was stopped): the later one
+    rows = {row["name"]: row for row in result["summary"]}
+    assert rows["noble-v1"]["used_by"] == ["VirtualDisk ns/root"] and rows["noble-v1"]["in_use"] is True
+    assert rows["noble-v3"]["used_by"] == ["VirtualMachine ns/web"]
+    assert rows["noble-v2"]["in_use"] is False and rows["noble-v2"]["used_in_namespaces"] is None
+    assert (rows["noble-v2"]["track"], rows["noble-v2"]["version"], rows["noble-v2"]["newest"]) == ("noble", "v2", True)
+    assert [path.rsplit("/", 1)[1] for path, _query in seen] == ["virtualimages", "virtualdisks", "virtualmachines"]
 
 
 def test_list_sorts_filters_and_sends_selectors():

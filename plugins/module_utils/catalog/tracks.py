@@ -1,0 +1,142 @@
+# -*- coding: utf-8 -*-
+# Copyright: deckhouse.virtualization contributors
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+"""Tracks: an entry with ``keep: N`` keeps the newest N versions of an image whose source changes over time.
+
+Each version is its own image, ``<name>-<version>``, labelled with its track and version and numbered in the order
+the catalog created them (SEQUENCE_ANNOTATION: timestamps of one second cannot order versions made in one minute).
+Once today's version is Ready it takes NEWEST_LABEL from the others, and versions past the newest N are deleted,
+oldest first, unless something uses them (images/usage.py says what counts). Today's version failing, or not
+Ready yet, moves no label and deletes nothing; failed older versions do not count among the N kept.
+
+Pure: live objects and usage in, a TrackStep out; the catalog run carries the steps out after the images' own
+actions and reports them. Everything is decided from state, so a run killed half-way is finished by the next.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional
+
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.entries import Track, Wanted
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common import conditions as cond
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import Kind
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.labels import (
+    NEWEST_LABEL, NEWEST_VALUE, SEQUENCE_ANNOTATION, TRACK_LABEL, track_sequence,
+)
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.usage import Usage
+
+
+class Kept(NamedTuple):
+    name: str
+    reason: str
+    used_by: List[str]
+
+
+class TrackStep(NamedTuple):
+    """What one run does to one track in one namespace (or cluster-wide), decided before any of it is done."""
+
+    track: Track
+    kind: Kind
+    namespace: Optional[str]
+    newest: str                           # today's version (its image name)
+    ready: bool                           # today's version is Ready (or, in check mode, would be created)
+    add_label: bool                       # today's version takes NEWEST_LABEL
+    remove_label: List[Dict[str, Any]]    # versions that lose it (and are not deleted)
+    delete: List[Dict[str, Any]]          # versions deleted, oldest first
+    kept: List[Kept]                      # older versions kept, and why
+    current: Optional[Mapping[str, Any]] = None   # today's version as listed (None: made in this run)
+    note: str = ""
+
+    @property
+    def writes(self) -> bool:
+        return bool(self.add_label or self.remove_label or self.delete)
+
+
+def labels_of(obj: Optional[Mapping[str, Any]]) -> Dict[str, str]:
+    return dict(((obj or {}).get("metadata") or {}).get("labels") or {})
+
+
+def track_of(obj: Mapping[str, Any]) -> Optional[str]:
+    return labels_of(obj).get(TRACK_LABEL)
+
+
+def _age_key(obj: Mapping[str, Any]) -> tuple:
+    meta = obj.get("metadata") or {}
+    return (track_sequence(obj), meta.get("creationTimestamp") or "", meta.get("name") or "")
+
+
+def numbered(item: Wanted, live: Optional[Mapping[str, Any]], members: List[Mapping[str, Any]]) -> Wanted:
+    """``item`` (today's version of a track) with its sequence: the live one's, else one past the newest member."""
+    number = track_sequence(live)
+    if number < 0:
+        number = max([track_sequence(member) for member in members] + [0]) + 1
+    manifest = dict(item.manifest)
+    metadata = dict(manifest["metadata"])
+    metadata["annotations"] = dict(metadata.get("annotations") or {}, **{SEQUENCE_ANNOTATION: str(number)})
+    manifest["metadata"] = metadata
+    return item._replace(manifest=manifest)
+
+
+def plan_track(track: Track, kind: Kind, namespace: Optional[str], current: Optional[Mapping[str, Any]],
+               ready: bool, members: List[Dict[str, Any]], usage: Callable[[Mapping[str, Any]], Usage],
+               not_ready_reason: str = "") -> TrackStep:
+    """The step for one track: ``current`` is today's version as it stands after this run's own action on it
+    (None when check mode would create it), ``ready`` whether it counts as Ready, ``members`` every live version."""
+    newest = track.image_name
+    others = sorted((m for m in members if m["metadata"]["name"] != newest), key=_age_key, reverse=True)
+    if not ready:
+        why = "%s is not Ready%s" % (newest, ": " + not_ready_reason if not_ready_reason else "")
+        kept = [Kept(m["metadata"]["name"], why, []) for m in others]
+        return TrackStep(track, kind, namespace, newest, False, False, [], [], kept, current,
+                         note="the newest label stays, nothing is deleted until %s is Ready" % newest)
+    good = [m for m in others if cond.phase(m) != "Failed" and not m["metadata"].get("deletionTimestamp")]
+    retained = good[:track.keep - 1]
+    kept = [Kept(m["metadata"]["name"], "one of the newest %d" % track.keep, []) for m in retained]
+    delete: List[Dict[str, Any]] = []
+    for member in reversed(others):          # oldest first
+        if any(member is r for r in retained):
+            continue
+        used = usage(member)
+        if used.in_use:
+            kept.append(Kept(member["metadata"]["name"], used.describe(), used.users + [
+                "namespace %s" % ns for ns in used.namespaces]))
+        elif not used.complete:
+            kept.append(Kept(member["metadata"]["name"], "cannot tell whether it is in use (listing disks or "
+                             "machines is forbidden)", []))
+        else:
+            delete.append(member)
+    deleted = {m["metadata"]["name"] for m in delete}
+    remove = [m for m in others if NEWEST_LABEL in labels_of(m) and m["metadata"]["name"] not in deleted]
+    return TrackStep(track, kind, namespace, newest, True, labels_of(current).get(NEWEST_LABEL) != NEWEST_VALUE,
+                     remove, delete, sorted(kept, key=lambda k: k.name), current)
+
+
+def newest_patch(take: bool) -> Dict[str, Any]:
+    """The merge patch that gives (or takes away) the newest label."""
+    return {"metadata": {"labels": {NEWEST_LABEL: NEWEST_VALUE if take else None}}}
+
+
+def step_row(step: TrackStep, error: str, check_mode: bool) -> Dict[str, Any]:
+    """What happened to one track, flat for templates and the table."""
+    previous = [m["metadata"]["name"] for m in step.remove_label + step.delete if NEWEST_LABEL in labels_of(m)]
+    if not step.ready:
+        label = "waiting"
+    elif step.add_label or step.remove_label:
+        label = ("would move" if check_mode else "moved") if previous else ("would set" if check_mode else "set")
+    else:
+        label = "unchanged"
+    return {
+        "track": step.track.name,
+        "kind": step.kind.kind,
+        "namespace": step.namespace,
+        "keep": step.track.keep,
+        "newest": step.newest,
+        "version": step.track.version,
+        "newest_ready": step.ready,
+        "label": label,
+        "previous_newest": previous[0] if previous else None,
+        "deleted": [m["metadata"]["name"] for m in step.delete],
+        "kept": [k._asdict() for k in step.kept],
+        "note": step.note,
+        "error": error,
+    }

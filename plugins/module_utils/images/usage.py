@@ -1,0 +1,111 @@
+# -*- coding: utf-8 -*-
+# Copyright: deckhouse.virtualization contributors
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+"""What uses an image: the one rule that says whether an image may be deleted by a rotation, and what info reports.
+
+An image is in use when
+- a VirtualDisk names it as its source (``spec.dataSource.objectRef``), whatever the disk's phase: the disk's spec
+  keeps naming the image, so a disk being filled would fail, and a disk re-applied from Git or recreated after a
+  loss would find nothing;
+- a VirtualMachine has it attached, as a CD-ROM or a block device (``spec.blockDeviceRefs``, or
+  ``status.blockDeviceRefs``, where hot-plugged images show);
+- for a ClusterVirtualImage, the platform lists a namespace in ``status.usedInNamespaces``.
+Disks and machines are listed once per namespace (or once cluster-wide) per run, and only when asked.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Tuple
+
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.client import Client
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ApiError
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import (
+    VIRTUAL_DISK, VIRTUAL_MACHINE, Kind,
+)
+
+
+class Usage(NamedTuple):
+    """Who uses one image: ``users`` as ``<Kind> <namespace>/<name>``, ``namespaces`` the platform lists (cluster
+    images only); ``complete`` is False when a list was not allowed (then absence of users proves nothing)."""
+
+    users: List[str]
+    namespaces: List[str]
+    complete: bool = True
+
+    @property
+    def in_use(self) -> bool:
+        return bool(self.users or self.namespaces)
+
+    def describe(self) -> str:
+        """``used by VirtualDisk ns/d, VirtualMachine ns/vm; in namespaces a, b``."""
+        parts = []
+        if self.users:
+            parts.append("used by " + ", ".join(self.users))
+        if self.namespaces:
+            parts.append("used in namespaces " + ", ".join(self.namespaces))
+        return "; ".join(parts)
+
+
+def _refers(ref: Any, kind: str, name: str) -> bool:
+    return isinstance(ref, Mapping) and ref.get("kind") == kind and ref.get("name") == name
+
+
+def disk_uses(disk: Mapping[str, Any], kind: str, name: str) -> bool:
+    """The disk was made (or is being filled) from the image."""
+    source = (disk.get("spec") or {}).get("dataSource") or {}
+    return _refers(source.get("objectRef"), kind, name)
+
+
+def machine_uses(vm: Mapping[str, Any], kind: str, name: str) -> bool:
+    """The machine has the image attached (in its spec, or hot-plugged as its status shows)."""
+    refs = list((vm.get("spec") or {}).get("blockDeviceRefs") or []) + \
+        list((vm.get("status") or {}).get("blockDeviceRefs") or [])
+    return any(_refers(ref, kind, name) for ref in refs)
+
+
+class UsageIndex:
+    """Answers "what uses this image" from lists of disks and machines read once per scope (thread-safe)."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+        self._lists: Dict[Tuple[str, Optional[str]], Optional[List[Dict[str, Any]]]] = {}
+        self._lock = threading.Lock()
+
+    def _items(self, kind: Kind, namespace: Optional[str]) -> Optional[List[Dict[str, Any]]]:
+        """The objects of ``kind`` in ``namespace`` (all namespaces for None); None when listing is forbidden."""
+        key = (kind.kind, namespace)
+        with self._lock:
+            if key not in self._lists:
+                try:
+                    self._lists[key] = self.client.list(kind.collection_path(namespace)).get("items") or []
+                except ApiError as exc:
+                    if exc.status not in (403, 404):   # 404: the cluster does not serve that kind (no machines)
+                        raise
+                    self._lists[key] = None if exc.status == 403 else []
+            return self._lists[key]
+
+    def of(self, image: Mapping[str, Any], kind: Kind) -> Usage:
+        """Who uses ``image`` (a VirtualImage or ClusterVirtualImage as listed)."""
+        meta = image.get("metadata") or {}
+        name = meta.get("name") or ""
+        scope = meta.get("namespace") if kind.namespaced else None
+        users: List[str] = []
+        complete = True
+        for other, uses in ((VIRTUAL_DISK, disk_uses), (VIRTUAL_MACHINE, machine_uses)):
+            items = self._items(other, scope)
+            if items is None:
+                complete = False
+                continue
+            users.extend(_ref(other, item) for item in items if uses(item, kind.kind, name))
+        namespaces = [] if kind.namespaced else sorted(
+            str(ns) for ns in ((image.get("status") or {}).get("usedInNamespaces") or []))
+        return Usage(sorted(users), namespaces, complete)
+
+    def many(self, images: Iterable[Mapping[str, Any]], kind: Kind) -> List[Usage]:
+        return [self.of(image, kind) for image in images]
+
+
+def _ref(kind: Kind, obj: Mapping[str, Any]) -> str:
+    meta = obj.get("metadata") or {}
+    return kind.ref(meta.get("name") or "", meta.get("namespace"))

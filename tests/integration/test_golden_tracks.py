@@ -1,0 +1,213 @@
+"""Golden images that keep themselves current: builds published in place at one URL with their sums file, a catalog
+track (keep) importing each new build, moving the newest label and deleting old versions only when nothing uses them.
+
+Builds are raw disks with distinct first sectors, written with their SHA256SUMS into the sandbox's web root exactly
+as a vendor's mirror changes: same URLs, new bytes. Writes come from the sandbox's audit, GETs of the sums files from
+its file server's counters.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Any, Dict, List
+
+from test_catalog import catalog_play, role, writes
+
+VI = "virtualization.deckhouse.io/v1alpha2"
+TRACK_LABEL = "virtualization.deckhouse.io/ansible-catalog-track"
+NEWEST_LABEL = "virtualization.deckhouse.io/ansible-catalog-newest"
+BUILD_SIZE = 1024 * 1024
+
+
+class Mirror:
+    """A vendor's directory on the sandbox's file server: one image file and its sums file, replaced in place."""
+
+    def __init__(self, sandbox: Any, folder: str, sums_form: str = "gnu") -> None:
+        fileserver = sandbox.components["fileserver"]
+        self.root = Path(fileserver["www"]) / folder
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.folder = folder
+        self.base = "%s/%s" % (fileserver["http_url"], folder)
+        self.stats_url = "%s/stats" % fileserver["http_url"]
+        self.sums_form = sums_form
+        self.url = self.base + "/cloud.img"
+        self.sums_url = self.base + ("/SHA256SUMS" if sums_form == "gnu" else "/CHECKSUM")
+
+    def publish(self, build: int, digest: str = "") -> str:
+        """Write build ``build`` and its sums line (``digest`` overrides the true one); the true digest."""
+        data = ("golden build %d\n" % build).encode().ljust(BUILD_SIZE, b"\0")
+        (self.root / "cloud.img").write_bytes(data)
+        true = hashlib.sha256(data).hexdigest()
+        listed = digest or true
+        line = ("%s *cloud.img\n%s  other.img\n" % (listed, "0" * 64) if self.sums_form == "gnu"
+                else "SHA256 (cloud.img) = %s\n" % listed)
+        (self.root / Path(self.sums_url).name).write_text(line)
+        return true
+
+    def sums_gets(self) -> int:
+        with urllib.request.urlopen(self.stats_url) as reply:  # plain HTTP on loopback
+            requests = json.load(reply)["requests"]
+        return int(requests.get("%s/%s" % (self.folder, Path(self.sums_url).name), 0))
+
+
+def track_entry(name: str, mirror: Mirror, keep: int = 2) -> Dict[str, Any]:
+    return {"name": name, "url": mirror.url, "checksum": {"sha256": mirror.sums_url}, "keep": keep}
+
+
+def versions(k8s: Any, namespace: str, track: str) -> Dict[str, Dict[str, Any]]:
+    items = k8s.resources.get(api_version=VI, kind="VirtualImage").get(
+        namespace=namespace, label_selector="%s=%s" % (TRACK_LABEL, track)).to_dict()["items"]
+    return {item["metadata"]["name"]: item for item in items}
+
+
+def newest(found: Dict[str, Dict[str, Any]]) -> List[str]:
+    return sorted(name for name, obj in found.items() if (obj["metadata"].get("labels") or {}).get(NEWEST_LABEL))
+
+
+def tracks(result: Any, var: str) -> Dict[str, Dict[str, Any]]:
+    return {row["track"]: row for row in result[var]["tracks"]}
+
+
+def test_three_builds_keep_two_and_a_version_in_use_is_kept_until_its_disk_is_gone(play, sandbox, k8s, namespace,
+                                                                                   kube):
+    plain = Mirror(sandbox, "gold-%s" % uuid.uuid4().hex[:6])
+    used = Mirror(sandbox, "gold-%s" % uuid.uuid4().hex[:6], sums_form="bsd")
+    entries = [track_entry("plain", plain), track_entry("used", used)]
+    base = {"image_catalog_namespaces": [namespace], "image_catalog_name": "gold", "image_catalog_images": entries}
+    digests: Dict[str, List[str]] = {"plain": [], "used": []}
+
+    for build in (1, 2):
+        digests["plain"].append(plain.publish(build))
+        digests["used"].append(used.publish(build))
+        run, var = catalog_play(play, **base)
+        assert run.rc == 0, run.fatal()
+        for track in ("plain", "used"):
+            row = tracks(run, var)[track]
+            assert row["newest"] == "%s-%s" % (track, digests[track][-1][:12]) and row["newest_ready"], row
+            assert row["label"] == ("set" if build == 1 else "moved") and row["deleted"] == [], row
+    oldest = {track: "%s-%s" % (track, digests[track][0][:12]) for track in digests}
+    assert sorted(versions(k8s, namespace, "plain")) == sorted("plain-%s" % d[:12] for d in digests["plain"])
+    assert newest(versions(k8s, namespace, "plain")) == ["plain-%s" % digests["plain"][1][:12]]
+
+    # A disk made from the oldest version of "used" before the third build is published.
+    kube.api("VirtualDisk").create(namespace=namespace, body={
+        "apiVersion": VI, "kind": "VirtualDisk", "metadata": {"name": "from-old", "namespace": namespace},
+        "spec": {"dataSource": {"type": "ObjectRef", "objectRef": {"kind": "VirtualImage", "name": oldest["used"]}}}})
+    kube.poll_phase("VirtualDisk", "from-old", namespace, "Ready")
+
+    for track, mirror in (("plain", plain), ("used", used)):
+        digests[track].append(mirror.publish(3))
+    third, var = catalog_play(play, **base)
+    assert third.rc == 0, third.fatal()
+    rows = tracks(third, var)
+    newest_of = {track: "%s-%s" % (track, digests[track][2][:12]) for track in digests}
+    assert rows["plain"]["deleted"] == [oldest["plain"]] and rows["plain"]["previous_newest"] == \
+        "plain-%s" % digests["plain"][1][:12]
+    plain_live = versions(k8s, namespace, "plain")
+    assert sorted(plain_live) == sorted("plain-%s" % d[:12] for d in digests["plain"][1:])
+    assert newest(plain_live) == [newest_of["plain"]]
+    assert rows["used"]["deleted"] == []
+    kept = {k["name"]: k for k in rows["used"]["kept"]}
+    assert kept[oldest["used"]]["used_by"] == ["VirtualDisk %s/from-old" % namespace], kept
+    assert "used by VirtualDisk %s/from-old" % namespace in kept[oldest["used"]]["reason"]
+    assert sorted(versions(k8s, namespace, "used")) == sorted("used-%s" % d[:12] for d in digests["used"])
+    assert newest(versions(k8s, namespace, "used")) == [newest_of["used"]]
+    assert "used by VirtualDisk %s/from-old" % namespace in third.stdout   # the table says why it is kept
+
+    # Nothing new: zero writes, one GET per sums file.
+    sandbox.clear_audit()
+    urllib.request.urlopen(urllib.request.Request(plain.stats_url, method="DELETE")).close()
+    again, var = catalog_play(play, **base)
+    assert again.rc == 0, again.fatal()
+    assert again[var]["changed"] is False
+    assert writes(sandbox, [namespace, ""]) == []
+    assert (plain.sums_gets(), used.sums_gets()) == (1, 1)
+
+    # The disk is gone: the next run deletes the version it kept.
+    kube.api("VirtualDisk").delete(name="from-old", namespace=namespace)
+    kube.poll("VirtualDisk from-old gone", lambda: kube.get("VirtualDisk", namespace, "from-old") is None)
+    last, var = catalog_play(play, **base)
+    assert last.rc == 0, last.fatal()
+    assert tracks(last, var)["used"]["deleted"] == [oldest["used"]]
+    assert sorted(versions(k8s, namespace, "used")) == sorted("used-%s" % d[:12] for d in digests["used"][1:])
+
+
+def test_check_mode_prints_the_plan_and_a_bad_build_touches_nothing(play, sandbox, k8s, namespace):
+    mirror = Mirror(sandbox, "gold-%s" % uuid.uuid4().hex[:6])
+    base = {"image_catalog_namespaces": [namespace], "image_catalog_name": "gold",
+            "image_catalog_images": [track_entry("edge", mirror, keep=1)]}
+    first = mirror.publish(1)
+    run, var = catalog_play(play, **base)
+    assert run.rc == 0, run.fatal()
+    old_name = "edge-%s" % first[:12]
+
+    second = mirror.publish(2)
+    sandbox.clear_audit()
+    check, var = catalog_play(play, check=True, diff=True, **base)
+    assert check.rc == 0, check.fatal()
+    row = tracks(check, var)["edge"]
+    new_name = "edge-%s" % second[:12]
+    assert (row["newest"], row["label"], row["deleted"]) == (new_name, "would move", [old_name]), row
+    assert [r["result"] for r in check[var]["images"]] == ["would create"]
+    assert writes(sandbox, [namespace], dry_run=False) == []
+    # --diff: the new version (with the newest label) in, the old one out; the table: the track's plan
+    diff = check[var]["diff"]
+    new_ref, old_ref = ("VirtualImage %s/%s" % (namespace, n) for n in (new_name, old_name))
+    assert diff["after"][new_ref]["metadata"]["labels"][NEWEST_LABEL] == "true" and new_ref not in diff["before"]
+    assert old_ref in diff["before"] and old_ref not in diff["after"]
+    assert '+            "name": "%s"' % new_name in check.stdout and '-            "name": "%s"' % old_name \
+        in check.stdout
+    assert re.search(r"%s +edge +%s +would move +- +%s" % (namespace, new_name, old_name), check.stdout)
+    assert sorted(versions(k8s, namespace, "edge")) == [old_name]
+
+    # A build whose sums line does not match its bytes: the new version fails; the old one and its label stay.
+    bad = mirror.publish(3, digest="ab" * 32)
+    assert bad != "ab" * 32
+    failed, var = catalog_play(play, **base)
+    assert failed.rc != 0
+    assert "images[0] (edge)" in failed.fatal() or "image_catalog_images[0] (edge)" in failed.fatal()
+    live = versions(k8s, namespace, "edge")
+    assert newest(live) == [old_name] and old_name in live
+    assert tracks(failed, var)["edge"]["label"] == "waiting"
+
+
+def test_bad_track_inputs_fail_before_any_write_naming_the_entry_and_the_option(play, sandbox, namespace):
+    mirror = Mirror(sandbox, "gold-%s" % uuid.uuid4().hex[:6])
+    mirror.publish(1)
+    (mirror.root / "SHA256SUMS").write_text("%s  another.img\n" % ("0" * 64))
+    dead = "http://127.0.0.1:9/SHA256SUMS"
+    cases = [
+        ({"name": "nofile", "url": mirror.url, "checksum": {"sha256": mirror.sums_url}, "keep": 2},
+         "image_catalog_images[0] (nofile): checksum.sha256: the sums file %s cannot give the digest of cloud.img: "
+         "it has no sha256 line for cloud.img; nothing was written" % mirror.sums_url),
+        ({"name": "gone", "url": mirror.url, "checksum": {"sha256": mirror.base + "/NO-SUCH-SUMS"}, "keep": 2},
+         "image_catalog_images[0] (gone): checksum.sha256: cannot read the sums file %s/NO-SUCH-SUMS (looking for "
+         "cloud.img): HTTP 404 Not Found; nothing was written" % mirror.base),
+        ({"name": "dead", "url": mirror.url, "checksum": {"sha256": dead}, "keep": 2},
+         "image_catalog_images[0] (dead): checksum.sha256: cannot read the sums file %s (looking for cloud.img): "
+         % dead),
+        ({"name": "zero", "url": mirror.url, "version": "v1", "keep": 0},
+         "image_catalog_images[0] (zero): keep must be at least 1 (the newest version is always kept), got 0"),
+        ({"name": "dotted", "url": mirror.url, "version": "24.04", "keep": 2},
+         "image_catalog_images[0] (dotted): version '24.04' is not a valid name part"),
+        ({"name": "nameless", "image": "registry.example.com/os:latest", "keep": 2},
+         "image_catalog_images[0] (nameless): keep needs version, or a checksum whose digest names the versions"),
+    ]
+    sandbox.clear_audit()
+    tasks = []
+    for index, (entry, _message) in enumerate(cases):
+        tasks.append({"name": "case %d" % index, "block": [role("image_catalog", image_catalog_namespaces=[namespace],
+                                                                image_catalog_images=[entry])],
+                      "rescue": [{"name": "error of case %d" % index,
+                                  "ansible.builtin.debug": {"msg": "{{ ansible_failed_result.msg }}"},
+                                  "register": "case%d" % index}]})
+    result = play(tasks)
+    assert result.rc == 0, result.stdout
+    for index, (_entry, message) in enumerate(cases):
+        got = (result["case%d" % index] or {}).get("msg") or ""
+        assert got.startswith(message), (index, got)
+    assert writes(sandbox, [namespace, ""]) == []

@@ -1,0 +1,127 @@
+# -*- coding: utf-8 -*-
+"""Tracks decided from state: which version is newest, which are kept (and why), which are deleted, oldest first."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional
+
+import pytest
+
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.entries import (
+    Track, parse_entry, wanted_objects,
+)
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.tracks import (
+    numbered, plan_track, step_row,
+)
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ValidationError
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import VIRTUAL_IMAGE
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.labels import (
+    NEWEST_LABEL, SEQUENCE_ANNOTATION, TRACK_LABEL, VERSION_LABEL,
+)
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.usage import Usage
+
+DIGEST = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+TRACK = Track("noble", 2, "v4")
+
+
+def version(name: str, number: int, phase: str = "Ready", newest: bool = False) -> Dict[str, Any]:
+    labels = {TRACK_LABEL: "noble"}
+    if newest:
+        labels[NEWEST_LABEL] = "true"
+    return {"metadata": {"name": name, "namespace": "ns", "labels": labels,
+                         "annotations": {SEQUENCE_ANNOTATION: str(number)}}, "status": {"phase": phase}}
+
+
+def unused(_obj: Any) -> Usage:
+    return Usage([], [])
+
+
+def names(objs: List[Dict[str, Any]]) -> List[str]:
+    return [obj["metadata"]["name"] for obj in objs]
+
+
+def test_versions_past_the_newest_n_are_deleted_oldest_first_and_the_label_moves() -> None:
+    members = [version("noble-v1", 1), version("noble-v3", 3, newest=True), version("noble-v2", 2),
+               version("noble-v4", 4)]
+    step = plan_track(TRACK, VIRTUAL_IMAGE, "ns", members[3], True, members, unused)
+    assert step.add_label and names(step.remove_label) == ["noble-v3"]
+    assert names(step.delete) == ["noble-v1", "noble-v2"]
+    assert [(k.name, k.reason) for k in step.kept] == [("noble-v3", "one of the newest 2")]
+    row = step_row(step, "", check_mode=False)
+    assert (row["label"], row["previous_newest"], row["deleted"]) == ("moved", "noble-v3", ["noble-v1", "noble-v2"])
+
+
+def test_a_version_in_use_is_kept_with_what_uses_it_and_one_we_cannot_check_is_kept_too() -> None:
+    members = [version("noble-v1", 1), version("noble-v2", 2), version("noble-v3", 3), version("noble-v4", 4)]
+    usage = {"noble-v1": Usage(["VirtualDisk ns/d1"], []), "noble-v2": Usage([], [], complete=False)}
+    step = plan_track(Track("noble", 1, "v4"), VIRTUAL_IMAGE, "ns", members[3], True, members,
+                      lambda obj: usage.get(obj["metadata"]["name"], Usage([], [])))
+    assert names(step.delete) == ["noble-v3"]
+    kept = {k.name: k for k in step.kept}
+    assert kept["noble-v1"].used_by == ["VirtualDisk ns/d1"] and kept["noble-v1"].reason == "used by VirtualDisk ns/d1"
+    assert kept["noble-v2"].reason.startswith("cannot tell whether it is in use")
+
+
+def test_a_cluster_image_used_in_namespaces_is_kept() -> None:
+    members = [version("noble-v1", 1), version("noble-v2", 2)]
+    step = plan_track(Track("noble", 1, "v2"), VIRTUAL_IMAGE, None, members[1], True, members,
+                      lambda obj: Usage([], ["team-a", "team-b"]))
+    assert step.delete == [] and step.kept[0].used_by == ["namespace team-a", "namespace team-b"]
+    assert step.kept[0].reason == "used in namespaces team-a, team-b"
+
+
+def test_todays_version_not_ready_moves_nothing_and_deletes_nothing() -> None:
+    members = [version("noble-v1", 1, newest=True), version("noble-v2", 2), version("noble-v3", 3)]
+    current = version("noble-v4", 4, phase="Failed")
+    step = plan_track(Track("noble", 1, "v4"), VIRTUAL_IMAGE, "ns", current, False, members + [current], unused,
+                      "checksum mismatch")
+    assert not step.writes and not step.ready
+    assert {k.reason for k in step.kept} == {"noble-v4 is not Ready: checksum mismatch"}
+    assert step_row(step, "", False)["label"] == "waiting"
+
+
+def test_failed_older_versions_do_not_count_among_those_kept() -> None:
+    members = [version("noble-v1", 1), version("noble-v2", 2, phase="Failed"), version("noble-v3", 3)]
+    step = plan_track(Track("noble", 2, "v3"), VIRTUAL_IMAGE, "ns", members[2], True, members, unused)
+    assert [k.name for k in step.kept] == ["noble-v1"] and names(step.delete) == ["noble-v2"]
+
+
+def test_the_label_already_in_place_is_not_written_again() -> None:
+    members = [version("noble-v1", 1), version("noble-v2", 2, newest=True)]
+    step = plan_track(TRACK._replace(version="v2"), VIRTUAL_IMAGE, "ns", members[1], True, members, unused)
+    assert not step.writes and step_row(step, "", False)["label"] == "unchanged"
+
+
+def entry(**raw: Any):
+    return parse_entry(0, dict({"name": "noble", "url": "https://h/noble.img"}, **raw), VIRTUAL_IMAGE, "gold")
+
+
+def test_a_track_entry_names_its_image_by_version_or_digest_and_labels_it() -> None:
+    by_digest = entry(checksum={"sha256": DIGEST}, keep=3)
+    assert by_digest.track == Track("noble", 3, DIGEST[:12]) and by_digest.options.name == "noble-" + DIGEST[:12]
+    assert by_digest.options.labels[TRACK_LABEL] == "noble" and by_digest.options.labels[VERSION_LABEL] == DIGEST[:12]
+    assert entry(version="2404-1", keep=1).options.name == "noble-2404-1"
+    assert entry().track is None and entry().options.name == "noble"
+
+
+@pytest.mark.parametrize("raw, message", [
+    ({"keep": 0, "version": "a"}, "images[0] (noble): keep must be at least 1 (the newest version is always kept), "
+                                  "got 0"),
+    ({"keep": True, "version": "a"}, "images[0] (noble): keep must be a whole number, got bool"),
+    ({"version": "a"}, "images[0] (noble): version needs keep"),
+    ({"keep": 2}, "images[0] (noble): keep needs version, or a checksum whose digest names the versions"),
+    ({"keep": 2, "version": "24.04"}, "images[0] (noble): version '24.04' is not a valid name part"),
+])
+def test_bad_track_fields_are_named(raw: Dict[str, Any], message: str) -> None:
+    with pytest.raises(ValidationError) as err:
+        entry(**raw)
+    assert err.value.msg.startswith(message)
+
+
+def test_todays_version_is_numbered_after_the_newest_member_or_keeps_its_number() -> None:
+    item = wanted_objects([entry(version="v5", keep=2)], VIRTUAL_IMAGE, ["ns"], "gold", "none")[0]
+    members = [version("noble-v1", 1), version("noble-v3", 7)]
+    fresh = numbered(item, None, members)
+    assert fresh.manifest["metadata"]["annotations"][SEQUENCE_ANNOTATION] == "8"
+    live: Optional[Dict[str, Any]] = version("noble-v5", 3)
+    assert numbered(item, live, members).manifest["metadata"]["annotations"][SEQUENCE_ANNOTATION] == "3"
+    assert SEQUENCE_ANNOTATION not in (item.manifest["metadata"].get("annotations") or {})   # a copy, not an edit
