@@ -28,7 +28,7 @@ from .diskinfo import decompress_to, inspect_file, qemu_info
 from .diskjob import (DVCR_CREATE, DVCR_IMPORT, PVC_CREATED, PVC_IMPORT, PVC_POD_FAILED, UPLOAD_DEADLINE,
                       UPLOAD_WAIT, WFFC_NO_VM, WFFC_NOT_SCHEDULED, DiskJob)
 from .imagejob import ImageJob
-from .importers import Cancelled, Feed, Fetched, ImportFailed
+from .importers import Cancelled, Feed, Fetched, ImportFailed, pod_says
 from .kinds import CVI, VD, VDSNAP, VI
 from .names import disk_pvc, dvcr_repo
 from .queries import disk_scheduled, disk_storage_class, disk_users, late_binding
@@ -209,8 +209,12 @@ class DiskImports:
             job.fail("ProvisioningFailed", PVC_POD_FAILED)
         else:
             job.fail(self._upload_failure_reason() if upload else "ProvisioningFailed",
-                     f"Provisioning failed: Pod {pod} reported: {error}.")
+                     self._pod_failed(pod, error))
         raise _Stop()
+
+    def _pod_failed(self, pod: str, error: object) -> str:
+        """A provisioning Pod's report as the stat service words it on the line served."""
+        return f"Provisioning failed: Pod {pod} {pod_says(self.ctx.settings.platform)}: {error}."
 
     def _upload_failure_reason(self) -> str:
         return "ProvisioningFailed" if self.ctx.settings.platform == V1_10 else "ProvisioningFailedTerminally"
@@ -325,7 +329,7 @@ class DiskImports:
             try:
                 fetched = await asyncio.to_thread(fetch, workdir, job.feed)
             except ImportFailed as exc:
-                job.fail("ProvisioningFailed", f"Provisioning failed: Pod {pod} reported: {exc}.")
+                job.fail("ProvisioningFailed", self._pod_failed(pod, exc))
                 raise _Stop() from None
         job.avg_bps = job.feed.avg_bps
         job.span, job.speed, job.progress = None, False, "50.0%"
@@ -386,7 +390,7 @@ class DiskImports:
         finally:
             job.uploader = None
         if error is not None:
-            job.fail(self._upload_failure_reason(), f"Provisioning failed: Pod {pod} reported: {error}.")
+            job.fail(self._upload_failure_reason(), self._pod_failed(pod, error))
             raise _Stop()
         return Fetched(kept, "disk.img")
 

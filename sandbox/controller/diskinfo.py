@@ -31,8 +31,11 @@ def _new_hasher(algo: str):
 class Checksums:
     """Hash a stream once for every algorithm the spec names (streebog is slow: only when asked)."""
 
-    def __init__(self, expected: dict[str, str] | None) -> None:
-        self.expected = {k: v.lower() for k, v in (expected or {}).items() if v}
+    def __init__(self, expected: dict[str, str] | None, verbatim: bool = False) -> None:
+        """verbatim: v1.10.2's importer, which compares the sums as given (an upper-case sum never matches) and
+        checks sha256 before md5; main lower-cases them and checks in the order of the algorithms' names."""
+        self.expected = {k: v if verbatim else v.lower() for k, v in (expected or {}).items() if v}
+        self._order = ("sha256", "md5") if verbatim else ALGORITHMS
         self._h = {algo: _new_hasher(algo) for algo in ALGORITHMS if algo in self.expected}
 
     def update(self, data: bytes) -> None:
@@ -41,7 +44,7 @@ class Checksums:
 
     def mismatch(self) -> str | None:
         """The platform's error text for the first mismatching sum, or None when all match."""
-        for algo in ALGORITHMS:
+        for algo in self._order:
             if algo in self._h:
                 actual = self._h[algo].hexdigest()
                 if actual != self.expected[algo]:

@@ -17,7 +17,7 @@ from typing import Callable
 from ..platform import V1_10
 from .context import Context
 from .imagejob import READY_MSG_PREPARING, UPLOAD_DEADLINE_MSG, ImageJob, ImageJobs
-from .importers import Cancelled, Feed, Fetched, ImportFailed
+from .importers import Cancelled, Feed, Fetched, ImportFailed, pod_says
 from .imagestore import ImageStore
 from .kinds import VI, Kind
 from .names import image_pvc, image_repo
@@ -63,6 +63,7 @@ class ImageImports:
         pod_ns = md["namespace"] if kind is VI else PLATFORM_NS
         short = "vi" if kind is VI else "cvi"
         job.pod = f"{pod_ns}/d8v-{short}-{'uploader' if is_upload else 'importer'}-{md['uid']}"
+        job.pod_says = pod_says(self.ctx.settings.platform)
         job.pvc = kind is VI and obj["spec"].get("storage") == "PersistentVolumeClaim"
         ext = (st.get("imageUploadURLs") or {}).get("external", "")
         if is_upload and ext:

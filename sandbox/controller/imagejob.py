@@ -35,6 +35,8 @@ class ImageJob:
     storage_class: str | None = None
     pvc: bool = False
     pod: str = ""
+    # how the Pod's report is introduced: v1.10.2's stat service says "termination message", main's "reported"
+    pod_says: str = "reported"
     feed: Feed = field(default_factory=Feed)
     span: tuple[float, float] = (0.0, 1.0)   # the progress window the current stage maps into
     jumpy: bool = False                      # copies go 0% -> 100% with nothing between
@@ -59,7 +61,7 @@ class ImageJob:
     def fail(self, reason: str, error: str, plain: bool = False) -> None:
         """Failed with the platform's wording; plain=True when the message is not a pod report."""
         self.stage = "failed"
-        msg = error if plain else f"Provisioning failed: Pod {self.pod} reported: {error}."
+        msg = error if plain else f"Provisioning failed: Pod {self.pod} {self.pod_says}: {error}."
         self.failure = (reason, msg)
 
     def core(self, gen: int) -> dict[str, Any]:

@@ -17,10 +17,18 @@ from typing import Callable
 import requests
 
 from .. import dvcr
+from ..platform import V1_10
 from .diskinfo import Checksums
 
 _CHUNK = 256 * 1024
 _LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
+
+
+def pod_says(platform: str) -> str:
+    """How the condition message introduces a provisioning Pod's report (stat service CheckPod):
+    `Provisioning failed: Pod <ns>/<pod> reported: <error>.` on main, `... termination message: <error>.` on
+    v1.10.2."""
+    return "termination message" if platform == V1_10 else "reported"
 
 
 class ImportFailed(Exception):
@@ -111,8 +119,13 @@ def verify_for(ca_bundle_b64: str | None, workdir: Path) -> str | bool:
 
 
 def fetch_http(url: str, ca_bundle: str | None, checksum: dict | None, workdir: Path, feed: Feed,
-               retry_window: float) -> Fetched:
-    """Download url into workdir, retrying transient failures for retry_window seconds."""
+               retry_window: float, v110: bool = False) -> Fetched:
+    """Download url into workdir, retrying transient failures for retry_window seconds.
+
+    A checksum mismatch (dvcr-artifact `registry.Process`: `source streaming error: <algo> sum mismatch: <expected>
+    != <actual>`) is final on main (a permanent error for the importer's backoff). v1.10.2's backoff knows no
+    permanent errors: it downloads again for its whole window (20 steps, about 17 minutes; here the retry window)
+    and then reports `no success after 20 attempts within <duration>, last attempt error: <error>`."""
     parsed = urllib.parse.urlsplit(url)
     host = parsed.hostname or ""
     port = parsed.port or (443 if parsed.scheme == "https" else 80)
@@ -122,26 +135,42 @@ def fetch_http(url: str, ca_bundle: str | None, checksum: dict | None, workdir: 
     verify = verify_for(ca_bundle, workdir)
     name = Path(urllib.parse.unquote(parsed.path)).name or "disk.img"
     dest = workdir / "source"
-    deadline = time.monotonic() + retry_window
+    started = time.monotonic()
+    deadline = started + retry_window
     delay = 0.2
     while True:
         feed.check()
         try:
-            sums = _download(url, verify, dest, feed, host, port, checksum)
-            break
+            sums = _download(url, verify, dest, feed, host, port, checksum, v110)
+            mismatch = sums.mismatch()
+            if not mismatch:
+                break
+            error = f"source streaming error: {mismatch}"
+            if not v110:
+                raise ImportFailed(error)
+            if time.monotonic() + delay > deadline:
+                raise ImportFailed(f"no success after 20 attempts within {go_duration(time.monotonic() - started)}, "
+                                   f"last attempt error: {error}")
         except _Transient as exc:
             if time.monotonic() + delay > deadline:
                 raise ImportFailed(str(exc)) from None
-            feed.cancel.wait(delay)
-            delay = min(delay * 2, 5.0)
-    mismatch = sums.mismatch()
-    if mismatch:
-        raise ImportFailed(mismatch)
+        feed.cancel.wait(delay)
+        delay = min(delay * 2, 5.0)
     return Fetched(dest, name)
 
 
+def go_duration(seconds: float) -> str:
+    """A Go time.Duration truncated to whole seconds, as Go prints it: `45s`, `2m5s`, `1h0m7s`."""
+    total = int(seconds)
+    h, rest = divmod(total, 3600)
+    m, s = divmod(rest, 60)
+    if h:
+        return f"{h}h{m}m{s}s"
+    return f"{m}m{s}s" if m else f"{s}s"
+
+
 def _download(url: str, verify: str | bool, dest: Path, feed: Feed, host: str, port: int,
-              checksum: dict | None) -> Checksums:
+              checksum: dict | None, v110: bool = False) -> Checksums:
     session = requests.Session()
     session.trust_env = False
     try:
@@ -160,7 +189,7 @@ def _download(url: str, verify: str | bool, dest: Path, feed: Feed, host: str, p
             raise ImportFailed(f"error creating data source: error creating HTTP data source: expected status "
                                f"code 200, got {resp.status_code}. Status: {resp.status_code} {resp.reason}")
         total = int(resp.headers.get("Content-Length") or 0) or None
-        sums = Checksums(checksum)
+        sums = Checksums(checksum, verbatim=v110)
         feed.done_bytes = 0   # a retry starts over; the shown progress is kept monotone by the reconciler
         try:
             with open(dest, "wb") as f:

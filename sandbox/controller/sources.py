@@ -10,6 +10,7 @@ from functools import partial
 from typing import Callable
 
 from .. import dvcr
+from ..platform import V1_10
 from . import importers
 from .context import Context
 from .imagejob import ImageJob
@@ -33,7 +34,7 @@ class Sources:
         if typ == "HTTP":
             http = ds.get("http") or {}
             return None, partial(_http, http.get("url", ""), http.get("caBundle"), http.get("checksum"),
-                                 settings.retry_window)
+                                 settings.retry_window, settings.platform == V1_10)
         if typ == "ContainerImage":
             return self._container_image(kind, ds.get("containerImage") or {}, ns)
         if typ == "ObjectRef":
@@ -107,8 +108,8 @@ class Sources:
         return (f"{ref_kind}NotReady", f"{ref_kind} {name} not ready."), None
 
 
-def _http(url: str, ca: str | None, checksum: dict | None, retry_window: float, workdir, feed):
-    return importers.fetch_http(url, ca, checksum, workdir, feed, retry_window)
+def _http(url: str, ca: str | None, checksum: dict | None, retry_window: float, v110: bool, workdir, feed):
+    return importers.fetch_http(url, ca, checksum, workdir, feed, retry_window, v110)
 
 
 def _registry(image: str, ca: str | None, auth, workdir, feed):

@@ -124,7 +124,7 @@ def test_http_disk_goes_through_dvcr_then_the_pvc(sandbox: Any, api: Api, namesp
     status, reason, msg = ready_of(bad)
     assert (status, reason) == ("False", "ProvisioningFailed")
     assert msg == (f"Provisioning failed: Pod {namespace}/d8v-vd-importer-{bad['metadata']['uid']} reported: "
-                   f"md5 sum mismatch: {'0' * 32} != {hashlib.md5(src).hexdigest()}.")
+                   f"source streaming error: md5 sum mismatch: {'0' * 32} != {hashlib.md5(src).hexdigest()}.")
 
 
 def test_registry_disk_and_missing_secret(sandbox: Any, api: Api, namespace: str, vds: Recorder,

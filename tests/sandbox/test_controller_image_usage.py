@@ -195,3 +195,48 @@ def test_image_used_by_a_vm_of_its_namespace(line: Any) -> None:
         vms.stop()
         api.delete("Namespace", None, ns)
         api.delete("Namespace", None, other)
+
+
+def test_v110_checksum_mismatch_is_retried_then_reported(v110_full: Any) -> None:
+    """v1.10.2's importer: a mismatch is retried (downloaded again) for the whole backoff, then reported wrapped;
+    sums are compared as given (an upper-case sum never matches) and sha256 is checked before md5."""
+    import hashlib
+    import re
+
+    import requests
+
+    sb, api = v110_full, Api(v110_full)
+    ns = _ns(api)
+    rec = Recorder(api, "VirtualImage", ns)
+    www = Path(sb.state_dir) / "www"
+    www.mkdir(exist_ok=True)
+    name = f"{ns}.img"
+    data = b"\2" * 65536
+    (www / name).write_bytes(data)
+    url = f"{sb.components['fileserver']['http_url']}/{name}"
+    sha, md5 = hashlib.sha256(data).hexdigest(), hashlib.md5(data).hexdigest()
+    quick = {"sandbox.deckhouse.io/retry-window": "1.5"}
+    try:
+        api.create(vi(ns, "wrong", http_source(url, checksum={"md5": "0" * 32, "sha256": "1" * 64}),
+                      annotations=quick))
+        api.create(vi(ns, "upper", http_source(url, checksum={"sha256": sha.upper()}), annotations=quick))
+        for image, expected in (("wrong", "1" * 64), ("upper", sha.upper())):
+            failed = rec.wait_phase(image, "Failed", 60)
+            ready = cond(failed, "Ready")
+            pod = f"{ns}/d8v-vi-importer-{failed['metadata']['uid']}"
+            assert (ready["status"], ready["reason"]) == ("False", "ProvisioningFailed")
+            assert re.fullmatch(
+                re.escape(f"Provisioning failed: Pod {pod} termination message: no success after 20 attempts "
+                          "within ") + r"\d+s" + re.escape(f", last attempt error: source streaming error: sha256 "
+                                                            f"sum mismatch: {expected} != {sha}."),
+                ready["message"]), ready["message"]
+            assert "Provisioning" in [(h.get("status") or {}).get("phase") for h in rec.history(image)]
+        session = requests.Session()
+        session.trust_env = False
+        stats = session.get(f"{sb.components['fileserver']['http_url']}/stats", timeout=10).json()
+        assert stats["requests"][name] >= 4          # downloaded again and again, both images
+        api.create(vi(ns, "right", http_source(url, checksum={"md5": md5, "sha256": sha})))
+        assert rec.wait_phase("right", "Ready", 60)["status"]["phase"] == "Ready"
+    finally:
+        rec.stop()
+        api.delete("Namespace", None, ns)
