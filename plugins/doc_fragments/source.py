@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any, Dict
 
 from ansible_collections.deckhouse.virtualization.plugins.doc_fragments.upload import (
-    checksum_algorithms, upload_options,
+    checksum_algorithms, sums_file, upload_options,
 )
 from ansible_collections.deckhouse.virtualization.plugins.plugin_utils.doc_yaml import piece, render
 
@@ -147,6 +147,9 @@ def source_option(kind: str) -> Dict[str, Any]:
     option["description"] = list(facts["description"])
     blocks = option["suboptions"]
     blocks["http"]["suboptions"]["checksum"]["suboptions"] = checksum_algorithms()
+    checksum = blocks["http"]["suboptions"]["checksum"]
+    checksum["description"] = [checksum["description"], sums_file(
+        "the last part of the URL", " (with O(source.http.ca_bundle) trusted besides the system's CAs)")]
     cluster = kind == "ClusterVirtualImage"
     blocks["container_image"]["suboptions"]["image_pull_secret"] = piece(
         _CLUSTER_PULL_SECRET if cluster else _NAMESPACED_PULL_SECRET, what=facts["what"])

@@ -91,6 +91,16 @@ retries:
 """
 
 
+def sums_file(names: str, trusted: str = "") -> str:
+    """What every checksum option says of a sums file URL given for a digest (module_utils/transfer/sums.py)."""
+    return ("A value may be the http(s) URL of the vendor's sums file instead of the digest (as with "
+            "C(ansible.builtin.get_url)), for example C(https://cloud-images.ubuntu.com/noble/current/SHA256SUMS): "
+            "it is read once per run%s, the line naming the file (%s) is found in GNU form (C(<hex>  <name>)) or "
+            "BSD form (the algorithm, the name in parentheses, C(=) and the digest), and its digest is used as if written here. No such line, an HTTP "
+            "error or a malformed digest fails the task, naming the option, the sums file and the file, before "
+            "anything is written." % (trusted, names))
+
+
 def checksum_algorithms() -> Dict[str, Any]:
     """The suboptions of a checksum option."""
     return piece(CHECKSUM_ALGORITHMS)
@@ -100,6 +110,7 @@ def upload_options(at: str) -> Dict[str, Any]:
     """The options of one file upload, placed at ``at`` (``""`` or ``"source.upload."``)."""
     options = piece(_UPLOAD_FILE, at=at)
     options["checksum"]["suboptions"] = checksum_algorithms()
+    options["checksum"]["description"].append(sums_file("the file's own name"))
     return options
 
 

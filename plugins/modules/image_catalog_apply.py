@@ -70,6 +70,22 @@ options:
       - C(checksum) a mapping of C(md5), C(sha1), C(sha256), C(sha512), C(streebog256), C(streebog512) (for
         C(url) and C(path)); C(ca_bundle) PEM text (for C(url) and C(image)); C(image_pull_secret) the name of a
         C(kubernetes.io/dockerconfigjson) Secret (a C({name, namespace}) mapping for ClusterVirtualImages).
+      - A checksum value may be the http(s) URL of the vendor's sums file instead of the digest
+        (C(sha256=https://mirror.example.com/noble/current/SHA256SUMS)). It is read once per run (with the
+        entry's C(ca_bundle) trusted besides the system's CAs), the line naming the image's file (the last part of
+        C(url), or the name of C(path)) is found in GNU form (C(<hex>  <name>)) or BSD form (the algorithm, the
+        name in parentheses, C(=) and the digest), and its digest is used as if written in the entry. A missing line, an HTTP error or a malformed
+        digest fails the run, naming the entry, before anything is written.
+      - C(keep) (a number, at least 1) makes the entry a track that keeps versions of an image whose source changes
+        (a vendor's C(current) build). Each version is an image C(<name>-<version>), where the version is
+        C(version) when given (lower-case letters, digits and C(-)), else the first 12 characters of the digest
+        (so a new build in the sums file is a new version). When today's version is C(Ready) it takes the label
+        C(virtualization.deckhouse.io/ansible-catalog-newest=true) from the older ones, and versions past the
+        newest C(keep) are deleted, oldest first, unless a VirtualDisk was made from them, a VirtualMachine has them
+        attached or (ClusterVirtualImages) the platform lists a namespace in C(status.usedInNamespaces); such a
+        version is kept and RV(tracks[].kept) says what uses it. A version that fails moves no label and deletes
+        nothing. Every version is labelled C(virtualization.deckhouse.io/ansible-catalog-track=<name>) and
+        C(virtualization.deckhouse.io/ansible-catalog-version=<version>).
       - C(storage) (C(ContainerRegistry) or C(PersistentVolumeClaim)) and C(storage_class), VirtualImages only;
         C(labels) a mapping (the ownership label is added).
     type: list
@@ -159,6 +175,22 @@ EXAMPLES = r"""
     prune: true
   register: catalog
 
+- name: A vendor's current cloud image, verified against its sums file, the newest two builds kept
+  deckhouse.virtualization.image_catalog_apply:
+    catalog: golden
+    namespaces: [team-a]
+    images:
+      - name: ubuntu-noble
+        url: "{{ noble_url }}"  # e.g. https://cloud-images.ubuntu.com/noble/current/noble-server-cloudimg-amd64.img
+        checksum:
+          sha256: "{{ noble_sums_url }}"  # e.g. https://cloud-images.ubuntu.com/noble/current/SHA256SUMS
+        keep: 2
+  register: golden
+
+- name: Say which version is the newest
+  ansible.builtin.debug:
+    msg: "{{ golden.tracks[0].newest }} (kept: {{ golden.tracks[0].kept | map(attribute='name') | list }})"
+
 - name: Print the summary
   ansible.builtin.debug:
     msg: "{{ catalog.table }}"
@@ -225,8 +257,64 @@ created_namespaces:
   returned: always
   type: list
   elements: str
+tracks:
+  description: One entry per track (an entry with C(keep)) and namespace.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    track:
+      description: The entry's name.
+      type: str
+    namespace:
+      description: Namespace (null for ClusterVirtualImages).
+      type: str
+    newest:
+      description: Today's version, C(<name>-<version>).
+      type: str
+    newest_ready:
+      description: Whether today's version is C(Ready) (in check mode, also when it would be created).
+      type: bool
+    label:
+      description: What happened to the newest label, C(set), C(moved), C(unchanged), C(waiting) (today's version
+        is not Ready), or C(would set)/C(would move) in check mode.
+      type: str
+    previous_newest:
+      description: The version that carried the newest label before.
+      type: str
+    deleted:
+      description: Versions deleted (or that would be, in check mode), oldest first.
+      type: list
+      elements: str
+    kept:
+      description: Older versions kept, each C({name, reason, used_by}).
+      type: list
+      elements: dict
+    error:
+      description: Why moving the label or deleting failed; empty when nothing did.
+      type: str
+  sample:
+    - track: ubuntu-noble
+      namespace: vms
+      keep: 2
+      newest: ubuntu-noble-5f2a0c1b9e3d
+      version: 5f2a0c1b9e3d
+      newest_ready: true
+      label: moved
+      previous_newest: ubuntu-noble-77c1d0e4a2b8
+      deleted: []
+      kept:
+        - name: ubuntu-noble-0a9e6b3c7d21
+          reason: used by VirtualDisk vms/web-1-root
+          used_by: [VirtualDisk vms/web-1-root]
+        - name: ubuntu-noble-77c1d0e4a2b8
+          reason: one of the newest 2
+          used_by: []
+      note: ""
+      error: ""
 table:
-  description: The summary as aligned text lines (namespace, image, result, phase, size, format, time).
+  description: The summary as aligned text lines (namespace, image, result, phase, size, format, time), then the
+    tracks (namespace, track, newest version, label, versions kept and why, versions deleted).
   returned: always
   type: list
   elements: str

@@ -84,7 +84,6 @@ EXAMPLES = r"""
   deckhouse.virtualization.virtual_disk:
     name: web-1-root
     namespace: vms
-    size: 20Gi
     source:
       object_ref:
         kind: VirtualImage

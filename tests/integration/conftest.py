@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -149,6 +150,17 @@ def play(sandbox: Any, collections_root: Path, tmp_path: Path) -> Callable[..., 
         return PlayResult(running.returncode, text, results)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def sandbox_env(sandbox: Any) -> Dict[str, str]:
+    """What `source .sandbox/env` exports, as a user would have it."""
+    env = {}
+    for line in Path(sandbox.env_path).read_text().splitlines():
+        if line.startswith("export "):
+            key, sep, value = line[len("export "):].partition("=")
+            env[key] = shlex.split(value)[0] if sep and value else ""
+    return env
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,6 @@ import hashlib
 import json
 import lzma
 import os
-import shlex
 import subprocess
 import time
 from pathlib import Path
@@ -27,6 +26,9 @@ PLAYBOOK_BIN = REPO / ".venv" / "bin" / "ansible-playbook"
 VENV_PYTHON = REPO / ".venv" / "bin" / "python"
 GROUP = "virtualization.deckhouse.io/v1alpha2"
 CATALOG_LABEL = "virtualization.deckhouse.io/ansible-catalog"
+TRACK_LABEL = "virtualization.deckhouse.io/ansible-catalog-track"
+NEWEST_LABEL = "virtualization.deckhouse.io/ansible-catalog-newest"
+MERGE = "application/merge-patch+json"
 DEADLINE = 90
 
 
@@ -124,17 +126,6 @@ def cluster(k8s: Any) -> Cluster:
     return Cluster(k8s)
 
 
-@pytest.fixture(scope="module")
-def sandbox_env(sandbox: Any) -> Dict[str, str]:
-    """What `source .sandbox/env` exports, as a user would have it."""
-    env = {}
-    for line in Path(sandbox.env_path).read_text().splitlines():
-        if line.startswith("export "):
-            key, sep, value = line[len("export "):].partition("=")
-            env[key] = shlex.split(value)[0] if sep and value else ""
-    return env
-
-
 @pytest.fixture
 def run_examples(sandbox_env: Dict[str, str], collections_root: Path, tmp_path: Path) -> Callable[..., str]:
     """run_examples(module, vars) runs the module's EXAMPLES in one play; returns its output."""
@@ -206,15 +197,23 @@ def test_image_catalog_apply(run_examples, cluster, sandbox, sources, www, tmp_p
     (tmp_path / "catalog" / "extra.yaml").write_text(yaml.safe_dump({
         "apiVersion": GROUP, "kind": "VirtualImage", "metadata": {"name": "extra-raw"},
         "spec": {"storage": "ContainerRegistry", "dataSource": {"type": "HTTP", "http": {"url": sources["raw"]}}}}))
+    (www / "doc-examples").mkdir(exist_ok=True)
+    (www / "doc-examples" / "SHA256SUMS").write_text("%s *it-raw.img\n" % sha256(www / "it-disk.raw"))
+    (www / "doc-examples" / "it-raw.img").write_bytes((www / "it-disk.raw").read_bytes())
     try:
         out = run_examples("image_catalog_apply", {
             "debian_url": sources["qcow2"], "debian_sha256": sha256(www / "it-disk.qcow2"),
             "tools_iso_url": "%s/it-cd.iso" % sandbox.components["fileserver"]["https_url"],
-            "mirror_ca": Path(sandbox.ca_path).read_text()})
+            "mirror_ca": Path(sandbox.ca_path).read_text(),
+            "noble_url": sources["raw"].replace("it-disk.raw", "doc-examples/it-raw.img"),
+            "noble_sums_url": sources["raw"].replace("it-disk.raw", "doc-examples/SHA256SUMS")})
         for namespace in ("team-a", "team-b"):
             for name in ("debian-12", "tools-iso", "extra-raw"):
                 assert cluster.phase("VirtualImage", name, namespace) == "Ready", (namespace, name)
         assert "tools-iso" in out
+        newest = "ubuntu-noble-%s" % sha256(www / "it-disk.raw")[:12]
+        assert cluster.phase("VirtualImage", newest, "team-a") == "Ready"
+        assert "%s (kept: [])" % newest in out
     finally:
         cluster.drop_cluster_images(catalog="base-images")
         for name in ("team-a", "team-b"):
@@ -245,8 +244,14 @@ def test_virtual_image_info(run_examples, cluster, sources) -> None:
     cluster.fresh_namespace("vms")
     try:
         cluster.http_image("vms", "debian-12", sources["qcow2"])
+        # the newest version of a track, as a catalog with keep labels it
+        cluster.http_image("vms", "ubuntu-noble-0a1b2c", sources["raw"])
+        cluster.api("VirtualImage").patch(name="ubuntu-noble-0a1b2c", namespace="vms", content_type=MERGE, body={
+            "metadata": {"labels": {TRACK_LABEL: "ubuntu-noble", NEWEST_LABEL: "true"}}})
         out = run_examples("virtual_image_info", {})
         assert "debian-12: Ready" in out
+        disk = poll("disk web-1-root", lambda: cluster.get("VirtualDisk", "web-1-root", "vms"))
+        assert disk["spec"]["dataSource"]["objectRef"] == {"kind": "VirtualImage", "name": "ubuntu-noble-0a1b2c"}
     finally:
         cluster.drop_namespace("vms")
 

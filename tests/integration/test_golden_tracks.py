@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+import subprocess
 import urllib.request
 import uuid
 from pathlib import Path
@@ -21,6 +23,9 @@ VI = "virtualization.deckhouse.io/v1alpha2"
 TRACK_LABEL = "virtualization.deckhouse.io/ansible-catalog-track"
 NEWEST_LABEL = "virtualization.deckhouse.io/ansible-catalog-newest"
 BUILD_SIZE = 1024 * 1024
+REPO = Path(__file__).resolve().parents[2]
+VENV_PYTHON = REPO / ".venv" / "bin" / "python"
+PLAYBOOK_BIN = REPO / ".venv" / "bin" / "ansible-playbook"
 
 
 class Mirror:
@@ -211,3 +216,53 @@ def test_bad_track_inputs_fail_before_any_write_naming_the_entry_and_the_option(
         got = (result["case%d" % index] or {}).get("msg") or ""
         assert got.startswith(message), (index, got)
     assert writes(sandbox, [namespace, ""]) == []
+
+
+GUIDE = REPO / "docs" / "docsite" / "rst" / "guide_catalogs.rst"
+GOLDEN_PLAYBOOK = REPO / "playbooks" / "golden_images.yml"
+
+
+def guide_block(text: str, first_line: str) -> str:
+    """The indented code block of the guide that starts with ``first_line``, unindented."""
+    lines = text.splitlines(keepends=True)
+    start = next(i for i, line in enumerate(lines) if line.strip() == first_line.strip() and line.startswith("    "))
+    block = []
+    for line in lines[start:]:
+        if line.strip() and not line.startswith("    "):
+            break
+        block.append(line[4:] if line.strip() else line)
+    return "".join(block).rstrip("\n") + "\n"
+
+
+def test_the_guides_golden_playbook_runs_as_written_and_keeps_the_version_its_disk_uses(
+        sandbox, sandbox_env, collections_root, k8s, kube, tmp_path):
+    """The guide shows playbooks/golden_images.yml whole; two scheduled runs, a new build between them."""
+    assert guide_block(GUIDE.read_text(), "---") == GOLDEN_PLAYBOOK.read_text()
+    mirror = Mirror(sandbox, "gold-%s" % uuid.uuid4().hex[:6])
+    namespace = "t-golden-%s" % uuid.uuid4().hex[:6]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "K8S_AUTH_")) and k != "KUBECONFIG"}
+    env.update(sandbox_env)
+    env.update({"ANSIBLE_COLLECTIONS_PATH": str(collections_root), "ANSIBLE_NOCOLOR": "1",
+                "ANSIBLE_HOME": str(tmp_path / "home"), "ANSIBLE_LOCAL_TEMP": str(tmp_path / "tmp"),
+                "PATH": "%s:%s" % (VENV_PYTHON.parent, os.environ.get("PATH", ""))})
+    argv = [str(PLAYBOOK_BIN), "-i", "localhost,", "-c", "local", "-e", "ansible_python_interpreter=%s" % VENV_PYTHON,
+            "-e", json.dumps({"golden_url": mirror.url, "golden_sums_url": mirror.sums_url,
+                              "golden_namespace": namespace, "golden_keep": 1}), str(GOLDEN_PLAYBOOK)]
+    try:
+        digests = []
+        for build in (1, 2):
+            digests.append(mirror.publish(build))
+            run = subprocess.run(argv, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=240,
+                                 check=False)
+            assert run.returncode == 0, (run.stdout + run.stderr)[-4000:]
+        first, second = ("base-os-%s" % d[:12] for d in digests)
+        live = versions(k8s, namespace, "base-os")
+        assert sorted(live) == sorted([first, second]) and newest(live) == [second]
+        disks = {d["metadata"]["name"]: d for d in kube.api("VirtualDisk").get(namespace=namespace).to_dict()["items"]}
+        assert sorted(disks) == ["base-os-root-%s" % d[:12] for d in digests]
+        assert "%s (used by VirtualDisk %s/base-os-root-%s)" % (first, namespace, digests[0][:12]) in run.stdout
+    finally:
+        try:
+            k8s.resources.get(api_version="v1", kind="Namespace").delete(name=namespace)
+        except Exception:  # never created (the first run failed early)
+            pass
