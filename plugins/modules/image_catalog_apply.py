@@ -82,8 +82,8 @@ options:
         (so a new build in the sums file is a new version). When today's version is C(Ready) it takes the label
         C(virtualization.deckhouse.io/ansible-catalog-newest=true) from the older ones, and versions past the
         newest C(keep) are deleted, oldest first, unless a VirtualDisk was made from them, a VirtualMachine has them
-        attached or (ClusterVirtualImages) the platform lists a namespace in C(status.usedInNamespaces); such a
-        version is kept and RV(tracks[].kept) says what uses it. A version that fails moves no label and deletes
+        attached (for ClusterVirtualImages, in any namespace; a namespace in C(status.usedInNamespaces) counts too,
+        though no platform release fills that field yet); such a version is kept and RV(tracks[].kept) says what uses it. A version that fails moves no label and deletes
         nothing. Every version is labelled C(virtualization.deckhouse.io/ansible-catalog-track=<name>) and
         C(virtualization.deckhouse.io/ansible-catalog-version=<version>).
       - C(storage) (C(ContainerRegistry) or C(PersistentVolumeClaim)) and C(storage_class), VirtualImages only;

@@ -266,3 +266,35 @@ def test_the_guides_golden_playbook_runs_as_written_and_keeps_the_version_its_di
             k8s.resources.get(api_version="v1", kind="Namespace").delete(name=namespace)
         except Exception:  # never created (the first run failed early)
             pass
+
+
+def test_a_cluster_track_keeps_a_version_a_namespace_uses(play, sandbox, k8s, kube, namespace):
+    mirror = Mirror(sandbox, "gold-%s" % uuid.uuid4().hex[:6])
+    track = "ctrack-%s" % uuid.uuid4().hex[:6]
+    base = {"cluster_image_catalog_name": track, "cluster_image_catalog_images": [track_entry(track, mirror, keep=1)]}
+    cvis = k8s.resources.get(api_version=VI, kind="ClusterVirtualImage")
+
+    def live() -> Dict[str, Dict[str, Any]]:
+        items = cvis.get(label_selector="%s=%s" % (TRACK_LABEL, track)).to_dict()["items"]
+        return {item["metadata"]["name"]: item for item in items}
+
+    try:
+        first = "%s-%s" % (track, mirror.publish(1)[:12])
+        run, var = catalog_play(play, "cluster_image_catalog", **base)
+        assert run.rc == 0, run.fatal()
+        kube.api("VirtualDisk").create(namespace=namespace, body={
+            "apiVersion": VI, "kind": "VirtualDisk", "metadata": {"name": "from-cluster", "namespace": namespace},
+            "spec": {"dataSource": {"type": "ObjectRef", "objectRef": {"kind": "ClusterVirtualImage", "name": first}}}})
+        kube.poll_phase("VirtualDisk", "from-cluster", namespace, "Ready")
+
+        second = "%s-%s" % (track, mirror.publish(2)[:12])
+        run, var = catalog_play(play, "cluster_image_catalog", **base)
+        assert run.rc == 0, run.fatal()
+        row = tracks(run, var)[track]
+        assert (row["namespace"], row["newest"], row["deleted"]) == (None, second, []), row
+        assert row["kept"][0]["name"] == first
+        assert "VirtualDisk %s/from-cluster" % namespace in row["kept"][0]["used_by"], row
+        assert sorted(live()) == sorted([first, second]) and newest(live()) == [second]
+    finally:
+        for name in live():
+            cvis.delete(name=name)

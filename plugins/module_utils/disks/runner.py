@@ -37,7 +37,10 @@ class DiskRunner(ImageRunner):
     """One run of a DiskRequest (virtual_disk)."""
 
     lock = DISK_LOCK
-    absent_goal = "released"
+
+    def absent_goal(self) -> Any:
+        """Gone, or Terminating while a VirtualMachine holds it (the platform deletes it when the VM lets go)."""
+        return "released"
     result_key = "disk"
 
     def __init__(self, client: Client, request: DiskRequest, tracker: Tracker) -> None:

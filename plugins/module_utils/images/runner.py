@@ -29,6 +29,7 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.fi
     UPLOAD_CHECKSUM, align_upload_checksum, create_image, refuse_unknown,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.request import ImageRequest
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.usage import absent_unless_held
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.decision import (
     CREATE, IMAGE_LOCK, KEEP, RECREATE, REFUSE, SpecLock, decide,
 )
@@ -51,7 +52,6 @@ class ImageRunner(EnsureRunner):
 
     lock: SpecLock = IMAGE_LOCK
     upload_rules: UploadRules = IMAGE_UPLOAD
-    absent_goal = "absent"
     result_key = "image"
 
     def __init__(self, client: Client, request: ImageRequest, tracker: Tracker) -> None:
@@ -218,13 +218,17 @@ class ImageRunner(EnsureRunner):
             self.client.delete(path)
 
     # -- absent --------------------------------------------------------------
+    def absent_goal(self) -> Any:
+        """What "deleted" means for this kind: gone, failing at once when a VirtualMachine holds it."""
+        return absent_unless_held(self.client, self.request.kind)
+
     def ensure_absent(self) -> Dict[str, Any]:
         """Delete (and wait until gone when asked)."""
         live = self.client.get(self.path)
         if live is None:
             return self._result(False, None)
         changed, obj, diff = delete(self.client, self.waiter, self.path, live, self.request.wait, self._timeout(),
-                                    self.absent_goal)
+                                    self.absent_goal())
         if changed:
             self.diff = diff
         self._delete_owned_secret(live)

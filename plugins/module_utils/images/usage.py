@@ -9,16 +9,24 @@ An image is in use when
   loss would find nothing;
 - a VirtualMachine has it attached, as a CD-ROM or a block device (``spec.blockDeviceRefs``, or
   ``status.blockDeviceRefs``, where hot-plugged images show);
-- for a ClusterVirtualImage, the platform lists a namespace in ``status.usedInNamespaces``.
+- for a ClusterVirtualImage, the disks and machines of every namespace count; a namespace in
+  ``status.usedInNamespaces`` counts too (the field is in the API, though no platform release fills it:
+  deckhouse/virtualization reverted the code that did, so the disks and machines are what is checked).
 Disks and machines are listed once per namespace (or once cluster-wide) per run, and only when asked.
+
+The platform itself (v1.10.2 and main) counts only VirtualMachines that have the image in ``status.blockDeviceRefs``
+and holds a deleted image with its protection finalizer while one does. main says so in an ``InUse`` condition;
+v1.10 has none, so ``absent_unless_held`` names the machines itself instead of waiting out the deadline.
 """
 
 from __future__ import annotations
 
 import threading
-from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Mapping, NamedTuple, Optional, Tuple
 
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.client import Client
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.waiter import FAIL, WAIT, Verdict, is_absent
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common import conditions as cond
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ApiError
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import (
     VIRTUAL_DISK, VIRTUAL_MACHINE, Kind,
@@ -109,3 +117,35 @@ class UsageIndex:
 def _ref(kind: Kind, obj: Mapping[str, Any]) -> str:
     meta = obj.get("metadata") or {}
     return kind.ref(meta.get("name") or "", meta.get("namespace"))
+
+
+# The finalizers the platform keeps on an image while a VirtualMachine uses it.
+PROTECTION_FINALIZERS = ("virtualization.deckhouse.io/vi-protection", "virtualization.deckhouse.io/cvi-protection")
+
+
+def held_by_protection(obj: Mapping[str, Any]) -> bool:
+    """Deleted, and held only by the platform's protection finalizer, without an InUse condition to say why."""
+    meta = obj.get("metadata") or {}
+    finalizers = meta.get("finalizers") or []
+    return bool(meta.get("deletionTimestamp") and finalizers and all(f in PROTECTION_FINALIZERS for f in finalizers)
+                and cond.condition(obj, "InUse") is None)
+
+
+def absent_unless_held(client: Client, kind: Kind) -> Tuple[Callable[[Optional[Mapping[str, Any]]], Verdict], str]:
+    """The "absent" wait of an image, failing at once when its protection finalizer holds it for a VirtualMachine
+    (a goal for Waiter.wait): the machines are named as the platform's InUse condition would name them."""
+    def predicate(obj: Optional[Mapping[str, Any]]) -> Verdict:
+        verdict = is_absent(obj)
+        if verdict.state != WAIT or obj is None or not held_by_protection(obj):
+            return verdict
+        machines = [user.split(" ", 1)[1] for user in UsageIndex(client).of(obj, kind).users
+                    if user.startswith(VIRTUAL_MACHINE.kind + " ")]
+        if not machines:
+            return verdict
+        shown = [m if not kind.namespaced else m.split("/", 1)[1] for m in machines]
+        return Verdict(FAIL, "the %s is in use by %s; detach it or stop %s to release it (it is held by the "
+                       "platform's protection finalizer)" % (
+                           kind.kind, 'the VirtualMachine "%s"' % shown[0] if len(shown) == 1 else
+                           "%d VirtualMachines (%s)" % (len(shown), ", ".join('"%s"' % m for m in shown)),
+                           "the VirtualMachine" if len(shown) == 1 else "them"))
+    return predicate, "be deleted"

@@ -30,7 +30,7 @@ def recreate(client: Client, waiter: Waiter, path: str, live: Mapping[str, Any],
 
 
 def delete(client: Client, waiter: Waiter, path: str, live: Mapping[str, Any], wait: bool, timeout: float,
-           goal: str = "absent") -> Tuple[bool, Optional[Mapping[str, Any]], Dict[str, Any]]:
+           goal: Any = "absent") -> Tuple[bool, Optional[Mapping[str, Any]], Dict[str, Any]]:
     """Delete ``live`` unless it is being deleted already, then wait for ``goal`` when asked (not in check mode):
     (changed, the object at the end or None, the diff)."""
     changed = False
