@@ -30,6 +30,7 @@ case "${1:-site}" in
       --dest-dir "$out/rst" deckhouse.virtualization 2>"$log" || { cat "$log" >&2; exit 1; }
     if grep -q 'ERROR' "$log"; then cat "$log" >&2; exit 1; fi
     cp docs/index.rst docs/ansible_refs.rst "$out/rst/"
+    cp -r docs/examples "$out/rst/"   # the guides' literalinclude files (/examples/...)
     sphinx-build -W --keep-going -q -b html -c docs "$out/rst" "$out/html"
     echo "docs: site built in $out/html/index.html"
     ;;
