@@ -76,7 +76,7 @@ def test_virtual_image_create_then_info_then_rerun(localhost: Any, sandbox: Any,
 
 
 def test_a_refused_option_fails_the_task_and_writes_nothing(localhost: Any, sandbox: Any, k8s: Any,
-                                                             namespace: str) -> None:
+                                                            namespace: str) -> None:
     failed = _run(localhost, "virtual_image", name="adhoc-bad", namespace=namespace, kubeconfig=sandbox.kubeconfig,
                   source={"http": {"url": "ftp://example.invalid/disk.img"}})
     assert failed.get("failed") is True, failed

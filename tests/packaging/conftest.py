@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from packaging_support import BIN, REPO, fresh_venv, run, user_env
 
+
 @pytest.fixture(scope="session")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Dict, List, Set
 
 import pytest
-from packaging_support import (BIN, REPO, assert_nothing_left, parse_env_file, processes_mentioning, recorded_pids, run,
-                      user_env)
+from packaging_support import (BIN, REPO, assert_nothing_left, parse_env_file, processes_mentioning, recorded_pids,
+                               run, user_env)
 
 # import name -> distribution name, for the sandbox's third-party imports
 DISTRIBUTIONS = {"aiohttp": "aiohttp", "celpy": "cel-python", "cryptography": "cryptography",
@@ -116,7 +116,7 @@ def _observed_images(kubeconfig: str) -> Dict[str, str]:
 
 @pytest.mark.kubectl
 def test_installed_sandbox_up_kubectl_playbook_down(installed_sandbox: Path, installed_collection: Path,
-                                                     tmp_path: Path) -> None:
+                                                    tmp_path: Path) -> None:
     if not shutil.which("kubectl"):
         pytest.skip("kubectl is not installed")
     state = tmp_path / "state"

@@ -89,7 +89,7 @@ def test_the_api_alone_needs_no_system_program(installed_sandbox: Path, tmp_path
 
 
 def test_a_variable_naming_a_binary_elsewhere_is_what_the_sandbox_runs(installed_sandbox: Path,
-                                                                      tmp_path: Path) -> None:
+                                                                       tmp_path: Path) -> None:
     """qemu-img only through DVP_SANDBOX_QEMU_IMG (a wrapper that logs each call): the controller's seeding
     runs it, in a process the supervisor started."""
     real = shutil.which("qemu-img")

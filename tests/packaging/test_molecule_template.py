@@ -44,7 +44,7 @@ dependencies: []
 
 
 def test_the_molecule_template_passes_in_a_throwaway_role(installed_sandbox: Path, installed_collection: Path,
-                                                         tmp_path: Path) -> None:
+                                                          tmp_path: Path) -> None:
     if not shutil.which("xorriso"):
         pytest.skip("xorriso is not installed (the template starts the sandbox with --seed)")
     role = tmp_path / "my_images"
