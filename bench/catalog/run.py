@@ -5,6 +5,8 @@ Scenarios (each a ratio against a baseline measured in the same run):
          the role vs kubernetes.core image by image (k8s, then k8s_info until Ready) and vs
          kubernetes.core in two loops (k8s over all, then k8s_info over all).
   noop   a re-run of a catalog already in place, E entries x 4 namespaces: wall time and writes.
+  tracks the same re-run with checksums read from a few shared sums files and every 4th entry a track (keep),
+         against the same catalog with the digests inline: wall time, GETs per sums file, writes, lists.
   fanout E distinct sources x 4 namespaces with fanout=cluster vs none: bytes the source served.
 
 Run: .venv/bin/python bench/catalog/run.py [--images 20] [--size-mib 64] [--rate-mib 16] [--noop-entries 25]
@@ -122,6 +124,51 @@ def noop(sb: Sandbox, work: Path, base: Dict[str, Any], args: argparse.Namespace
     return [(what, ours, baseline, 20.0)]
 
 
+def tracks(sb: Sandbox, work: Path, base: Dict[str, Any], args: argparse.Namespace, www: Path,
+           http: str) -> List[Tuple]:
+    """A re-run with nothing new: entries whose checksums come from a few shared sums files, some of them tracks.
+
+    Timed against the same catalog written with the digests inline (also a re-run); counted: GETs of each sums
+    file (one per run, whatever the number of entries and namespaces naming it), writes, lists per namespace."""
+    import hashlib
+    files = sources(www, "trk", args.noop_entries, 64 << 10)
+    digest = hashlib.sha256((www / "trk-data.raw").read_bytes()).hexdigest()
+    sums = ["trk-SHA256SUMS-%d" % k for k in range(args.sums_files)]
+    for name in sums:
+        (www / name).write_text("".join("%s  %s\n" % (digest, f) for f in files))
+    track_entries = [i for i in range(len(files)) if i % 4 == 0]
+
+    def entries(inline: bool) -> List[Dict[str, Any]]:
+        made = []
+        for i, f in enumerate(files):
+            entry: Dict[str, Any] = {"name": "trk-%02d" % i, "url": "%s/%s" % (http, f), "checksum": {
+                "sha256": digest if inline else "%s/%s" % (http, sums[i % len(sums)])}}
+            if i in track_entries:
+                entry.update(keep=2)
+            made.append(entry)
+        return made
+
+    spaces = ["trk-%d" % i for i in range(4)]
+    make_namespaces(sb, spaces)
+    playbook("ours.yml", dict(base, bench_namespaces=spaces, bench_images=entries(False), bench_catalog="trk"), work)
+    sb.clear_audit()
+    fileserver_stats(sb, reset=True)
+    with_sums = playbook("ours.yml", dict(base, bench_namespaces=spaces, bench_images=entries(False),
+                                          bench_catalog="trk"), work)
+    requests = fileserver_stats(sb)["requests"]
+    gets = [requests.get(name, 0) for name in sums]
+    sums_writes = writes(sb, spaces + [""])
+    lists = [i for i in sb.audit() if i.get("user") == "admin" and i.get("verb") == "list"
+             and i.get("resource") == "virtualimages"]
+    sb.clear_audit()
+    inline = playbook("ours.yml", dict(base, bench_namespaces=spaces, bench_images=entries(True),
+                                       bench_catalog="trk"), work)
+    what = ("no-op re-run, %d images in 4 ns (%d in tracks), checksums from %d sums files vs inline digests "
+            "(sums GETs %s, writes %d, VI lists %d)" % (len(files) * 4, len(track_entries) * 4, len(sums), gets,
+                                                        sums_writes, len(lists)))
+    return [(what, with_sums, inline, None)]
+
+
 def fanout(sb: Sandbox, work: Path, base: Dict[str, Any], args: argparse.Namespace, www: Path, http: str) -> List[Tuple]:
     size = 4 << 20
     rows = []
@@ -145,7 +192,8 @@ def main() -> None:
     parser.add_argument("--rate-mib", type=int, default=2)
     parser.add_argument("--noop-entries", type=int, default=25)
     parser.add_argument("--fanout-entries", type=int, default=10)
-    parser.add_argument("--only", choices=["seed", "noop", "fanout"], action="append")
+    parser.add_argument("--sums-files", type=int, default=5)
+    parser.add_argument("--only", choices=["seed", "noop", "tracks", "fanout"], action="append")
     args = parser.parse_args()
     subprocess.run([str(REPO / "scripts" / "install-kubernetes-core.sh")], check=True)
     subprocess.run([str(REPO / "scripts" / "link-collection.sh")], check=True)
@@ -160,11 +208,13 @@ def main() -> None:
             base = {"bench_kubeconfig": sb.kubeconfig, "bench_catalog": "bench"}
             ratios: List[Tuple] = []
             fan: List[Tuple] = []
-            chosen = args.only or ["seed", "noop", "fanout"]
+            chosen = args.only or ["seed", "noop", "tracks", "fanout"]
             if "seed" in chosen:
                 ratios += seed(sb, work, base, args, www, http)
             if "noop" in chosen:
                 ratios += noop(sb, work, base, args, www, http)
+            if "tracks" in chosen:
+                ratios += tracks(sb, work, base, args, www, http)
             if "fanout" in chosen:
                 fan = fanout(sb, work, base, args, www, http)
         finally:
@@ -174,7 +224,7 @@ def main() -> None:
 
 def report(ratios: List[Tuple], fan: List[Tuple]) -> None:
     print()
-    print("%-82s %9s %10s %8s %7s" % ("scenario", "role (s)", "k8s (s)", "ratio", "goal"))
+    print("%-82s %9s %10s %8s %7s" % ("scenario", "role (s)", "baseline (s)", "ratio", "goal"))
     for what, ours, baseline, goal in ratios:
         ratio = baseline / ours
         verdict = "-" if goal is None else (">=%gx %s" % (goal, "ok" if ratio >= goal else "MISSED"))

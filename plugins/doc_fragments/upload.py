@@ -110,7 +110,8 @@ def upload_options(at: str) -> Dict[str, Any]:
     """The options of one file upload, placed at ``at`` (``""`` or ``"source.upload."``)."""
     options = piece(_UPLOAD_FILE, at=at)
     options["checksum"]["suboptions"] = checksum_algorithms()
-    options["checksum"]["description"].append(sums_file("the file's own name"))
+    options["checksum"]["description"].append(sums_file(
+        "the file's own name; a vault-encrypted file is decrypted to a temporary name, so give its digest instead"))
     return options
 
 

@@ -298,3 +298,21 @@ def test_a_cluster_track_keeps_a_version_a_namespace_uses(play, sandbox, k8s, ku
     finally:
         for name in live():
             cvis.delete(name=name)
+
+
+def test_an_entry_without_keep_treats_a_new_build_as_a_source_change(play, sandbox, k8s, namespace):
+    """No track: the new digest is a changed spec, refused on a provisioned image unless recreate says so."""
+    mirror = Mirror(sandbox, "gold-%s" % uuid.uuid4().hex[:6])
+    base = {"image_catalog_namespaces": [namespace], "image_catalog_name": "plain",
+            "image_catalog_images": [{"name": "plain", "url": mirror.url, "checksum": {"sha256": mirror.sums_url}}]}
+    mirror.publish(1)
+    run, var = catalog_play(play, **base)
+    assert run.rc == 0, run.fatal()
+    second = mirror.publish(2)
+    refused, var = catalog_play(play, **base)
+    assert refused.rc != 0 and "spec.dataSource.http.checksum.sha256" in refused.fatal()
+    replaced, var = catalog_play(play, image_catalog_recreate=True, **base)
+    assert replaced.rc == 0, replaced.fatal()
+    assert [r["result"] for r in replaced[var]["images"]] == ["recreated"]
+    live = k8s.resources.get(api_version=VI, kind="VirtualImage").get(name="plain", namespace=namespace).to_dict()
+    assert live["spec"]["dataSource"]["http"]["checksum"] == {"sha256": second}
