@@ -28,10 +28,15 @@ DISTRIBUTIONS = {"aiohttp": "aiohttp", "celpy": "cel-python", "cryptography": "c
 EXTRAS = {"kubernetes"}   # only sandbox.handle's test client needs it: the `client` extra
 
 
-def _tracked_modules() -> Set[str]:
+def _tracked_files() -> Set[str]:
+    """Every file of sandbox/ git tracks or would track (modules and the READMEs beside them)."""
     out = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "sandbox"], cwd=REPO,
                          capture_output=True, text=True, check=True).stdout.split()
-    return {name for name in out if name.endswith(".py")}
+    return {name for name in out if (REPO / name).is_file()}
+
+
+def _tracked_modules() -> Set[str]:
+    return {name for name in _tracked_files() if name.endswith(".py")}
 
 
 def _third_party_imports() -> Set[str]:
@@ -59,7 +64,7 @@ def test_the_wheel_holds_every_module_its_dependencies_and_the_command(wheel: Pa
         metadata = Parser().parsestr(zf.read(metadata_name).decode())
         (entry_points_name,) = [n for n in names if n.endswith(".dist-info/entry_points.txt")]
         entry_points = zf.read(entry_points_name).decode()
-    assert {n for n in names if n.startswith("sandbox/") and n.endswith(".py")} == _tracked_modules()
+    assert {n for n in names if n.startswith("sandbox/")} == _tracked_files()
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
     assert "dvp-sandbox = sandbox.cli:console_main" in entry_points
     assert metadata["Name"] == "dvp-sandbox" and metadata["Version"]
