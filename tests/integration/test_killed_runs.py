@@ -6,6 +6,9 @@
   run writes nothing.
 - An upload killed mid-stream (at a chosen byte, through a throttling proxy) or after its last byte: the next
   run recreates and uploads; nothing half-made is left.
+- A catalog track (keep) killed while importing a vendor's new build: after creating the new version, after
+  half moving the newest label, while deleting the old version; the next run leaves only the new version, Ready
+  and labelled newest, and a third run writes nothing.
 - A capture with stop_vm killed after the VM was stopped and before it was started: the next run finishes and
   starts the VM again (restoring a runPolicy it switched), from the mark left on the VM before it was stopped;
   a VM the user stopped stays stopped.
@@ -150,6 +153,69 @@ def test_killed_catalog_seeding_converges(play, sandbox, kube, namespace, source
 @pytest.mark.slow
 def test_killed_catalog_seeding_converges_at_every_phase(play, sandbox, kube, namespace, sources, record_property):
     _catalog_scenario(play, sandbox, kube, namespace, sources, list(CATALOG_PHASES), record_property)
+
+
+# -- track rotation ----------------------------------------------------------------------------------------------
+TRACK_PHASES = ("new version created", "label half moved", "rotating")
+TRACK_LABEL = "virtualization.deckhouse.io/ansible-catalog-track"
+NEWEST_LABEL = "virtualization.deckhouse.io/ansible-catalog-newest"
+
+
+def _track_point(sandbox: Any, rng: Any, phase: str) -> Point:
+    if phase == "new version created":
+        trigger = audited(sandbox, "POST", "virtualimages", 1)
+    elif phase == "label half moved":
+        trigger = audited(sandbox, "PATCH", "virtualimages", 1)
+    else:
+        trigger = audited(sandbox, "DELETE", "virtualimages", 1)
+    return Point(phase, trigger, round(rng.uniform(0.0, 0.05), 3))
+
+
+def _track_scenario(play: Any, sandbox: Any, kube: Any, namespace: str, phases: List[str],
+                    record_property: Any) -> None:
+    """A track with keep: 1 whose vendor publishes a new build; the run importing it is killed."""
+    from test_golden_tracks import Mirror
+    rng = rng_for("tracks")
+    report = Report("track rotation (keep 1, a new build published)")
+    try:
+        for index, phase in enumerate(phases):
+            point = _track_point(sandbox, rng, phase)
+            ns = "%s-t%d" % (namespace, index)
+            kube.k8s.resources.get(api_version="v1", kind="Namespace").create(
+                body={"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
+            mirror = Mirror(sandbox, "kill-%s" % ns)
+            task = {APPLY: {"namespaces": [ns], "catalog": "gold", "wait_timeout": 120, "images": [
+                {"name": "os", "url": mirror.url, "checksum": {"sha256": mirror.sums_url}, "keep": 1}]},
+                "register": "track"}
+            old = "os-%s" % mirror.publish(1)[:12]
+            seeded = play([task])
+            assert seeded.rc == 0, seeded.fatal()
+            new = "os-%s" % mirror.publish(2)[:12]
+            sandbox.clear_audit()
+            killer = Killer(point)
+            play([task], until=killer)
+            result = _after_kill(play, sandbox, [task], "track")
+            versions = [vi for vi in _items(kube, "VirtualImage", ns)
+                        if (vi["metadata"].get("labels") or {}).get(TRACK_LABEL) == "os"]
+            assert [vi["metadata"]["name"] for vi in versions] == [new], [vi["metadata"]["name"] for vi in versions]
+            assert versions[0]["status"]["phase"] == "Ready"
+            assert versions[0]["metadata"]["labels"].get(NEWEST_LABEL) == "true"
+            assert result["failed_images"] == [] and old not in str(result["tracks"][0]["kept"])
+            report.add(point, killer, ["next run: only %s left, Ready, carrying the newest label" % new,
+                                       "%s (the old build) deleted, nothing kept" % old,
+                                       "third run: changed false, no write in the audit"])
+            kube.k8s.resources.get(api_version="v1", kind="Namespace").delete(name=ns)
+    finally:
+        record_property(REPORT_PROPERTY, report.text())
+
+
+def test_killed_track_rotation_converges(play, sandbox, kube, namespace, record_property):
+    _track_scenario(play, sandbox, kube, namespace, [rng_for("tracks-pick").choice(TRACK_PHASES)], record_property)
+
+
+@pytest.mark.slow
+def test_killed_track_rotation_converges_at_every_point(play, sandbox, kube, namespace, record_property):
+    _track_scenario(play, sandbox, kube, namespace, list(TRACK_PHASES), record_property)
 
 
 # -- upload ------------------------------------------------------------------------------------------------------
