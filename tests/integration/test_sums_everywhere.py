@@ -32,6 +32,15 @@ def test_every_checksum_option_takes_a_sums_file_url(play, sandbox, k8s, namespa
         {"deckhouse.virtualization.virtual_image_upload": {
             "name": "gitops-upload", "namespace": namespace, "path": str(local), "checksum": sums},
          "register": "uploaded"},
+        {"deckhouse.virtualization.virtual_image": {"definition": {
+            "apiVersion": VI, "kind": "VirtualImage", "metadata": {"name": "from-manifest", "namespace": namespace},
+            "spec": {"storage": "ContainerRegistry", "dataSource": {
+                "type": "HTTP", "http": {"url": mirror.url, "checksum": sums}}}}}, "register": "vi_manifest"},
+        {"deckhouse.virtualization.image_catalog_apply": {
+            "catalog": "sums", "namespaces": [namespace], "definitions": [{"origin": "git/noble.yaml", "manifest": {
+                "apiVersion": VI, "kind": "VirtualImage", "metadata": {"name": "catalog-manifest"},
+                "spec": {"storage": "ContainerRegistry", "dataSource": {
+                    "type": "HTTP", "http": {"url": mirror.url, "checksum": sums}}}}}]}, "register": "catalog"},
         {"deckhouse.virtualization.virtual_disk": {
             "name": "disk-http", "namespace": namespace,
             "source": {"http": {"url": mirror.url, "checksum": sums}}}, "register": "vd_http"},
@@ -42,6 +51,8 @@ def test_every_checksum_option_takes_a_sums_file_url(play, sandbox, k8s, namespa
         vi = get_image(k8s, namespace, "from-http")
         assert vi["spec"]["dataSource"]["http"]["checksum"] == {"sha256": digest}
         assert get_image(k8s, None, cvi)["spec"]["dataSource"]["http"]["checksum"] == {"sha256": digest}
+        for name in ("from-manifest", "catalog-manifest"):
+            assert get_image(k8s, namespace, name)["spec"]["dataSource"]["http"]["checksum"] == {"sha256": digest}
         uploaded = get_image(k8s, namespace, "from-file")
         assert uploaded["status"]["phase"] == "Ready"
         if sandbox.platform != "v1.10":   # v1.10 has no upload checksum: the module checks it alone

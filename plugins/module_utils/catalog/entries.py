@@ -30,7 +30,9 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.i
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.validation import (
     check_catalog_entry, track_version, validate_catalog_options, validate_content,
 )
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.transfer.sums import ChecksumBlock
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.transfer.sums import (
+    ChecksumBlock, manifest_checksum_blocks,
+)
 
 
 class Track(NamedTuple):
@@ -136,10 +138,22 @@ def parse_entry(index: int, raw: Any, kind: Kind, catalog: str, option: str = "i
     return Entry(label, raw["name"], options, chosen, track=track)
 
 
+def _manifest_label(origin: str, manifest: Any) -> str:
+    """How messages name a manifest of the catalog: ``<file> (<name>)``."""
+    meta = (manifest.get("metadata") or {}) if isinstance(manifest, Mapping) else {}
+    return "%s (%s)" % (origin, meta.get("name") or "no name")
+
+
+def definition_checksum_blocks(definitions: List[Mapping[str, Any]]) -> List[ChecksumBlock]:
+    """The checksums of every manifest of the catalog (``spec.dataSource.http`` and ``.upload``)."""
+    return [block for item in definitions for block in manifest_checksum_blocks(
+        item.get("manifest"), "%s: " % _manifest_label(item.get("origin") or "manifest", item.get("manifest")))]
+
+
 def parse_manifest(origin: str, manifest: Any, kind: Kind, catalog: str) -> Entry:
     """A whole manifest (from ``image_catalog_manifests``) as an entry."""
     meta = (manifest.get("metadata") or {}) if isinstance(manifest, Mapping) else {}
-    label = "%s (%s)" % (origin, meta.get("name") or "no name")
+    label = _manifest_label(origin, manifest)
     try:
         if not isinstance(manifest, Mapping):
             raise ValidationError("must be a mapping describing a %s" % kind.kind)

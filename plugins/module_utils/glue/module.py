@@ -23,7 +23,7 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.a
     CatalogRequest, CatalogRun, kind_of,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.entries import (
-    entry_checksum_blocks, parse_catalog,
+    definition_checksum_blocks, entry_checksum_blocks, parse_catalog,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.manifests import read_manifests
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import TaskError
@@ -56,7 +56,9 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.u
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.validation import (
     validate_connection, validate_info, validate_upload, validate_upload_target,
 )
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.transfer.sums import ChecksumBlock, SumsResolver
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.transfer.sums import (
+    ChecksumBlock, SumsResolver, manifest_checksum_blocks,
+)
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.transfer.upload import UploadRunner
 
 
@@ -64,6 +66,7 @@ class CollectionModule:
     """One module run. Subclasses say which options they take, how a request is built, what runs it."""
 
     mutually_exclusive: Sequence[Tuple[str, ...]] = ()
+    sums = SumsResolver()   # main() gives each run its own (with the run's request_timeout)
 
     def argument_spec(self) -> Dict[str, Any]:
         """The module's options (a fresh copy: AnsibleModule mutates it)."""
@@ -97,7 +100,8 @@ class CollectionModule:
         tracker: Optional[Tracker] = None
         try:
             validate_connection(params)
-            SumsResolver(params.get("request_timeout") or 30.0).resolve(self.checksum_blocks(params))
+            self.sums = SumsResolver(params.get("request_timeout") or 30.0)
+            self.sums.resolve(self.checksum_blocks(params))
             request = self.request(params)
             tracker = Tracker(self.label(request), params.get("progress_file"))
             result = self.execute(build_client(params, check_mode=module.check_mode), request, tracker)
@@ -142,7 +146,9 @@ class ImageModule(CollectionModule):
         return args.image_arg_spec(cluster=not self.kind.namespaced)
 
     def request(self, params: Dict[str, Any]) -> Any:
-        return image_request(ImageOptions.from_params(params), self.kind)
+        options = ImageOptions.from_params(params)
+        self.sums.resolve(manifest_checksum_blocks(options.definition, "definition."))
+        return image_request(options, self.kind)
 
     def checksum_blocks(self, params: Dict[str, Any]) -> List[ChecksumBlock]:
         return source_checksum_blocks(params)
@@ -188,6 +194,7 @@ class CatalogModule(CollectionModule):
 
     def request(self, params: Dict[str, Any]) -> Any:
         params["definitions"] = list(params["definitions"]) + read_manifests(params["manifests"])
+        self.sums.resolve(definition_checksum_blocks(params["definitions"]))
         kind = kind_of(params["cluster"])
         return CatalogRequest(kind, params, parse_catalog(params, kind))
 

@@ -16,6 +16,7 @@ and BSD ``SHA256 (<name>) = <hex>``; other lines (comments, PGP armour) are skip
 
 from __future__ import annotations
 
+import base64
 import posixpath
 import re
 import ssl
@@ -165,7 +166,7 @@ class SumsResolver:
         if not file_name:
             raise ValidationError("%s: cannot tell which line of the sums file %s to read: the image's URL or path "
                                   "ends without a file name; give the digest itself" % (option, shown))
-        ca = item.block.get("ca_bundle") if isinstance(item.block.get("ca_bundle"), str) else None
+        ca = _ca_of(item.block)
         try:
             lines = self.lines(url, ca)
         except SumsUnavailable as exc:
@@ -176,6 +177,25 @@ class SumsResolver:
             raise ValidationError("%s: the sums file %s cannot give the digest of %s: %s; nothing was written"
                                   % (option, shown, file_name, "; ".join(problems)))
         return digest
+
+
+def _ca_of(block: MutableMapping[str, Any]) -> Optional[str]:
+    """The PEM a block trusts for its URL: the modules' ``ca_bundle`` (PEM), or a manifest's ``caBundle`` (base64)."""
+    if isinstance(block.get("ca_bundle"), str):
+        return block["ca_bundle"]
+    if isinstance(block.get("caBundle"), str):
+        try:
+            return base64.b64decode(block["caBundle"]).decode("ascii")
+        except (ValueError, UnicodeDecodeError):
+            return None   # the manifest's own checks name a malformed caBundle
+    return None
+
+
+def manifest_checksum_blocks(manifest: Any, label: str) -> List[ChecksumBlock]:
+    """The checksums of a manifest's ``spec.dataSource`` (``http`` and ``upload``), named from ``label``."""
+    source = (((manifest if isinstance(manifest, MutableMapping) else {}).get("spec") or {}).get("dataSource") or {})
+    return [ChecksumBlock(source[key], "%sspec.dataSource.%s.checksum" % (label, key)) for key in ("http", "upload")
+            if isinstance(source.get(key), MutableMapping)]
 
 
 class SumsUnavailable(Exception):

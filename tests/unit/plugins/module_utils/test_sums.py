@@ -2,6 +2,7 @@
 """Checksums from a vendor's sums file: both line forms, the file name, every failure named before any write."""
 from __future__ import annotations
 
+import base64
 import hashlib
 import http.server
 import threading
@@ -12,7 +13,8 @@ import pytest
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ValidationError
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.redaction import redact_query
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.transfer.sums import (
-    ChecksumBlock, SumsResolver, SumsUnavailable, fetch, file_name_of, find_digest, parse_sums,
+    ChecksumBlock, SumsResolver, SumsUnavailable, fetch, file_name_of, find_digest, manifest_checksum_blocks,
+    parse_sums,
 )
 
 NOBLE = hashlib.sha256(b"noble").hexdigest()
@@ -158,3 +160,16 @@ def test_fetch_reads_a_real_server_and_reports_its_http_errors(sums_server: str)
     assert fetch(sums_server + "/SHA256SUMS", None, 5).decode() == GNU
     with pytest.raises(SumsUnavailable, match="HTTP 404"):
         fetch(sums_server + "/missing", None, 5)
+
+
+def test_a_manifests_checksum_is_resolved_with_its_base64_ca_bundle() -> None:
+    opener = FakeOpener({SUMS_URL: GNU})
+    manifest = {"spec": {"dataSource": {"type": "HTTP", "http": {
+        "url": IMAGE_URL, "checksum": {"sha256": SUMS_URL}, "caBundle": base64.b64encode(b"PEM").decode()}}}}
+    SumsResolver(opener=opener).resolve(manifest_checksum_blocks(manifest, "definition."))
+    assert manifest["spec"]["dataSource"]["http"]["checksum"] == {"sha256": NOBLE}
+    assert opener.calls == [(SUMS_URL, "PEM")]
+    assert manifest_checksum_blocks("not a mapping", "x") == [] and manifest_checksum_blocks({}, "x") == []
+    with pytest.raises(ValidationError, match="^git/a.yaml \\(a\\): spec.dataSource.http.checksum.sha256: the sums"):
+        bad = {"spec": {"dataSource": {"http": {"url": "https://h/x.img", "checksum": {"sha256": SUMS_URL}}}}}
+        SumsResolver(opener=opener).resolve(manifest_checksum_blocks(bad, "git/a.yaml (a): "))
