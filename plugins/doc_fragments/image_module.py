@@ -40,6 +40,8 @@ annotations:
 definition:
   description:
     - A whole C(${kind}) manifest (dictionary or YAML text) instead of the typed options.
+    - A checksum under C(spec.dataSource.http.checksum) may be the http(s) URL of the vendor's sums file, as in
+      O(source.http.checksum); the digest of the line naming the URL's file is written instead.
   type: raw
 src:
   description:
