@@ -23,6 +23,12 @@ STRIP_PREFIXES = ("DVP_SANDBOX_", "K8S_AUTH_", "ANSIBLE_", "MOLECULE_")
 STRIP = ("PYTHONPATH", "VIRTUAL_ENV", "KUBECONFIG", "PYTHONHOME")
 
 
+def stopped_all() -> str:
+    """What `down` prints when it stopped every component (in reverse start order)."""
+    from sandbox.components import COMPONENTS
+    return "stopped: " + ", ".join(c.name for c in reversed(COMPONENTS))
+
+
 def user_env(path: Iterable[Path | str] = (), **extra: str) -> Dict[str, str]:
     """A user's shell: this environment minus what points at the checkout or a sandbox; `path` goes in
     front of PATH."""

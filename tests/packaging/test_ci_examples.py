@@ -29,7 +29,7 @@ from typing import Any, Dict, List, Tuple
 
 import pytest
 import yaml
-from packaging_support import REPO, assert_nothing_left, fresh_venv, user_env
+from packaging_support import REPO, assert_nothing_left, fresh_venv, stopped_all, user_env
 
 from sandbox import tools
 
@@ -133,7 +133,7 @@ def test_github_actions_example(wheel: Path, collection_tarball: Path, tmp_path:
     assert "failed=0" in playbook.stdout and "ok=4" in playbook.stdout, playbook.stdout
     assert "No resources found" in playbook.stderr           # kubectl get vi -A, before the playbook
     assert observed["status"]["phase"] == "Ready" and observed["status"]["format"] == "qcow2", observed
-    assert ran[-1][1].stdout.startswith("stopped: controller, fileserver, registry, dvcr, api")
+    assert ran[-1][1].stdout.startswith(stopped_all())
     assert_nothing_left(state)
 
 
@@ -156,5 +156,5 @@ def test_gitlab_ci_example(wheel: Path, collection_tarball: Path, tmp_path: Path
     assert main.returncode == 0, main.stdout[-4000:] + main.stderr[-4000:]
     assert "failed=0" in main.stdout and "ok=4" in main.stdout, main.stdout
     assert after.returncode == 0, after.stderr
-    assert after.stdout.startswith("stopped: controller, fileserver, registry, dvcr, api"), after.stdout
+    assert after.stdout.startswith(stopped_all()), after.stdout
     assert_nothing_left(state)

@@ -20,7 +20,9 @@ from typing import Dict, List, Set
 
 import pytest
 from packaging_support import (BIN, REPO, assert_nothing_left, parse_env_file, processes_mentioning, recorded_pids,
-                               run, user_env)
+                               run, stopped_all, user_env)
+
+from sandbox.components import COMPONENTS
 
 # import name -> distribution name, for the sandbox's third-party imports
 DISTRIBUTIONS = {"aiohttp": "aiohttp", "celpy": "cel-python", "cryptography": "cryptography",
@@ -138,7 +140,7 @@ def test_installed_sandbox_up_kubectl_playbook_down(installed_sandbox: Path, ins
         up = run([command, "--state-dir", state, "up", "--seed"], env=env, cwd=work, timeout=240)
         assert "source %s" % (state / "env") in up.stdout
         pids = recorded_pids(state)
-        assert len(pids) == 5, pids     # api, dvcr, registry, fileserver, controller
+        assert sorted(p.stem for p in (state / "pids").glob("*.pid")) == sorted(c.name for c in COMPONENTS), pids
         for pid in pids:                # the sandbox's Python processes run the venv's interpreter, in the state dir
             argv = Path("/proc/%d/cmdline" % pid).read_bytes().split(b"\0")
             assert Path("/proc/%d/cwd" % pid).resolve() == state.resolve()
@@ -173,6 +175,6 @@ def test_installed_sandbox_up_kubectl_playbook_down(installed_sandbox: Path, ins
         down = subprocess.run([str(command), "--state-dir", str(state), "down"], env=env, cwd=str(work),
                               capture_output=True, text=True, timeout=120, check=False)
     assert down.returncode == 0, down.stderr
-    assert down.stdout.startswith("stopped: controller, fileserver, registry, dvcr, api"), down.stdout
+    assert down.stdout.startswith(stopped_all()), down.stdout
     assert_nothing_left(state, pids)
     assert not processes_mentioning(str(installed_sandbox / "python") + " -m sandbox")
