@@ -5,7 +5,7 @@ Adding a component is a few lines: build a `Component` (`sandbox/component.py`) 
 `sandbox/controller/processes.py`):
 
     def _dvcr_argv(state: State, opts: UpOptions) -> list[str]:
-        return ["docker-registry", "serve", str(state.component_dir("dvcr") / "config.yml")]
+        return [tools.command("docker-registry"), "serve", str(state.component_dir("dvcr") / "config.yml")]
 
     Component(
         name="dvcr",
@@ -15,6 +15,7 @@ Adding a component is a few lines: build a `Component` (`sandbox/component.py`) 
         info=lambda s: {"url": f"https://127.0.0.1:{s.port('dvcr')}"},   # -> sandbox.json components.dvcr
         exports=lambda s: {"DVP_SANDBOX_DVCR": f"127.0.0.1:{s.port('dvcr')}"},  # -> env file
         optional=True,                              # skipped by `up --no-controller`
+        tools=("docker-registry",),                 # system programs it runs: `up` checks them first (tools.py)
     )
 
 Useful pieces: `state.ensure_port(name)` in `prepare` (a persistent free loopback port; every other
