@@ -97,11 +97,19 @@ class ParallelHasher:
     can call ``try_acquire()`` and, when it returns None, read into a buffer of its own
     and ``skip(offset, n)``: the hashers then read that range back from the file
     themselves (it is in the page cache, just read) when they get to it.
+
+    ``deferred`` holds the hashers back until ``go()``: a hash that is only recorded need not take CPU from the
+    transfer, and is made while the server stores what it received (the producer then skips every piece, as
+    the pool runs dry at once). ``close(abandon=True)`` drops the queued work (a failed transfer).
     """
 
     def __init__(self, algorithms: Iterable[str], chunk_size: int = CHUNK_SIZE, pool_size: int = POOL_SIZE,
-                 source: Optional[str] = None, background: bool = False) -> None:
+                 source: Optional[str] = None, background: bool = False, deferred: bool = False) -> None:
         self.background = background
+        self._go = threading.Event()
+        if not deferred:
+            self._go.set()
+        self._abandoned = False
         self.hashes = {algo: new_hash(algo) for algo in algorithms}
         self.chunk_size = chunk_size
         self._fd = os.open(source, os.O_RDONLY) if source else None
@@ -123,13 +131,16 @@ class ParallelHasher:
         if self.background:
             _lower_priority()
         own: Optional[memoryview] = None
+        self._go.wait()
         while True:
             item = work.get()
             if item is None:
                 return
             buf, offset, length = item
             try:
-                if buf is not None:
+                if self._abandoned:
+                    pass
+                elif buf is not None:
                     hasher.update(buf.view[:length])
                 else:
                     if own is None:
@@ -188,11 +199,17 @@ class ParallelHasher:
         """Give back a buffer that was acquired but not submitted."""
         self._free.put(buf)
 
-    def close(self) -> None:
-        """Stop the threads after the queued work is done."""
+    def go(self) -> None:
+        """Let deferred hashers start."""
+        self._go.set()
+
+    def close(self, abandon: bool = False) -> None:
+        """Stop the threads after the queued work is done (dropped, with ``abandon``)."""
         if self._closed:
             return
         self._closed = True
+        self._abandoned = self._abandoned or abandon
+        self._go.set()
         for work in self._queues.values():
             work.put(None)
         for thread in self._threads:
@@ -211,8 +228,8 @@ class ParallelHasher:
     def __enter__(self) -> "ParallelHasher":
         return self
 
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
+    def __exit__(self, exc_type: Any, *exc: Any) -> None:
+        self.close(abandon=exc_type is not None)
 
 
 def hash_file(path: str, algorithms: Iterable[str], chunk_size: int = CHUNK_SIZE) -> Tuple[Dict[str, str], int]:

@@ -222,9 +222,15 @@ class Sender:
     def _send_all(self, started: float) -> Outcome:
         # The hashers may fall behind the socket (they read missed ranges back from the file), except
         # that with given checksums everything is hashed before the last buffer is sent. Without given
-        # checksums the hash is only recorded: background work, at a lower CPU priority.
+        # checksums the hash is only recorded: it waits until the last byte is sent, so that the transfer has
+        # the CPU to itself (the upload server may run on this machine, as the sandbox's does), then reads the
+        # file back from the page cache at a lower priority while the server stores the image. (Measured side
+        # by side: hashing during the transfer cost 0.87x curl -T at 1 GiB, after the server's answer 1.03x but
+        # a longer task; this 0.98-1.01x with the shortest task.)
+        recorded_only = not self.given
         with open(self.path, "rb", buffering=0) as stream, \
-                ParallelHasher(self.algorithms, self.chunk_size, source=self.path, background=not self.given) as hasher:
+                ParallelHasher(self.algorithms, self.chunk_size, source=self.path, background=recorded_only,
+                               deferred=recorded_only) as hasher:
             size = os.fstat(stream.fileno()).st_size
             own = memoryview(bytearray(min(self.chunk_size, max(size, 1))))
             sock: Optional[socket.socket] = None
@@ -262,10 +268,11 @@ class Sender:
                 if sock is None:  # nothing to send: an empty file
                     sock = connect(self.target, self.context, self.io_timeout)
                     self._send(sock, memoryview(_request_head(self.target, size, self.method)), 0)
+                hasher.go()
                 status, body = self._response(sock, sent)
                 answered = time.monotonic() - started  # the span curl -T reports: request start to the answer
                 if sent == size and not computed:
-                    computed = hasher.hexdigests()  # recorded only: it went on while the server stored the image
+                    computed = hasher.hexdigests()  # recorded only: made while the server stored the image
                 return Outcome(status, body, sent, answered, computed if sent == size else {},
                                last_byte - first_byte)
             finally:

@@ -332,3 +332,27 @@ def test_tls_upload_of_many_buffers_is_not_mistaken_for_an_early_answer(blob, tm
         assert server.requests[0]["sha256"] == reference(path, "sha256") == outcome.checksums["sha256"]
     finally:
         server.close()
+
+
+def test_a_deferred_hasher_waits_for_go_and_a_failed_transfer_drops_its_work(tmp_path):
+    """A hash only recorded waits until the transfer is done (it must not take the transfer's CPU), then reads the
+    skipped ranges back from the file; a transfer that fails leaves its queued work undone."""
+    import hashlib as _hashlib
+
+    from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.hashing import ParallelHasher
+    path = tmp_path / "data"
+    data = bytes(range(256)) * 4096 * 3
+    path.write_bytes(data)
+    chunk = 256 * 1024
+    hasher = ParallelHasher(["sha1"], chunk, source=str(path), background=True, deferred=True)
+    for offset in range(0, len(data), chunk):
+        hasher.skip(offset, min(chunk, len(data) - offset))
+    work = next(iter(hasher._queues.values()))
+    assert work.qsize() == len(range(0, len(data), chunk))     # nothing taken before go()
+    hasher.go()
+    assert hasher.hexdigests() == {"sha1": _hashlib.sha1(data).hexdigest()}
+
+    dropped = ParallelHasher(["sha1"], chunk, source=str(path), background=True, deferred=True)
+    dropped.skip(0, len(data))
+    dropped.close(abandon=True)
+    assert dropped.hashes["sha1"].hexdigest() == _hashlib.sha1(b"").hexdigest()
