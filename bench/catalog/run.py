@@ -163,6 +163,9 @@ def tracks(sb: Sandbox, work: Path, base: Dict[str, Any], args: argparse.Namespa
     sb.clear_audit()
     inline = playbook("ours.yml", dict(base, bench_namespaces=spaces, bench_images=entries(True),
                                        bench_catalog="trk"), work)
+    if any(count != 1 for count in gets) or sums_writes or len(lists) != len(spaces):
+        raise SystemExit("tracks re-run: each sums file must be read once (%s), nothing written (%d writes), each "
+                         "namespace listed once (%d lists)" % (gets, sums_writes, len(lists)))
     what = ("no-op re-run, %d images in 4 ns (%d in tracks), checksums from %d sums files vs inline digests "
             "(sums GETs %s, writes %d, VI lists %d)" % (len(files) * 4, len(track_entries) * 4, len(sums), gets,
                                                         sums_writes, len(lists)))

@@ -81,10 +81,15 @@ options:
         C(version) when given (lower-case letters, digits and C(-)), else the first 12 characters of the digest
         (so a new build in the sums file is a new version). When today's version is C(Ready) it takes the label
         C(virtualization.deckhouse.io/ansible-catalog-newest=true) from the older ones, and versions past the
-        newest C(keep) are deleted, oldest first, unless a VirtualDisk was made from them, a VirtualMachine has them
-        attached (for ClusterVirtualImages, in any namespace; a namespace in C(status.usedInNamespaces) counts too,
-        though no platform release fills that field yet); such a version is kept and RV(tracks[].kept) says what uses it. A version that fails moves no label and deletes
-        nothing. Every version is labelled C(virtualization.deckhouse.io/ansible-catalog-track=<name>) and
+        newest C(keep) are deleted, oldest first, unless a VirtualDisk or an image is being filled from them (a
+        filled disk holds its own copy), a VirtualMachine has them attached or a VirtualMachineBlockDeviceAttachment
+        hot-plugs them (for ClusterVirtualImages, in any namespace; a namespace in C(status.usedInNamespaces) counts
+        too, though no platform release fills that field yet); such a version is kept and RV(tracks[].kept) says
+        what uses it. A version that fails moves no label and deletes nothing. A version is never replaced in
+        place - with C(version) given, a changed source is refused until the version changes too (O(recreate) does
+        not apply to tracks). With O(fanout=cluster) each build has its own hub, retired (RV(retired_hubs)) once
+        no version wants it. With O(prune), the versions of a track whose entry left the catalog are deleted,
+        except those in use. Every version is labelled C(virtualization.deckhouse.io/ansible-catalog-track=<name>) and
         C(virtualization.deckhouse.io/ansible-catalog-version=<version>).
       - C(storage) (C(ContainerRegistry) or C(PersistentVolumeClaim)) and C(storage_class), VirtualImages only;
         C(labels) a mapping (the ownership label is added).
@@ -277,7 +282,11 @@ tracks:
       type: bool
     label:
       description: What happened to the newest label, C(set), C(moved), C(unchanged), C(waiting) (today's version
-        is not Ready), or C(would set)/C(would move) in check mode.
+        is not Ready), C(retired) (the entry left the catalog, O(prune)), or C(would set)/C(would move) in check
+        mode.
+      type: str
+    entry:
+      description: The catalog entry of the track (null for a retired one).
       type: str
     previous_newest:
       description: The version that carried the newest label before.
@@ -305,13 +314,18 @@ tracks:
       deleted: []
       kept:
         - name: ubuntu-noble-0a9e6b3c7d21
-          reason: used by VirtualDisk vms/web-1-root
-          used_by: [VirtualDisk vms/web-1-root]
+          reason: used by VirtualMachine vms/web-1
+          used_by: [VirtualMachine vms/web-1]
         - name: ubuntu-noble-77c1d0e4a2b8
           reason: one of the newest 2
           used_by: []
       note: ""
       error: ""
+retired_hubs:
+  description: Fan-out ClusterVirtualImages of older builds of a track deleted because no version wants them.
+  returned: always
+  type: list
+  elements: str
 table:
   description: The summary as aligned text lines (namespace, image, result, phase, size, format, time), then the
     tracks (namespace, track, newest version, label, versions kept and why, versions deleted).

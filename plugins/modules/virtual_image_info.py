@@ -54,8 +54,8 @@ options:
       - The name of the track is the entry's name; its versions are named C(<name>-<version>).
     type: str
 notes:
-  - RV(summary[].in_use) lists the VirtualDisks made from an image and the VirtualMachines that have it attached
-    (one list of each per run); C(null) when the credentials may not list them.
+  - RV(summary[].in_use) says whether something needs an image now (see RV(summary[].used_by)); the disks, images,
+    machines and attachments are listed once per run; C(null) when the credentials may not list them.
 """
 
 EXAMPLES = r"""
@@ -154,7 +154,13 @@ summary:
           when disks or machines could not be listed and nothing was found.
       type: bool
     used_by:
-      description: The VirtualDisks made from the image and the VirtualMachines with it attached, as C(<Kind> <namespace>/<name>).
+      description:
+        - What needs the image now, as C(<Kind> <namespace>/<name>) - VirtualDisks and images being filled from it
+          (not filled yet), VirtualMachines with it attached, VirtualMachineBlockDeviceAttachments hot-plugging it.
+      type: list
+      elements: str
+    disks:
+      description: Every VirtualDisk made from the image, filled ones included (they hold their own copy and no longer need it).
       type: list
       elements: str
     used_in_namespaces:
@@ -187,7 +193,8 @@ summary:
       stored_size_bytes: 299159552
       unpacked_size_bytes: 2147483648
       in_use: true
-      used_by: [VirtualDisk vms/web-1-root]
+      used_by: [VirtualMachine vms/web-1]
+      disks: [VirtualDisk vms/web-1-root]
       used_in_namespaces: null
       track: null
       version: null

@@ -23,6 +23,7 @@ VI = "virtualization.deckhouse.io/v1alpha2"
 TRACK_LABEL = "virtualization.deckhouse.io/ansible-catalog-track"
 NEWEST_LABEL = "virtualization.deckhouse.io/ansible-catalog-newest"
 BUILD_SIZE = 1024 * 1024
+WFFC_CLASS = "local-path-wffc"   # the sandbox's late-binding storage class: a disk waits for its first consumer
 REPO = Path(__file__).resolve().parents[2]
 VENV_PYTHON = REPO / ".venv" / "bin" / "python"
 PLAYBOOK_BIN = REPO / ".venv" / "bin" / "ansible-playbook"
@@ -98,11 +99,13 @@ def test_three_builds_keep_two_and_a_version_in_use_is_kept_until_its_disk_is_go
     assert sorted(versions(k8s, namespace, "plain")) == sorted("plain-%s" % d[:12] for d in digests["plain"])
     assert newest(versions(k8s, namespace, "plain")) == ["plain-%s" % digests["plain"][1][:12]]
 
-    # A disk made from the oldest version of "used" before the third build is published.
+    # A disk made from the oldest version of "used" before the third build is published: on a late-binding storage
+    # class it waits for its first consumer, so it is still to be filled from that version.
     kube.api("VirtualDisk").create(namespace=namespace, body={
         "apiVersion": VI, "kind": "VirtualDisk", "metadata": {"name": "from-old", "namespace": namespace},
-        "spec": {"dataSource": {"type": "ObjectRef", "objectRef": {"kind": "VirtualImage", "name": oldest["used"]}}}})
-    kube.poll_phase("VirtualDisk", "from-old", namespace, "Ready")
+        "spec": {"persistentVolumeClaim": {"storageClassName": WFFC_CLASS},
+                 "dataSource": {"type": "ObjectRef", "objectRef": {"kind": "VirtualImage", "name": oldest["used"]}}}})
+    kube.poll_phase("VirtualDisk", "from-old", namespace, "WaitForFirstConsumer")
 
     for track, mirror in (("plain", plain), ("used", used)):
         digests[track].append(mirror.publish(3))
@@ -257,10 +260,11 @@ def test_the_guides_golden_playbook_runs_as_written_and_keeps_the_version_its_di
             assert run.returncode == 0, (run.stdout + run.stderr)[-4000:]
         first, second = ("base-os-%s" % d[:12] for d in digests)
         live = versions(k8s, namespace, "base-os")
-        assert sorted(live) == sorted([first, second]) and newest(live) == [second]
+        assert sorted(live) == [second] and newest(live) == [second]   # keep 1: the first build rotated away
         disks = {d["metadata"]["name"]: d for d in kube.api("VirtualDisk").get(namespace=namespace).to_dict()["items"]}
-        assert sorted(disks) == ["base-os-root-%s" % d[:12] for d in digests]
-        assert "%s (used by VirtualDisk %s/base-os-root-%s)" % (first, namespace, digests[0][:12]) in run.stdout
+        assert sorted(disks) == sorted("base-os-root-%s" % d[:12] for d in digests)
+        assert all(d["status"]["phase"] == "Ready" for d in disks.values())   # a filled disk keeps its own copy
+        assert re.search(r"%s +base-os +%s +moved +- +%s" % (namespace, second, first), run.stdout)
     finally:
         try:
             k8s.resources.get(api_version="v1", kind="Namespace").delete(name=namespace)
@@ -284,8 +288,9 @@ def test_a_cluster_track_keeps_a_version_a_namespace_uses(play, sandbox, k8s, ku
         assert run.rc == 0, run.fatal()
         kube.api("VirtualDisk").create(namespace=namespace, body={
             "apiVersion": VI, "kind": "VirtualDisk", "metadata": {"name": "from-cluster", "namespace": namespace},
-            "spec": {"dataSource": {"type": "ObjectRef", "objectRef": {"kind": "ClusterVirtualImage", "name": first}}}})
-        kube.poll_phase("VirtualDisk", "from-cluster", namespace, "Ready")
+            "spec": {"persistentVolumeClaim": {"storageClassName": WFFC_CLASS}, "dataSource": {
+                "type": "ObjectRef", "objectRef": {"kind": "ClusterVirtualImage", "name": first}}}})
+        kube.poll_phase("VirtualDisk", "from-cluster", namespace, "WaitForFirstConsumer")
 
         second = "%s-%s" % (track, mirror.publish(2)[:12])
         run, var = catalog_play(play, "cluster_image_catalog", **base)
@@ -316,3 +321,50 @@ def test_an_entry_without_keep_treats_a_new_build_as_a_source_change(play, sandb
     assert [r["result"] for r in replaced[var]["images"]] == ["recreated"]
     live = k8s.resources.get(api_version=VI, kind="VirtualImage").get(name="plain", namespace=namespace).to_dict()
     assert live["spec"]["dataSource"]["http"]["checksum"] == {"sha256": second}
+
+
+def test_fanout_hubs_of_old_builds_are_retired_and_a_track_leaving_the_catalog_is_pruned_unless_used(
+        play, sandbox, k8s, kube, namespace):
+    mirror = Mirror(sandbox, "gold-%s" % uuid.uuid4().hex[:6])
+    catalog = "fan-%s" % uuid.uuid4().hex[:6]
+    base = {"image_catalog_namespaces": [namespace], "image_catalog_name": catalog, "image_catalog_fanout": "cluster",
+            "image_catalog_prune": True}
+    entries = [track_entry("fan", mirror, keep=1)]
+    cvis = k8s.resources.get(api_version=VI, kind="ClusterVirtualImage")
+
+    def hubs() -> List[str]:
+        return sorted(item["metadata"]["name"] for item in cvis.get(
+            label_selector="virtualization.deckhouse.io/ansible-catalog-fanout=%s" % catalog).to_dict()["items"])
+
+    try:
+        mirror.publish(1)
+        run, var = catalog_play(play, image_catalog_images=entries, **base)
+        assert run.rc == 0, run.fatal()
+        first_hubs = hubs()
+        assert len(first_hubs) == 1
+        second = "fan-%s" % mirror.publish(2)[:12]
+        run, var = catalog_play(play, image_catalog_images=entries, **base)
+        assert run.rc == 0, run.fatal()
+        assert run[var]["retired_hubs"] == first_hubs
+        kube.poll("the first build's hub gone", lambda: first_hubs[0] not in hubs())
+        assert len(hubs()) == 1 and sorted(versions(k8s, namespace, "fan")) == [second]
+
+        # The entry leaves the catalog while a disk is still to be filled from its version: kept, then pruned.
+        kube.api("VirtualDisk").create(namespace=namespace, body={
+            "apiVersion": VI, "kind": "VirtualDisk", "metadata": {"name": "late", "namespace": namespace},
+            "spec": {"persistentVolumeClaim": {"storageClassName": WFFC_CLASS}, "dataSource": {
+                "type": "ObjectRef", "objectRef": {"kind": "VirtualImage", "name": second}}}})
+        kube.poll_phase("VirtualDisk", "late", namespace, "WaitForFirstConsumer")
+        run, var = catalog_play(play, image_catalog_images=[], **base)
+        assert run.rc == 0, run.fatal()
+        row = tracks(run, var)["fan"]
+        assert (row["label"], row["deleted"], [k["name"] for k in row["kept"]]) == ("retired", [], [second]), row
+        assert sorted(versions(k8s, namespace, "fan")) == [second]
+        kube.api("VirtualDisk").delete(name="late", namespace=namespace)
+        kube.poll("VirtualDisk late gone", lambda: kube.get("VirtualDisk", namespace, "late") is None)
+        run, var = catalog_play(play, image_catalog_images=[], **base)
+        assert run.rc == 0, run.fatal()
+        assert tracks(run, var)["fan"]["deleted"] == [second] and versions(k8s, namespace, "fan") == {}
+    finally:
+        for name in hubs():
+            cvis.delete(name=name)

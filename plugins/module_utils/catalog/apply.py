@@ -21,7 +21,7 @@ from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Tuple
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.client import Client
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.waiter import Waiter
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.entries import (
-    Entry, Wanted, wanted_objects,
+    Entry, Track, Wanted, wanted_objects,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.plan import (
     DELETE, Action, owner_of, plan,
@@ -43,7 +43,9 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.pr
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.fields import (
     align_upload_checksum, create_image, refuse_unknown,
 )
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.usage import UsageIndex
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.usage import (
+    UsageIndex, absent_unless_held,
+)
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.decision import (
     CREATE, KEEP, PATCH, RECREATE, REFUSE,
 )
@@ -84,6 +86,7 @@ class CatalogRun:
         self.deadline = self.started + float(params.get("wait_timeout") or 0)
         self.new_namespaces: set = set()
         self.members: Dict[TrackKey, List[Dict[str, Any]]] = {}   # every live version of each track
+        self.retired: Dict[TrackKey, List[Dict[str, Any]]] = {}   # versions of tracks that left the catalog
         # Many threads share the client's connection pool; its "pool is full" notices are noise.
         logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)
 
@@ -127,6 +130,8 @@ class CatalogRun:
                     continue
                 if (namespace, track_of(obj)) in tracks:   # a version of a track: the track's rotation decides
                     self.members.setdefault((namespace, str(track_of(obj))), []).append(obj)
+                elif prune and track_of(obj):   # a track that left the catalog: pruned unless in use
+                    self.retired.setdefault((namespace, str(track_of(obj))), []).append(obj)
                 elif prune:
                     scope.append((self.kind, namespace, name, obj))
         if prune and self.kind.namespaced:
@@ -255,9 +260,12 @@ class CatalogRun:
         if steps:
             with concurrent.futures.ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(steps))) as pool:
                 track_rows = list(pool.map(self._carry_out, steps))
+        retired_hubs: List[str] = []
+        if any(item.hub and item.entry.track for item in wanted) and not any(row["error"] for row in track_rows):
+            retired_hubs = self._retire_hubs(wanted, live)
         diff = _diff(actions)
         _track_diff(steps, diff)
-        return self._result(rows, created_namespaces, diff, track_rows)
+        return self._result(rows, created_namespaces, diff, track_rows, retired_hubs)
 
     # -- tracks -------------------------------------------------------------------------------------
     def _numbered(self, wanted: List[Wanted], live: LiveIndex) -> List[Wanted]:
@@ -283,9 +291,13 @@ class CatalogRun:
             # As this run left it: made anew (or to be, in check mode) it has no newest label yet.
             current = None if row["action"] in (CREATE, RECREATE) else live.get(
                 (item.kind.kind, item.namespace, track.image_name))
-            steps.append(plan_track(track, item.kind, item.namespace, current, ready,
-                                    self.members.get((item.namespace, track.name), []),
-                                    lambda obj: usage.of(obj, self.kind), reason))
+            step = plan_track(track, item.kind, item.namespace, current, ready,
+                              self.members.get((item.namespace, track.name), []),
+                              lambda obj: usage.of(obj, self.kind), reason)
+            steps.append(step._replace(entry=item.entry.label))
+        for (namespace, name), members in sorted(self.retired.items()):
+            steps.append(plan_track(Track(name, 0, ""), self.kind, namespace, None, True, members,
+                                    lambda obj: usage.of(obj, self.kind)))
         return steps
 
     def _carry_out(self, step: TrackStep) -> Dict[str, Any]:
@@ -293,7 +305,8 @@ class CatalogRun:
         error = ""
         try:
             if step.add_label and not (self.client.check_mode and step.current is None):
-                self.client.patch(step.kind.object_path(step.newest, step.namespace), newest_patch(True))
+                self.client.patch(step.kind.object_path(step.newest, step.namespace),
+                                  newest_patch(True, step.renumber))
             for member in step.remove_label:
                 self.client.patch(step.kind.object_path(member["metadata"]["name"], step.namespace),
                                   newest_patch(False))
@@ -301,20 +314,42 @@ class CatalogRun:
                 name = member["metadata"]["name"]
                 self.client.delete(step.kind.object_path(name, step.namespace))
                 if self.params.get("wait") and not self.client.check_mode:
-                    Waiter(self.client, step.kind, name, step.namespace).wait("absent", self._remaining(), member)
+                    # a VM attaching it since the use check holds it: named at once, not waited out
+                    Waiter(self.client, step.kind, name, step.namespace).wait(
+                        absent_unless_held(self.client, step.kind), self._remaining(), member)
         except TaskError as exc:
-            error = "track %s: %s" % (step.kind.ref(step.track.name, step.namespace), exc.msg)
+            where = step.entry + ": " if step.entry else ""
+            error = "%strack %s: %s" % (where, step.kind.ref(step.track.name, step.namespace), exc.msg)
         return step_row(step, error, self.client.check_mode)
 
-    def _result(self, rows: List[Dict[str, Any]], created_namespaces: List[str],
-                diff: Dict[str, Any], track_rows: List[Dict[str, Any]]) -> Dict[str, Any]:
+    def _retire_hubs(self, wanted: List[Wanted], live: LiveIndex) -> List[str]:
+        """Fan-out hubs made for versions of this run's tracks that no version wants any more, deleted unless
+        something is being filled from them (each build of a track gets its own hub: they would pile up)."""
+        tracks = {item.entry.track.name for item in wanted if item.entry.track}
+        wanted_hubs = {item.hub for item in wanted if item.hub}
+        candidates = [obj for (kind, _ns, name), obj in sorted(live.items()) if kind == CLUSTER_VIRTUAL_IMAGE.kind
+                      and owner_of(obj, FANOUT_LABEL) == self.catalog and track_of(obj) in tracks
+                      and name not in wanted_hubs and not obj["metadata"].get("deletionTimestamp")]
+        usage = UsageIndex(self.client)
+        retired = []
+        for hub in candidates:
+            used = usage.of(hub, CLUSTER_VIRTUAL_IMAGE)
+            if used.in_use or not used.complete:
+                continue
+            name = hub["metadata"]["name"]
+            self.client.delete(CLUSTER_VIRTUAL_IMAGE.object_path(name, None))
+            retired.append(name)
+        return retired
+
+    def _result(self, rows: List[Dict[str, Any]], created_namespaces: List[str], diff: Dict[str, Any],
+                track_rows: List[Dict[str, Any]], retired_hubs: List[str]) -> Dict[str, Any]:
         images = [row for row in rows if row["action"] != "delete" and not row["hub"]]
         hubs = [row for row in rows if row["hub"]]
         pruned = [row for row in rows if row["action"] == "delete"]
         failed = [row for row in rows if row["error"]]
         track_failures = [row["error"] for row in track_rows if row["error"]]
         result: Dict[str, Any] = {
-            "changed": bool(created_namespaces) or any(row["changed"] for row in rows) or any(
+            "changed": bool(created_namespaces or retired_hubs) or any(row["changed"] for row in rows) or any(
                 row["label"] in ("moved", "set", "would move", "would set") or row["deleted"] for row in track_rows),
             "catalog": self.catalog,
             "images": images,
@@ -322,15 +357,17 @@ class CatalogRun:
             "pruned": pruned,
             "created_namespaces": created_namespaces,
             "tracks": track_rows,
+            "retired_hubs": retired_hubs,
             "table": table(hubs + images + pruned) + track_table(track_rows),
             "duration": round(time.monotonic() - self.started, 3),
             "failed_images": [_failure(row) for row in failed] + track_failures,
             "diff": diff,
         }
         if failed or track_failures:
-            raise CatalogFailed("%d of %d catalog objects failed: %s" % (
-                len(failed) + len(track_failures), len(rows) + len(track_rows), "; ".join(result["failed_images"])),
-                **result)
+            raise CatalogFailed("%s failed: %s" % (" and ".join(part for part in (
+                "%d of %d catalog objects" % (len(failed), len(rows)) if failed else "",
+                "%d of %d tracks" % (len(track_failures), len(track_rows)) if track_failures else "") if part),
+                "; ".join(result["failed_images"])), **result)
         return result
 
 

@@ -106,11 +106,21 @@ def _source_options(raw: Mapping[str, Any], chosen: str, kind: Kind) -> Dict[str
     return {"object_ref": {"kind": ref["kind"], "name": ref["name"], "namespace": ref.get("namespace")}}
 
 
-def entry_checksum_blocks(params: Mapping[str, Any]) -> List[ChecksumBlock]:
-    """The checksums of every ``images`` entry (``url`` and ``path`` entries name the file a sums file lists)."""
+def entry_checksum_blocks(params: Mapping[str, Any], kind: Kind) -> List[ChecksumBlock]:
+    """The checksums of every ``images`` entry (``url`` and ``path`` entries name the file a sums file lists), each
+    entry's fields checked first: a misplaced checksum is named as such, not read."""
     option = params.get("images_option") or "images"
-    return [ChecksumBlock(raw, "%s: checksum" % _entry_label(option, index, raw))
-            for index, raw in enumerate(params.get("images") or []) if isinstance(raw, dict)]
+    blocks = []
+    for index, raw in enumerate(params.get("images") or []):
+        if not isinstance(raw, dict):
+            continue   # parse_entry names it
+        label = _entry_label(option, index, raw)
+        try:
+            check_catalog_entry(raw, kind)
+        except ValidationError as exc:
+            raise ValidationError("%s: %s" % (label, exc.msg))
+        blocks.append(ChecksumBlock(raw, "%s: checksum" % label))
+    return blocks
 
 
 def parse_entry(index: int, raw: Any, kind: Kind, catalog: str, option: str = "images") -> Entry:
@@ -257,7 +267,10 @@ def wanted_objects(entries: List[Entry], kind: Kind, namespaces: List[Optional[s
             if shared is not None:
                 hub = hub_name(catalog, shared)
                 if hub not in hubs:
-                    hubs[hub] = Wanted(entry, CLUSTER_VIRTUAL_IMAGE, None, hub_manifest(catalog, hub, shared))
+                    made = hub_manifest(catalog, hub, shared)
+                    if entry.track:   # its track retires it when no version wants it (catalog/apply.py)
+                        made["metadata"]["labels"][TRACK_LABEL] = entry.track.name
+                    hubs[hub] = Wanted(entry, CLUSTER_VIRTUAL_IMAGE, None, made)
                 manifest["spec"]["dataSource"] = {"type": "ObjectRef",
                                                   "objectRef": {"kind": CLUSTER_VIRTUAL_IMAGE.kind, "name": hub}}
             wanted.append(Wanted(entry, kind, namespace, manifest, hub))

@@ -57,8 +57,16 @@ def _decide(item: Wanted, live: Optional[Dict[str, Any]], catalog: str, recreate
         # An earlier run was stopped between deleting it (a recreate) and creating it anew: finish that.
         return Action(RECREATE, *base, live=live, message="it was being deleted (an earlier run was stopped "
                       "between deleting and creating it)")
-    decision = decide(live, item.manifest, item.kind.ref(name, item.namespace), recreate,
+    track = item.entry.track
+    decision = decide(live, item.manifest, item.kind.ref(name, item.namespace), recreate and track is None,
                       "recreate (role: image_catalog_recreate: true)")
+    if track is not None and decision.verb == REFUSE:
+        # Something may use this version: a new build is a new version beside it, never a replacement.
+        return Action(REFUSE, *base, live=live, message=(
+            "%s is version %s of the track %s and its source changed (differing fields: %s); a track never "
+            "replaces a version in place: give the entry a new version, or leave version out so that each build "
+            "is named by its digest" % (item.kind.ref(name, item.namespace), track.version, track.name,
+                                        ", ".join(decision.differing) or "its content")))
     return Action(decision.verb, *base, live=live, patch=decision.patch, message=decision.message)
 
 

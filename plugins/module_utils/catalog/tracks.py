@@ -21,7 +21,7 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.e
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common import conditions as cond
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import Kind
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.labels import (
-    NEWEST_LABEL, NEWEST_VALUE, SEQUENCE_ANNOTATION, TRACK_LABEL, track_sequence,
+    NEWEST_LABEL, NEWEST_VALUE, SEQUENCE_ANNOTATION, TRACK_LABEL, is_newest, track_sequence,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.usage import Usage
 
@@ -46,6 +46,8 @@ class TrackStep(NamedTuple):
     kept: List[Kept]                      # older versions kept, and why
     current: Optional[Mapping[str, Any]] = None   # today's version as listed (None: made in this run)
     note: str = ""
+    entry: str = ""                       # how messages name the entry: "images[2] (noble)"
+    renumber: Optional[int] = None        # today's version, older than others (a rollback), takes this sequence
 
     @property
     def writes(self) -> bool:
@@ -81,8 +83,12 @@ def plan_track(track: Track, kind: Kind, namespace: Optional[str], current: Opti
                ready: bool, members: List[Dict[str, Any]], usage: Callable[[Mapping[str, Any]], Usage],
                not_ready_reason: str = "") -> TrackStep:
     """The step for one track: ``current`` is today's version as it stands after this run's own action on it
-    (None when check mode would create it), ``ready`` whether it counts as Ready, ``members`` every live version."""
-    newest = track.image_name
+    (None when check mode would create it), ``ready`` whether it counts as Ready, ``members`` every live version.
+
+    A retired track (``keep`` 0: its entry left a catalog that prunes) has no today's version: every version not
+    in use is deleted."""
+    retired = track.keep == 0
+    newest = "" if retired else track.image_name
     others = sorted((m for m in members if m["metadata"]["name"] != newest), key=_age_key, reverse=True)
     if not ready:
         why = "%s is not Ready%s" % (newest, ": " + not_ready_reason if not_ready_reason else "")
@@ -90,7 +96,7 @@ def plan_track(track: Track, kind: Kind, namespace: Optional[str], current: Opti
         return TrackStep(track, kind, namespace, newest, False, False, [], [], kept, current,
                          note="the newest label stays, nothing is deleted until %s is Ready" % newest)
     good = [m for m in others if cond.phase(m) != "Failed" and not m["metadata"].get("deletionTimestamp")]
-    retained = good[:track.keep - 1]
+    retained = good[:max(track.keep - 1, 0)]
     kept = [Kept(m["metadata"]["name"], "one of the newest %d" % track.keep, []) for m in retained]
     delete: List[Dict[str, Any]] = []
     for member in reversed(others):          # oldest first
@@ -106,20 +112,32 @@ def plan_track(track: Track, kind: Kind, namespace: Optional[str], current: Opti
         else:
             delete.append(member)
     deleted = {m["metadata"]["name"] for m in delete}
-    remove = [m for m in others if NEWEST_LABEL in labels_of(m) and m["metadata"]["name"] not in deleted]
-    return TrackStep(track, kind, namespace, newest, True, labels_of(current).get(NEWEST_LABEL) != NEWEST_VALUE,
-                     remove, delete, sorted(kept, key=lambda k: k.name), current)
+    if retired:
+        return TrackStep(track, kind, namespace, newest, True, False, [], delete, sorted(kept, key=lambda k: k.name),
+                         note="its entry left the catalog")
+    remove = [m for m in others if is_newest(labels_of(m)) and m["metadata"]["name"] not in deleted]
+    add = not is_newest(labels_of(current))
+    later = max([track_sequence(m) for m in others] + [-1])
+    renumber = later + 1 if add and current is not None and track_sequence(current) < later else None
+    return TrackStep(track, kind, namespace, newest, True, add, remove, delete, sorted(kept, key=lambda k: k.name),
+                     current, renumber=renumber)
 
 
-def newest_patch(take: bool) -> Dict[str, Any]:
-    """The merge patch that gives (or takes away) the newest label."""
-    return {"metadata": {"labels": {NEWEST_LABEL: NEWEST_VALUE if take else None}}}
+def newest_patch(take: bool, sequence: Optional[int] = None) -> Dict[str, Any]:
+    """The merge patch that gives (or takes away) the newest label; a version taken back (``sequence``) is numbered
+    after the others, so that rotation counts it as the newest."""
+    patch: Dict[str, Any] = {"metadata": {"labels": {NEWEST_LABEL: NEWEST_VALUE if take else None}}}
+    if sequence is not None:
+        patch["metadata"]["annotations"] = {SEQUENCE_ANNOTATION: str(sequence)}
+    return patch
 
 
 def step_row(step: TrackStep, error: str, check_mode: bool) -> Dict[str, Any]:
     """What happened to one track, flat for templates and the table."""
-    previous = [m["metadata"]["name"] for m in step.remove_label + step.delete if NEWEST_LABEL in labels_of(m)]
-    if not step.ready:
+    previous = [m["metadata"]["name"] for m in step.remove_label + step.delete if is_newest(labels_of(m))]
+    if not step.newest:
+        label = "retired"
+    elif not step.ready:
         label = "waiting"
     elif step.add_label or step.remove_label:
         label = ("would move" if check_mode else "moved") if previous else ("would set" if check_mode else "set")
@@ -130,7 +148,8 @@ def step_row(step: TrackStep, error: str, check_mode: bool) -> Dict[str, Any]:
         "kind": step.kind.kind,
         "namespace": step.namespace,
         "keep": step.track.keep,
-        "newest": step.newest,
+        "entry": step.entry or None,
+        "newest": step.newest or None,
         "version": step.track.version,
         "newest_ready": step.ready,
         "label": label,

@@ -41,6 +41,8 @@ VIRTUAL_DISK = Kind("VirtualDisk", "virtualdisks", True)
 VIRTUAL_DISK_SNAPSHOT = Kind("VirtualDiskSnapshot", "virtualdisksnapshots", True)
 VIRTUAL_MACHINE = Kind("VirtualMachine", "virtualmachines", True)
 VIRTUAL_MACHINE_OPERATION = Kind("VirtualMachineOperation", "virtualmachineoperations", True)
+VIRTUAL_MACHINE_BLOCK_DEVICE_ATTACHMENT = Kind("VirtualMachineBlockDeviceAttachment",
+                                               "virtualmachineblockdeviceattachments", True)
 
 # Kinds whose paths live under /api/v1 rather than the platform group.
 CORE_PATHS = {"secrets": "/api/v1"}

@@ -25,3 +25,8 @@ def track_sequence(obj: Optional[Mapping[str, Any]]) -> int:
         return int(raw)
     except (TypeError, ValueError):
         return -1
+
+
+def is_newest(labels: Optional[Mapping[str, Any]]) -> bool:
+    """The labels mark the newest version of a track."""
+    return (labels or {}).get(NEWEST_LABEL) == NEWEST_VALUE

@@ -25,7 +25,10 @@ def redact(url: str) -> str:
 def redact_query(url: str) -> str:
     """``scheme://host:port/path``, with ``?<redacted>`` when the URL had a query: what may be shown of a URL the
     user gave (credentials in its user information or query are not shown)."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<a malformed URL>"
     return "%s://%s%s%s" % (parts.scheme or "?", _host(parts.netloc), parts.path, "?<redacted>" if parts.query else "")
 
 

@@ -123,7 +123,10 @@ def _require_libs(module: AnsibleModule) -> None:
 
 
 def source_checksum_blocks(params: Mapping[str, Any]) -> List[ChecksumBlock]:
-    """The checksums of a ``source`` option (images and disks): its ``http`` and ``upload`` blocks."""
+    """The checksums of a ``source`` option (images and disks): its ``http`` and ``upload`` blocks (none to read
+    for ``state: absent``: a vendor's sums file may be gone by the time its image is deleted)."""
+    if params.get("state") == "absent":
+        return []
     source = params.get("source") or {}
     return [ChecksumBlock(source[key], "source.%s.checksum" % key) for key in ("http", "upload")
             if isinstance(source.get(key), dict)]
@@ -190,7 +193,7 @@ class CatalogModule(CollectionModule):
         return args.catalog_arg_spec()
 
     def checksum_blocks(self, params: Dict[str, Any]) -> List[ChecksumBlock]:
-        return entry_checksum_blocks(params)
+        return entry_checksum_blocks(params, kind_of(params["cluster"]))
 
     def request(self, params: Dict[str, Any]) -> Any:
         params["definitions"] = list(params["definitions"]) + read_manifests(params["manifests"])

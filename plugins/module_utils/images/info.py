@@ -39,7 +39,7 @@ def _with_usage(row: Dict[str, Any], usage: Usage, kind: Kind) -> Dict[str, Any]
     """``in_use`` (None when a list of disks or machines was forbidden and nothing was found), ``used_by`` and,
     for cluster images, ``used_in_namespaces``."""
     row.update(in_use=True if usage.in_use else (False if usage.complete else None), used_by=usage.users,
-               used_in_namespaces=None if kind.namespaced else usage.namespaces)
+               used_in_namespaces=None if kind.namespaced else usage.namespaces, disks=usage.disks)
     return row
 
 

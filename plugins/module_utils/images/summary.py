@@ -9,7 +9,7 @@ from typing import Any, Dict, Mapping, Optional
 
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common import conditions as cond
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.labels import (
-    NEWEST_LABEL, NEWEST_VALUE, TRACK_LABEL, VERSION_LABEL,
+    TRACK_LABEL, VERSION_LABEL, is_newest,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.quantity import parse_quantity
 
@@ -52,6 +52,6 @@ def summarize(obj: Mapping[str, Any]) -> Dict[str, Any]:
                    stored_size_bytes=size_bytes(size, "stored"), unpacked_size_bytes=size_bytes(size, "unpacked"),
                    registry_url=target.get("registryURL"), pvc_name=target.get("persistentVolumeClaimName"),
                    track=labels.get(TRACK_LABEL), version=labels.get(VERSION_LABEL),
-                   newest=labels.get(NEWEST_LABEL) == NEWEST_VALUE if labels.get(TRACK_LABEL) else None)
+                   newest=is_newest(labels) if labels.get(TRACK_LABEL) else None)
     summary.update(ready_summary(obj))
     return summary

@@ -4,11 +4,13 @@
 """What uses an image: the one rule that says whether an image may be deleted by a rotation, and what info reports.
 
 An image is in use when
-- a VirtualDisk names it as its source (``spec.dataSource.objectRef``), whatever the disk's phase: the disk's spec
-  keeps naming the image, so a disk being filled would fail, and a disk re-applied from Git or recreated after a
-  loss would find nothing;
+- a VirtualDisk is being filled from it (``spec.dataSource.objectRef`` names it and the disk is not filled yet:
+  pending, provisioning, waiting for its first consumer, or failed and to be retried); a filled disk holds its own
+  copy and no longer needs the image (the platform agrees: it never counts disks);
+- an image is being copied from it the same way;
 - a VirtualMachine has it attached, as a CD-ROM or a block device (``spec.blockDeviceRefs``, or
-  ``status.blockDeviceRefs``, where hot-plugged images show);
+  ``status.blockDeviceRefs``, where hot-plugged images show), or a VirtualMachineBlockDeviceAttachment asks to
+  hot-plug it;
 - for a ClusterVirtualImage, the disks and machines of every namespace count; a namespace in
   ``status.usedInNamespaces`` counts too (the field is in the API, though no platform release fills it:
   deckhouse/virtualization reverted the code that did, so the disks and machines are what is checked).
@@ -29,17 +31,19 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.waite
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common import conditions as cond
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ApiError
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import (
-    VIRTUAL_DISK, VIRTUAL_MACHINE, Kind,
+    CLUSTER_VIRTUAL_IMAGE, VIRTUAL_DISK, VIRTUAL_IMAGE, VIRTUAL_MACHINE, VIRTUAL_MACHINE_BLOCK_DEVICE_ATTACHMENT, Kind,
 )
 
 
 class Usage(NamedTuple):
     """Who uses one image: ``users`` as ``<Kind> <namespace>/<name>``, ``namespaces`` the platform lists (cluster
-    images only); ``complete`` is False when a list was not allowed (then absence of users proves nothing)."""
+    images only); ``complete`` is False when a list was not allowed (then absence of users proves nothing);
+    ``disks`` every VirtualDisk made from it, filled ones included (information: they no longer need it)."""
 
     users: List[str]
     namespaces: List[str]
     complete: bool = True
+    disks: List[str] = []
 
     @property
     def in_use(self) -> bool:
@@ -59,10 +63,20 @@ def _refers(ref: Any, kind: str, name: str) -> bool:
     return isinstance(ref, Mapping) and ref.get("kind") == kind and ref.get("name") == name
 
 
-def disk_uses(disk: Mapping[str, Any], kind: str, name: str) -> bool:
-    """The disk was made (or is being filled) from the image."""
-    source = (disk.get("spec") or {}).get("dataSource") or {}
+# Phases of a disk or an image that hold their own copy of their source (or never will again).
+FILLED_PHASES = ("Ready", "Resizing", "Migrating", "PVCLost", "ImageLost", "Terminating")
+
+
+def made_from(obj: Mapping[str, Any], kind: str, name: str) -> bool:
+    """The disk (or image) names the image as its source."""
+    source = (obj.get("spec") or {}).get("dataSource") or {}
     return _refers(source.get("objectRef"), kind, name)
+
+
+def filling_from(obj: Mapping[str, Any], kind: str, name: str) -> bool:
+    """The disk (or image) is being filled from the image: made from it, not filled yet, not being deleted."""
+    return made_from(obj, kind, name) and cond.phase(obj) not in FILLED_PHASES and \
+        not (obj.get("metadata") or {}).get("deletionTimestamp")
 
 
 def machine_uses(vm: Mapping[str, Any], kind: str, name: str) -> bool:
@@ -70,6 +84,11 @@ def machine_uses(vm: Mapping[str, Any], kind: str, name: str) -> bool:
     refs = list((vm.get("spec") or {}).get("blockDeviceRefs") or []) + \
         list((vm.get("status") or {}).get("blockDeviceRefs") or [])
     return any(_refers(ref, kind, name) for ref in refs)
+
+
+def attachment_uses(attachment: Mapping[str, Any], kind: str, name: str) -> bool:
+    """A VirtualMachineBlockDeviceAttachment hot-plugs the image."""
+    return _refers((attachment.get("spec") or {}).get("blockDeviceRef"), kind, name)
 
 
 class UsageIndex:
@@ -100,15 +119,22 @@ class UsageIndex:
         scope = meta.get("namespace") if kind.namespaced else None
         users: List[str] = []
         complete = True
-        for other, uses in ((VIRTUAL_DISK, disk_uses), (VIRTUAL_MACHINE, machine_uses)):
-            items = self._items(other, scope)
+        checks: List[Tuple[Kind, Callable[..., bool]]] = [
+            (VIRTUAL_DISK, filling_from), (VIRTUAL_IMAGE, filling_from), (VIRTUAL_MACHINE, machine_uses),
+            (VIRTUAL_MACHINE_BLOCK_DEVICE_ATTACHMENT, attachment_uses)]
+        if not kind.namespaced:
+            checks.append((CLUSTER_VIRTUAL_IMAGE, filling_from))
+        for other, uses in checks:
+            items = self._items(other, scope if other.namespaced else None)
             if items is None:
                 complete = False
                 continue
             users.extend(_ref(other, item) for item in items if uses(item, kind.kind, name))
+        disks = [_ref(VIRTUAL_DISK, disk) for disk in self._items(VIRTUAL_DISK, scope) or []
+                 if made_from(disk, kind.kind, name)]
         namespaces = [] if kind.namespaced else sorted(
             str(ns) for ns in ((image.get("status") or {}).get("usedInNamespaces") or []))
-        return Usage(sorted(users), namespaces, complete)
+        return Usage(sorted(users), namespaces, complete, sorted(disks))
 
     def many(self, images: Iterable[Mapping[str, Any]], kind: Kind) -> List[Usage]:
         return [self.of(image, kind) for image in images]

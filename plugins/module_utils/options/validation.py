@@ -167,7 +167,7 @@ FANOUT_CHOICES = ("none", "cluster")
 FIELD_TYPES: Dict[str, Any] = {
     "name": str, "url": str, "image": str, "path": str, "from": Mapping, "checksum": Mapping,
     "ca_bundle": str, "image_pull_secret": (str, Mapping), "storage": str, "storage_class": str, "labels": Mapping,
-    "keep": int, "version": str,
+    "keep": int, "version": (str, int, float),   # a version written as a YAML number is read as its text
 }
 TYPE_WORDS = {Mapping: "mapping", int: "whole number"}
 # A track's images are named <name>-<version> and labelled with both: each must be a label value too.
@@ -217,6 +217,7 @@ def track_version(raw: Mapping[str, Any]) -> Optional[str]:
     """The version of a track entry (``keep``): its ``version``, else the first characters of its digest (checksums
     from a sums file are digests by now); None for an entry that is not a track. Checks ``keep`` and ``version``."""
     keep, version = raw.get("keep"), raw.get("version")
+    version = None if version is None else str(version)
     if keep is None:
         if version is not None:
             raise ValidationError("version needs keep: an entry with keep is a track, and version names its newest "
@@ -269,6 +270,8 @@ def validate_info(params: Mapping[str, Any], kind: Optional[Kind] = None) -> Non
         check_namespace(params["namespace"])
     if params.get("name") is not None:
         check_name(params["name"], "name", kind.kind)
+    if params.get("track") is not None and not params.get("cluster") and params.get("namespace") is None:
+        raise ValidationError("track needs namespace: each namespace holds its own versions of a track")
     if params.get("track") is not None and not is_name_part(params["track"], LABEL_VALUE_MAX):
         raise ValidationError("track %r is not the name of a track: a catalog entry's name, at most %d lower-case "
                               "letters, digits and '-'" % (params["track"], LABEL_VALUE_MAX))

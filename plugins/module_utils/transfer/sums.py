@@ -17,6 +17,7 @@ and BSD ``SHA256 (<name>) = <hex>``; other lines (comments, PGP armour) are skip
 from __future__ import annotations
 
 import base64
+import http.client
 import posixpath
 import re
 import ssl
@@ -25,9 +26,10 @@ import urllib.request
 from typing import Any, Dict, Iterable, List, MutableMapping, NamedTuple, Optional, Tuple
 from urllib.parse import unquote, urlsplit
 
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.checks import check_pem
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ValidationError
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import CHECKSUM_LENGTHS
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.redaction import redact_query
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.redaction import redact_query, redact_text
 
 MAX_SUMS_BYTES = 8 * 1024 * 1024   # real sums files are a few KiB; a page of HTML by mistake must not be read whole
 _URL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
@@ -160,13 +162,23 @@ class SumsResolver:
     def _digest(self, item: ChecksumBlock, algorithm: str, url: str) -> str:
         option = "%s.%s" % (item.option, algorithm)
         shown = redact_query(url)
-        if urlsplit(url).scheme not in ("http", "https"):
+        try:
+            parts = urlsplit(url)
+            web = parts.scheme in ("http", "https") and bool(parts.hostname) and (parts.port or 1) > 0
+        except ValueError:   # a malformed port or address: found here, not in the middle of the request
+            raise ValidationError("%s: the sums file URL %s is not a valid URL" % (option, shown))
+        if not web:
             raise ValidationError("%s: the sums file %s must be an http or https URL" % (option, shown))
+        if parts.username is not None or parts.password is not None:
+            raise ValidationError("%s: the sums file URL %s holds credentials, which are not sent; serve the sums "
+                                  "file without them, or give the digest itself" % (option, shown))
         file_name = file_name_of(item.block)
         if not file_name:
             raise ValidationError("%s: cannot tell which line of the sums file %s to read: the image's URL or path "
                                   "ends without a file name; give the digest itself" % (option, shown))
         ca = _ca_of(item.block)
+        if isinstance(item.block.get("ca_bundle"), str):
+            check_pem(ca, item.option[:-len("checksum")] + "ca_bundle")
         try:
             lines = self.lines(url, ca)
         except SumsUnavailable as exc:
@@ -204,19 +216,21 @@ class SumsUnavailable(Exception):
 
 def fetch(url: str, cadata: Optional[str], timeout: float) -> bytes:
     """GET the sums file: TLS verified against the system's trust store plus the image's own CA bundle."""
-    context = ssl.create_default_context()
-    if cadata:
-        context.load_verify_locations(cadata=cadata)
-    request = urllib.request.Request(url, headers={"User-Agent": "deckhouse.virtualization sums reader"})
     try:
+        context = ssl.create_default_context()
+        if cadata:
+            context.load_verify_locations(cadata=cadata)
+        request = urllib.request.Request(url, headers={"User-Agent": "deckhouse.virtualization sums reader"})
         with urllib.request.urlopen(request, timeout=timeout, context=context) as reply:  # nosec B310: http(s) only
             body = reply.read(MAX_SUMS_BYTES + 1)
     except urllib.error.HTTPError as exc:
         raise SumsUnavailable("HTTP %d %s" % (exc.code, exc.reason))
     except urllib.error.URLError as exc:
-        raise SumsUnavailable(str(exc.reason))
-    except (OSError, ValueError) as exc:
-        raise SumsUnavailable(str(exc))
+        raise SumsUnavailable(redact_text(str(exc.reason)))
+    except (ValueError, http.client.InvalidURL):   # their messages quote the URL
+        raise SumsUnavailable("the URL cannot be requested as written (spaces or control characters?)")
+    except (OSError, http.client.HTTPException) as exc:   # ssl.SSLError is an OSError
+        raise SumsUnavailable(redact_text(str(exc) or type(exc).__name__))
     if len(body) > MAX_SUMS_BYTES:
         raise SumsUnavailable("larger than %d MiB, not a sums file" % (MAX_SUMS_BYTES // (1024 * 1024)))
     return body

@@ -65,7 +65,7 @@ def test_a_track_gives_its_newest_version_and_what_uses_each():
 
     def send(method, path, query, headers, payload, stream, timeout):
         seen.append((path, query))
-        return HttpResponse(200, {}, json.dumps({"items": bodies[path.rsplit("/", 1)[1]]}).encode())
+        return HttpResponse(200, {}, json.dumps({"items": bodies.get(path.rsplit("/", 1)[1], [])}).encode())
 
     result = list_images(Client(send), {"namespace": "ns", "track": "noble"})
     assert ("labelSelector", TRACK_LABEL + "=noble") in seen[0][1]
@@ -75,7 +75,9 @@ def test_a_track_gives_its_newest_version_and_what_uses_each():
     assert rows["noble-v3"]["used_by"] == ["VirtualMachine ns/web"]
     assert rows["noble-v2"]["in_use"] is False and rows["noble-v2"]["used_in_namespaces"] is None
     assert (rows["noble-v2"]["track"], rows["noble-v2"]["version"], rows["noble-v2"]["newest"]) == ("noble", "v2", True)
-    assert [path.rsplit("/", 1)[1] for path, _query in seen] == ["virtualimages", "virtualdisks", "virtualmachines"]
+    assert [path.rsplit("/", 1)[1] for path, _query in seen] == [   # each list once, whatever the number of images
+        "virtualimages", "virtualdisks", "virtualimages", "virtualmachines", "virtualmachineblockdeviceattachments"]
+    assert rows["noble-v1"]["disks"] == ["VirtualDisk ns/root"]
 
 
 def test_list_sorts_filters_and_sends_selectors():

@@ -96,11 +96,17 @@ def test_a_url_value_is_replaced_by_its_digest_and_each_file_is_read_once() -> N
     assert opener.calls == [(SUMS_URL, None)]
 
 
-def test_the_image_ca_bundle_is_used_to_read_the_sums_file() -> None:
+PEM = "-----BEGIN CERTIFICATE-----\n%s\n-----END CERTIFICATE-----\n" % base64.b64encode(b"\x30\x03abc").decode()
+
+
+def test_the_image_ca_bundle_is_used_to_read_the_sums_file_and_checked_first() -> None:
     opener = FakeOpener({SUMS_URL: GNU})
-    block = {"url": IMAGE_URL, "checksum": {"sha256": SUMS_URL}, "ca_bundle": "PEM"}
+    block = {"url": IMAGE_URL, "checksum": {"sha256": SUMS_URL}, "ca_bundle": PEM}
     SumsResolver(opener=opener).resolve([ChecksumBlock(block, "source.http.checksum")])
-    assert opener.calls == [(SUMS_URL, "PEM")]
+    assert opener.calls == [(SUMS_URL, PEM)]
+    bad = {"url": IMAGE_URL, "checksum": {"sha256": SUMS_URL}, "ca_bundle": "not PEM"}
+    with pytest.raises(ValidationError, match="^images.0. .x.: ca_bundle must be PEM text"):
+        SumsResolver(opener=opener).resolve([ChecksumBlock(bad, "images[0] (x): checksum")])
 
 
 @pytest.mark.parametrize("block, files, message", [
@@ -173,3 +179,23 @@ def test_a_manifests_checksum_is_resolved_with_its_base64_ca_bundle() -> None:
     with pytest.raises(ValidationError, match="^git/a.yaml \\(a\\): spec.dataSource.http.checksum.sha256: the sums"):
         bad = {"spec": {"dataSource": {"http": {"url": "https://h/x.img", "checksum": {"sha256": SUMS_URL}}}}}
         SumsResolver(opener=opener).resolve(manifest_checksum_blocks(bad, "git/a.yaml (a): "))
+
+
+@pytest.mark.parametrize("url, message", [
+    ("http://user:hunter2@h/SHA256SUMS", "holds credentials, which are not sent"),
+    ("http://user:hunter2@h:x/SHA256SUMS", "is not a valid URL"),
+    ("https://u:p@[::1/x", "is not a valid URL"),
+])
+def test_urls_with_credentials_or_malformed_are_refused_without_echoing_them(url: str, message: str) -> None:
+    with pytest.raises(ValidationError) as err:
+        SumsResolver(opener=FakeOpener({})).resolve(
+            [ChecksumBlock({"url": IMAGE_URL, "checksum": {"sha256": url}}, "source.http.checksum")])
+    assert message in err.value.msg and "hunter2" not in err.value.msg
+
+
+def test_a_bad_ca_or_a_url_urllib_refuses_is_a_message_not_a_crash(sums_server: str) -> None:
+    with pytest.raises(SumsUnavailable):
+        fetch(sums_server + "/SHA256SUMS", "not a PEM", 5)
+    with pytest.raises(SumsUnavailable) as err:
+        fetch(sums_server + "/my sums?token=s3cr3t", None, 5)
+    assert "s3cr3t" not in str(err.value)

@@ -10,7 +10,7 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.e
     Track, parse_entry, wanted_objects,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.tracks import (
-    numbered, plan_track, step_row,
+    newest_patch, numbered, plan_track, step_row,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ValidationError
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import VIRTUAL_IMAGE
@@ -125,3 +125,46 @@ def test_todays_version_is_numbered_after_the_newest_member_or_keeps_its_number(
     live: Optional[Dict[str, Any]] = version("noble-v5", 3)
     assert numbered(item, live, members).manifest["metadata"]["annotations"][SEQUENCE_ANNOTATION] == "3"
     assert SEQUENCE_ANNOTATION not in (item.manifest["metadata"].get("annotations") or {})   # a copy, not an edit
+
+
+def test_a_fixed_version_whose_source_changed_is_refused_even_with_recreate() -> None:
+    from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.plan import plan
+    from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.labels import CATALOG_LABEL
+    item = wanted_objects([entry(version="v5", keep=2, checksum={"sha256": DIGEST})], VIRTUAL_IMAGE, ["ns"], "gold",
+                          "none")[0]
+    live = {"metadata": dict(item.manifest["metadata"], labels={CATALOG_LABEL: "gold"}),
+            "spec": dict(item.manifest["spec"], dataSource={"type": "HTTP", "http": {
+                "url": "https://h/noble.img", "checksum": {"sha256": "0" * 64}}}),
+            "status": {"phase": "Ready"}}
+    action = plan([item], {("VirtualImage", "ns", "noble-v5"): live}, "gold", recreate=True)[0]
+    assert action.verb == "refuse"
+    assert action.message.startswith("VirtualImage ns/noble-v5 is version v5 of the track noble and its source "
+                                     "changed (differing fields: spec.dataSource.http.checksum.sha256); a track never "
+                                     "replaces a version in place")
+
+
+def test_a_track_that_left_the_catalog_deletes_its_versions_unless_in_use() -> None:
+    members = [version("noble-v1", 1), version("noble-v2", 2, newest=True)]
+    usage = {"noble-v2": Usage(["VirtualMachine ns/web"], [])}
+    step = plan_track(Track("noble", 0, ""), VIRTUAL_IMAGE, "ns", None, True, members,
+                      lambda obj: usage.get(obj["metadata"]["name"], Usage([], [])))
+    assert names(step.delete) == ["noble-v1"] and [k.name for k in step.kept] == ["noble-v2"]
+    assert not step.add_label and step.remove_label == []
+    row = step_row(step, "", False)
+    assert (row["label"], row["newest"], row["deleted"]) == ("retired", None, ["noble-v1"])
+
+
+def test_a_version_taken_back_is_numbered_after_the_others_when_it_takes_the_label() -> None:
+    members = [version("noble-v1", 1), version("noble-v2", 2, newest=True)]
+    step = plan_track(Track("noble", 2, "v1"), VIRTUAL_IMAGE, "ns", members[0], True, members, unused)
+    assert step.add_label and step.renumber == 3 and names(step.remove_label) == ["noble-v2"]
+    assert newest_patch(True, step.renumber) == {"metadata": {
+        "labels": {NEWEST_LABEL: "true"}, "annotations": {SEQUENCE_ANNOTATION: "3"}}}
+    fresh = plan_track(Track("noble", 2, "v3"), VIRTUAL_IMAGE, "ns", None, True, members, unused)
+    assert fresh.renumber is None   # made in this run: numbered when created
+
+
+def test_a_version_written_as_a_number_is_its_text() -> None:
+    assert entry(version=20240601, keep=1).options.name == "noble-20240601"
+    with pytest.raises(ValidationError, match="version '24.04' is not a valid name part"):
+        entry(version=24.04, keep=1)

@@ -60,3 +60,18 @@ def test_cluster_images_count_disks_and_machines_of_every_namespace_and_a_forbid
     unknown = UsageIndex(client({}, forbidden=("virtualmachines",))).of({"metadata": {"name": "iso"}},
                                                                       CLUSTER_VIRTUAL_IMAGE)
     assert not unknown.in_use and not unknown.complete
+
+
+def test_a_filled_disk_no_longer_needs_its_image_but_is_listed_as_made_from_it():
+    filled = {"metadata": {"name": "root", "namespace": "ns"}, "status": {"phase": "Ready"},
+              "spec": {"dataSource": {"type": "ObjectRef", "objectRef": {"kind": "VirtualImage", "name": "iso"}}}}
+    waiting = dict(filled, metadata={"name": "late", "namespace": "ns"}, status={"phase": "WaitForFirstConsumer"})
+    copying = dict(filled, metadata={"name": "copy", "namespace": "ns"}, status={"phase": "Provisioning"})
+    attachment = {"metadata": {"name": "hotplug", "namespace": "ns"},
+                  "spec": {"blockDeviceRef": {"kind": "VirtualImage", "name": "iso"}}}
+    usage = UsageIndex(client({"virtualdisks": [filled, waiting], "virtualimages": [copying],
+                               "virtualmachineblockdeviceattachments": [attachment]})).of(
+        {"metadata": {"name": "iso", "namespace": "ns"}}, VIRTUAL_IMAGE)
+    assert usage.users == ["VirtualDisk ns/late", "VirtualImage ns/copy",
+                           "VirtualMachineBlockDeviceAttachment ns/hotplug"]
+    assert usage.disks == ["VirtualDisk ns/late", "VirtualDisk ns/root"]
