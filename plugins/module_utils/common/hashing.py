@@ -62,10 +62,16 @@ def mismatches(given: Optional[Dict[str, Any]], computed: Dict[str, str]) -> Lis
 
 
 def _lower_priority() -> None:
-    """Nice the calling thread (Linux: a thread id works as a process id here) so that on a
-    busy machine the upload server gets the CPU first; elsewhere this is a no-op."""
+    """Run the calling thread only on CPU time nothing else wants (Linux SCHED_IDLE; a thread id works as a process
+    id here), else nice it: on a busy machine the upload server gets the CPU first; elsewhere this is a no-op."""
+    tid = threading.get_native_id()
     try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+        os.sched_setscheduler(tid, os.SCHED_IDLE, os.sched_param(0))
+        return
+    except (AttributeError, OSError):
+        pass
+    try:
+        os.setpriority(os.PRIO_PROCESS, tid, 10)
     except (AttributeError, OSError):
         pass
 
