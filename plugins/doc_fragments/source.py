@@ -149,7 +149,7 @@ def source_option(kind: str) -> Dict[str, Any]:
     blocks["http"]["suboptions"]["checksum"]["suboptions"] = checksum_algorithms()
     checksum = blocks["http"]["suboptions"]["checksum"]
     checksum["description"] = [checksum["description"], sums_file(
-        "the last part of the URL", " (with O(source.http.ca_bundle) trusted besides the system's CAs)")]
+        "the last part of the URL", " (with O(source.http.ca_bundle) trusted, when given, instead of the system's CAs)")]
     cluster = kind == "ClusterVirtualImage"
     blocks["container_image"]["suboptions"]["image_pull_secret"] = piece(
         _CLUSTER_PULL_SECRET if cluster else _NAMESPACED_PULL_SECRET, what=facts["what"])

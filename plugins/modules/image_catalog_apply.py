@@ -72,7 +72,7 @@ options:
         C(kubernetes.io/dockerconfigjson) Secret (a C({name, namespace}) mapping for ClusterVirtualImages).
       - A checksum value may be the http(s) URL of the vendor's sums file instead of the digest
         (C(sha256=https://mirror.example.com/noble/current/SHA256SUMS)). It is read once per run (with the
-        entry's C(ca_bundle) trusted besides the system's CAs), the line naming the image's file (the last part of
+        entry's C(ca_bundle) trusted, when given, instead of the system's CAs), the line naming the image's file (the last part of
         C(url), or the name of C(path)) is found in GNU form (C(<hex>  <name>)) or BSD form (the algorithm, the
         name in parentheses, C(=) and the digest), and its digest is used as if written in the entry. A missing line, an HTTP error or a malformed
         digest fails the run, naming the entry, before anything is written.

@@ -164,7 +164,9 @@ summary:
       type: list
       elements: str
     used_in_namespaces:
-      description: For a ClusterVirtualImage, the namespaces the platform lists in C(status.usedInNamespaces) (no release fills it yet); C(null) for VirtualImages.
+      description:
+        - For a ClusterVirtualImage, the namespaces the platform lists in C(status.usedInNamespaces) (no release
+          fills it yet); C(null) for VirtualImages.
       type: list
       elements: str
     track:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import shutil
 import uuid
-from typing import Any
+from pathlib import Path
+from typing import Any, Dict
 
 from test_golden_tracks import Mirror
 from test_upload import create_upload_image, get_image
@@ -12,8 +13,14 @@ from test_upload import create_upload_image, get_image
 VI = "virtualization.deckhouse.io/v1alpha2"
 
 
+def https(url: str, fileserver: Dict[str, Any]) -> str:
+    """The same file from the sandbox's HTTPS listener (its certificate is signed by the sandbox's CA)."""
+    return url.replace(fileserver["http_url"], fileserver["https_url"])
+
+
 def test_every_checksum_option_takes_a_sums_file_url(play, sandbox, k8s, namespace, admin_writes, tmp_path):
     mirror = Mirror(sandbox, "sums-%s" % uuid.uuid4().hex[:6])
+    fileserver = sandbox.components["fileserver"]
     digest = mirror.publish(7)
     local = tmp_path / "cloud.img"
     shutil.copy(mirror.root / "cloud.img", local)
@@ -24,6 +31,10 @@ def test_every_checksum_option_takes_a_sums_file_url(play, sandbox, k8s, namespa
         {"deckhouse.virtualization.virtual_image": {
             "name": "from-http", "namespace": namespace,
             "source": {"http": {"url": mirror.url, "checksum": sums}}}, "register": "vi_http"},
+        {"deckhouse.virtualization.virtual_image": {
+            "name": "from-https", "namespace": namespace, "source": {"http": {
+                "url": https(mirror.url, fileserver), "checksum": {"sha256": https(mirror.sums_url, fileserver)},
+                "ca_bundle": Path(sandbox.ca_path).read_text()}}}, "register": "vi_https"},
         {"deckhouse.virtualization.cluster_virtual_image": {
             "name": cvi, "source": {"http": {"url": mirror.url, "checksum": sums}}}, "register": "cvi_http"},
         {"deckhouse.virtualization.virtual_image": {
@@ -48,8 +59,8 @@ def test_every_checksum_option_takes_a_sums_file_url(play, sandbox, k8s, namespa
     try:
         run = play(tasks)
         assert run.rc == 0, run.fatal()
-        vi = get_image(k8s, namespace, "from-http")
-        assert vi["spec"]["dataSource"]["http"]["checksum"] == {"sha256": digest}
+        for name in ("from-http", "from-https"):   # over TLS, the image's CA bundle verifies the sums file's host
+            assert get_image(k8s, namespace, name)["spec"]["dataSource"]["http"]["checksum"] == {"sha256": digest}
         assert get_image(k8s, None, cvi)["spec"]["dataSource"]["http"]["checksum"] == {"sha256": digest}
         for name in ("from-manifest", "catalog-manifest"):
             assert get_image(k8s, namespace, name)["spec"]["dataSource"]["http"]["checksum"] == {"sha256": digest}

@@ -17,14 +17,18 @@ and BSD ``SHA256 (<name>) = <hex>``; other lines (comments, PGP armour) are skip
 from __future__ import annotations
 
 import base64
+import contextlib
 import http.client
+import os
 import posixpath
 import re
-import ssl
+import tempfile
 import urllib.error
-import urllib.request
 from typing import Any, Dict, Iterable, List, MutableMapping, NamedTuple, Optional, Tuple
 from urllib.parse import unquote, urlsplit
+
+from ansible.module_utils.urls import ConnectionError as UrlConnectionError
+from ansible.module_utils.urls import open_url
 
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.checks import check_pem
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ValidationError
@@ -215,13 +219,16 @@ class SumsUnavailable(Exception):
 
 
 def fetch(url: str, cadata: Optional[str], timeout: float) -> bytes:
-    """GET the sums file: TLS verified against the system's trust store plus the image's own CA bundle."""
+    """GET the sums file through Ansible's ``open_url`` (proxies from the environment, ``~/.netrc`` credentials);
+    TLS verified against the image's own CA bundle when it has one, else the system's trust store."""
+    ca_file = None
     try:
-        context = ssl.create_default_context()
         if cadata:
-            context.load_verify_locations(cadata=cadata)
-        request = urllib.request.Request(url, headers={"User-Agent": "deckhouse.virtualization sums reader"})
-        with urllib.request.urlopen(request, timeout=timeout, context=context) as reply:  # nosec B310: http(s) only
+            handle, ca_file = tempfile.mkstemp(prefix="sums-ca-", suffix=".pem")
+            with os.fdopen(handle, "w") as stream:
+                stream.write(cadata)
+        with contextlib.closing(open_url(url, timeout=timeout, ca_path=ca_file,
+                                         http_agent="deckhouse.virtualization sums reader")) as reply:
             body = reply.read(MAX_SUMS_BYTES + 1)
     except urllib.error.HTTPError as exc:
         raise SumsUnavailable("HTTP %d %s" % (exc.code, exc.reason))
@@ -229,8 +236,11 @@ def fetch(url: str, cadata: Optional[str], timeout: float) -> bytes:
         raise SumsUnavailable(redact_text(str(exc.reason)))
     except (ValueError, http.client.InvalidURL):   # their messages quote the URL
         raise SumsUnavailable("the URL cannot be requested as written (spaces or control characters?)")
-    except (OSError, http.client.HTTPException) as exc:   # ssl.SSLError is an OSError
+    except (OSError, http.client.HTTPException, UrlConnectionError) as exc:   # ssl.SSLError is an OSError
         raise SumsUnavailable(redact_text(str(exc) or type(exc).__name__))
+    finally:
+        if ca_file:
+            os.unlink(ca_file)
     if len(body) > MAX_SUMS_BYTES:
         raise SumsUnavailable("larger than %d MiB, not a sums file" % (MAX_SUMS_BYTES // (1024 * 1024)))
     return body

@@ -57,8 +57,8 @@ def test_cluster_images_count_disks_and_machines_of_every_namespace_and_a_forbid
     usage = UsageIndex(client({"virtualdisks": [disk], "virtualmachines": [OTHER_NS_VM]})).of(
         {"metadata": {"name": "iso"}, "status": {"usedInNamespaces": ["x"]}}, CLUSTER_VIRTUAL_IMAGE)
     assert usage.users == ["VirtualDisk team/root", "VirtualMachine team/db"] and usage.namespaces == ["x"]
-    unknown = UsageIndex(client({}, forbidden=("virtualmachines",))).of({"metadata": {"name": "iso"}},
-                                                                      CLUSTER_VIRTUAL_IMAGE)
+    forbidden = UsageIndex(client({}, forbidden=("virtualmachines",)))
+    unknown = forbidden.of({"metadata": {"name": "iso"}}, CLUSTER_VIRTUAL_IMAGE)
     assert not unknown.in_use and not unknown.complete
 
 
