@@ -16,6 +16,7 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.er
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import CHECKSUM_LENGTHS
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.quantity import parse_quantity
 
+LABEL_VALUE_MAX = 63   # Kubernetes: a label value, a label key's name part, a DNS label
 _NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _QUALIFIED_RE = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
 _PREFIX_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -37,7 +38,7 @@ def check_name(value: Any, option: str, kind: str) -> None:
             "starting and ending with a letter or digit" % (option, value))
 
 
-def is_name_part(value: Any, limit: int = 63) -> bool:
+def is_name_part(value: Any, limit: int = LABEL_VALUE_MAX) -> bool:
     """A DNS label: what may stand in a name, a namespace or a label value and be joined with '-'."""
     return isinstance(value, str) and 0 < len(value) <= limit and bool(_NAME_RE.match(value))
 
@@ -47,13 +48,13 @@ def check_metadata_keys(mapping: Optional[Mapping[str, Any]], option: str, value
     for key, value in (mapping or {}).items():
         key = str(key)
         prefix, _sep, name = key.rpartition("/")
-        if (prefix and (len(prefix) > 253 or not _PREFIX_RE.match(prefix))) or len(name) > 63 \
+        if (prefix and (len(prefix) > 253 or not _PREFIX_RE.match(prefix))) or len(name) > LABEL_VALUE_MAX \
                 or not _QUALIFIED_RE.match(name):
             raise ValidationError("%s: key %r is invalid: use an optional DNS prefix and '/', then at most 63 "
                                   "letters, digits, '-', '_' or '.', starting and ending with a letter or digit"
                                   % (option, key))
         text = "" if value is None else str(value)
-        if values_too and text and (len(text) > 63 or not _QUALIFIED_RE.match(text)):
+        if values_too and text and (len(text) > LABEL_VALUE_MAX or not _QUALIFIED_RE.match(text)):
             raise ValidationError("%s: value of %r is invalid: at most 63 letters, digits, '-', '_' or '.', "
                                   "starting and ending with a letter or digit" % (option, key))
 
@@ -66,6 +67,11 @@ def check_namespace(value: Any, option: str = "namespace") -> None:
         raise ValidationError(
             "%s %r is invalid: use at most 63 lower-case letters, digits and '-', "
             "starting and ending with a letter or digit" % (option, value))
+
+
+def is_digest(algorithm: str, value: Any) -> bool:
+    """``value`` is a digest of ``algorithm``: its length of hex characters."""
+    return isinstance(value, str) and len(value) == CHECKSUM_LENGTHS[algorithm] and bool(_HEX_RE.match(value))
 
 
 def check_checksums(checksum: Optional[Mapping[str, Any]], option: str) -> None:

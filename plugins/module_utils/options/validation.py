@@ -14,8 +14,8 @@ from ansible.module_utils.common.warnings import warn
 
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common import streebog
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.checks import (
-    check_checksums, check_metadata_keys, check_name, check_namespace, check_pem, check_pem_file, check_size,
-    check_url, check_wait_timeout, is_name_part,
+    LABEL_VALUE_MAX, check_checksums, check_metadata_keys, check_name, check_namespace, check_pem, check_pem_file,
+    check_size, check_url, check_wait_timeout, is_name_part,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ValidationError
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import (
@@ -171,7 +171,6 @@ FIELD_TYPES: Dict[str, Any] = {
 }
 TYPE_WORDS = {Mapping: "mapping", int: "whole number"}
 # A track's images are named <name>-<version> and labelled with both: each must be a label value too.
-LABEL_VALUE_MAX = 63
 # Which digest names a track's versions when no version is given, and how much of it.
 VERSION_DIGESTS = ("sha256", "sha512", "streebog256", "streebog512", "sha1", "md5")
 VERSION_DIGEST_CHARS = 12
@@ -246,8 +245,9 @@ def validate_catalog_options(params: Mapping[str, Any], kind: Kind) -> None:
     """image_catalog_apply's own options (the entries are checked one by one by check_catalog_entry)."""
     catalog = params["catalog"]
     check_name(catalog, "catalog", "catalog")
-    if len(catalog) > 63:
-        raise ValidationError("catalog must be at most 63 characters (it is a label value), got %d" % len(catalog))
+    if len(catalog) > LABEL_VALUE_MAX:
+        raise ValidationError("catalog must be at most %d characters (it is a label value), got %d"
+                              % (LABEL_VALUE_MAX, len(catalog)))
     if params.get("fanout") not in FANOUT_CHOICES:
         raise ValidationError("fanout must be one of %s" % ", ".join(FANOUT_CHOICES))
     check_wait_timeout(params.get("wait_timeout"))

@@ -30,7 +30,7 @@ from urllib.parse import unquote, urlsplit
 from ansible.module_utils.urls import ConnectionError as UrlConnectionError
 from ansible.module_utils.urls import open_url
 
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.checks import check_pem
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.checks import check_pem, is_digest
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ValidationError
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import CHECKSUM_LENGTHS
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.redaction import redact_query, redact_text
@@ -115,7 +115,7 @@ def find_digest(lines: List[SumsLine], file_name: str, algorithm: str) -> Tuple[
     problems: List[str] = []
     digests = []
     for line in candidates:
-        if len(line.digest) == length and _HEX_RE.match(line.digest):
+        if is_digest(algorithm, line.digest):
             digests.append(line.digest.lower())
         elif line.algorithm is not None or len(candidates) == 1:
             problems.append("its line for %s has a malformed %s digest (%d characters%s; %s needs %d hex characters)"
