@@ -53,6 +53,11 @@ options:
         carrying the newest label.
       - The name of the track is the entry's name; its versions are named C(<name>-<version>).
     type: str
+  catalog:
+    description:
+      - Only images of this catalog (label C(virtualization.deckhouse.io/ansible-catalog)); with O(track), the
+        track of that catalog when two catalogs have tracks of the same name.
+    type: str
 notes:
   - RV(summary[].in_use) says whether something needs an image now (see RV(summary[].used_by)); the disks, images,
     machines and attachments are listed once per run; C(null) when the credentials may not list them.

@@ -38,7 +38,9 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.er
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import (
     API_VERSION, CLUSTER_VIRTUAL_IMAGE, VIRTUAL_IMAGE, Kind,
 )
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.labels import CATALOG_LABEL, FANOUT_LABEL
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.labels import (
+    CATALOG_LABEL, FANOUT_LABEL, TRACK_LABEL, is_newest,
+)
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.progress import Tracker
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.fields import (
     align_upload_checksum, create_image, refuse_unknown,
@@ -307,9 +309,8 @@ class CatalogRun:
             if step.add_label and not (self.client.check_mode and step.current is None):
                 self.client.patch(step.kind.object_path(step.newest, step.namespace),
                                   newest_patch(True, step.renumber))
-            for member in step.remove_label:
-                self.client.patch(step.kind.object_path(member["metadata"]["name"], step.namespace),
-                                  newest_patch(False))
+            for name in self._others_labelled(step):
+                self.client.patch(step.kind.object_path(name, step.namespace), newest_patch(False))
             for member in step.delete:
                 name = member["metadata"]["name"]
                 self.client.delete(step.kind.object_path(name, step.namespace))
@@ -321,6 +322,18 @@ class CatalogRun:
             where = step.entry + ": " if step.entry else ""
             error = "%strack %s: %s" % (where, step.kind.ref(step.track.name, step.namespace), exc.msg)
         return step_row(step, error, self.client.check_mode)
+
+    def _others_labelled(self, step: TrackStep) -> List[str]:
+        """The versions to take the newest label from: the plan's, and, when the label moves, any other version
+        labelled since the namespace was listed (a run beside this one): listed again, by label."""
+        names = [member["metadata"]["name"] for member in step.remove_label]
+        if step.add_label and not self.client.check_mode:
+            selector = "%s=%s,%s=%s" % (CATALOG_LABEL, self.catalog, TRACK_LABEL, step.track.name)
+            deleted = {member["metadata"]["name"] for member in step.delete}
+            names += [obj["metadata"]["name"] for obj in self._list(step.kind, step.namespace, selector)
+                      if is_newest(obj["metadata"].get("labels")) and obj["metadata"]["name"] not in
+                      set(names) | deleted | {step.newest}]
+        return names
 
     def _retire_hubs(self, wanted: List[Wanted], live: LiveIndex) -> List[str]:
         """Fan-out hubs made for versions of this run's tracks that no version wants any more, deleted unless

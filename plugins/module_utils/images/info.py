@@ -12,7 +12,9 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.er
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import (
     API_VERSION, CLUSTER_VIRTUAL_IMAGE, VIRTUAL_IMAGE, Kind,
 )
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.labels import TRACK_LABEL, track_sequence
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.labels import (
+    CATALOG_LABEL, TRACK_LABEL, track_sequence,
+)
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.redaction import redact_image
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.summary import summarize
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.usage import Usage, UsageIndex
@@ -22,9 +24,11 @@ def list_images(client: Client, params: Mapping[str, Any]) -> Dict[str, Any]:
     """``images`` (as the API gives them) and ``summary``, same order (namespace, name); with ``track``, only that
     track's versions and ``newest``, the summary of the one carrying the newest label (None before any is Ready)."""
     kind = CLUSTER_VIRTUAL_IMAGE if params.get("cluster") else VIRTUAL_IMAGE
-    if params.get("track"):
-        params = dict(params, label_selectors=list(params.get("label_selectors") or []) + [
-            "%s=%s" % (TRACK_LABEL, params["track"])])
+    owned = [("%s=%s" % (label, params[option])) for option, label in (("track", TRACK_LABEL),
+                                                                       ("catalog", CATALOG_LABEL))
+             if params.get(option)]
+    if owned:
+        params = dict(params, label_selectors=list(params.get("label_selectors") or []) + owned)
     images = list_objects(client, kind, None if params.get("cluster") else params.get("namespace"), params)
     usage = UsageIndex(client)
     summary = [_with_usage(summarize(obj), usage.of(obj, kind), kind) for obj in images]

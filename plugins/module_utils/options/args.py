@@ -299,5 +299,6 @@ def info_arg_spec() -> Dict[str, Any]:
         label_selectors={"type": "list", "elements": "str"},
         phase={"type": "list", "elements": "str", "choices": list(IMAGE_PHASES)},
         track={"type": "str"},
+        catalog={"type": "str"},
     )
     return spec

@@ -272,6 +272,9 @@ def validate_info(params: Mapping[str, Any], kind: Optional[Kind] = None) -> Non
         check_name(params["name"], "name", kind.kind)
     if params.get("track") is not None and not params.get("cluster") and params.get("namespace") is None:
         raise ValidationError("track needs namespace: each namespace holds its own versions of a track")
+    if params.get("catalog") is not None and not is_name_part(params["catalog"], LABEL_VALUE_MAX):
+        raise ValidationError("catalog %r is not the name of a catalog: at most %d lower-case letters, digits and '-'"
+                              % (params["catalog"], LABEL_VALUE_MAX))
     if params.get("track") is not None and not is_name_part(params["track"], LABEL_VALUE_MAX):
         raise ValidationError("track %r is not the name of a track: a catalog entry's name, at most %d lower-case "
                               "letters, digits and '-'" % (params["track"], LABEL_VALUE_MAX))

@@ -296,3 +296,27 @@ def test_not_allowed_to_list_namespaces_goes_on_to_the_images():
     api.namespace_list_error = ApiError("the server is down", status=500)
     with pytest.raises(ApiError, match="the server is down"):
         apply(api, urls("b"))
+
+
+# -- tracks ----------------------------------------------------------------------------------------------------
+def test_a_version_labelled_newest_by_a_run_beside_this_one_loses_the_label():
+    """Two runs of one catalog at once: this one lists the namespace, then the other labels its own version newest;
+    when this run moves the label it lists the track again and takes the label from every other version."""
+    from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.labels import (
+        CATALOG_LABEL, NEWEST_LABEL, TRACK_LABEL,
+    )
+    api = FakeApi([NS])
+    other = {"apiVersion": "virtualization.deckhouse.io/v1alpha2", "kind": "VirtualImage", "metadata": {
+        "name": "noble-v1", "namespace": NS, "labels": {CATALOG_LABEL: "base", TRACK_LABEL: "noble", NEWEST_LABEL: "true"}},
+        "spec": {}, "status": {"phase": "Ready"}}
+
+    def beside(name: str) -> None:   # the other run, between this run's list and its label move
+        with api._lock:
+            api.store[image_path("noble-v1")] = copy.deepcopy(other)
+
+    api.create_gate = beside
+    result = apply(api, [{"name": "noble", "url": "https://files.example/noble.img", "version": "v2", "keep": 2}])
+    assert [row["newest"] for row in result["tracks"]] == ["noble-v2"]
+    labelled = sorted(path.rsplit("/", 1)[1] for path, obj in api.store.items()
+                      if (obj["metadata"].get("labels") or {}).get(NEWEST_LABEL))
+    assert labelled == ["noble-v2"]

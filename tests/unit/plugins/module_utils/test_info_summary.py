@@ -10,7 +10,7 @@ import pytest
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.client import Client, HttpResponse
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ApiError
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.labels import (
-    NEWEST_LABEL, SEQUENCE_ANNOTATION, TRACK_LABEL, VERSION_LABEL,
+    CATALOG_LABEL, NEWEST_LABEL, SEQUENCE_ANNOTATION, TRACK_LABEL, VERSION_LABEL,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.info import list_images
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.summary import summarize
@@ -67,8 +67,8 @@ def test_a_track_gives_its_newest_version_and_what_uses_each():
         seen.append((path, query))
         return HttpResponse(200, {}, json.dumps({"items": bodies.get(path.rsplit("/", 1)[1], [])}).encode())
 
-    result = list_images(Client(send), {"namespace": "ns", "track": "noble"})
-    assert ("labelSelector", TRACK_LABEL + "=noble") in seen[0][1]
+    result = list_images(Client(send), {"namespace": "ns", "track": "noble", "catalog": "gold"})
+    assert ("labelSelector", "%s=noble,%s=gold" % (TRACK_LABEL, CATALOG_LABEL)) in seen[0][1]
     assert result["newest"]["name"] == "noble-v3"        # two carry the label (a run was stopped): the later one
     rows = {row["name"]: row for row in result["summary"]}
     assert rows["noble-v1"]["used_by"] == ["VirtualDisk ns/root"] and rows["noble-v1"]["in_use"] is True
