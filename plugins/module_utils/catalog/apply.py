@@ -24,7 +24,7 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.e
     Entry, Track, Wanted, wanted_objects,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.plan import (
-    DELETE, Action, owner_of, plan,
+    DELETE, Action, owner_label_of, owner_of, plan,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.report import (
     result_row, table, track_table,
@@ -49,7 +49,7 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.us
     UsageIndex, absent_unless_held,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.decision import (
-    CREATE, KEEP, PATCH, RECREATE, REFUSE,
+    CREATE, KEEP, PATCH, RECREATE, REFUSE, decide,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.replace import recreate
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.views import patched_view, view
@@ -214,10 +214,22 @@ class CatalogRun:
                         lambda: self._create(action), action.message or "its listed spec changed")
 
     def _create(self, action: Action) -> Dict[str, Any]:
-        """The image modules' create: fields the cluster lacks are named as the entry spells them."""
+        """The image modules' create: fields the cluster lacks are named as the entry spells them. An object of
+        that name made since the namespace was listed (a run of the same catalog beside this one) is taken as
+        created when this catalog owns it and it is what this run wants."""
         entry = action.wanted.entry
-        obj, _platform_checks = create_image(self.client, action.kind, action.wanted.manifest, _style(entry),
-                                             uploads=bool(entry.upload_path))
+        try:
+            obj, _platform_checks = create_image(self.client, action.kind, action.wanted.manifest, _style(entry),
+                                                 uploads=bool(entry.upload_path))
+        except ApiError as exc:
+            if exc.status != 409:
+                raise
+            live = self.client.get(action.kind.object_path(action.name, action.namespace))
+            ours = live is not None and owner_of(live, owner_label_of(action.wanted.manifest)) == self.catalog
+            ref = action.kind.ref(action.name, action.namespace)
+            if not ours or decide(live, action.wanted.manifest, ref, False, "").verb != KEEP:
+                raise
+            return live
         return obj
 
     def _as_the_platform_stores(self, wanted: List[Wanted], live: LiveIndex) -> List[Wanted]:

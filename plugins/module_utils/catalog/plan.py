@@ -41,12 +41,17 @@ def owner_of(obj: Mapping[str, Any], label: str = CATALOG_LABEL) -> Optional[str
     return ((obj.get("metadata") or {}).get("labels") or {}).get(label)
 
 
+def owner_label_of(manifest: Mapping[str, Any]) -> str:
+    """The label that says which catalog owns the object: a fan-out hub's, or an image's."""
+    return FANOUT_LABEL if FANOUT_LABEL in ((manifest.get("metadata") or {}).get("labels") or {}) else CATALOG_LABEL
+
+
 def _decide(item: Wanted, live: Optional[Dict[str, Any]], catalog: str, recreate: bool) -> Action:
     name = item.manifest["metadata"]["name"]
     base = (item.kind, item.namespace, name, item)
     if live is None:
         return Action(CREATE, *base, live=None)
-    owner_label = FANOUT_LABEL if FANOUT_LABEL in (item.manifest["metadata"].get("labels") or {}) else CATALOG_LABEL
+    owner_label = owner_label_of(item.manifest)
     if owner_of(live, owner_label) != catalog:
         other = owner_of(live, owner_label)
         return Action(REFUSE, *base, live=live, message=(

@@ -98,6 +98,8 @@ class FakeApi:
                 self.namespaces.append(name)
             return copy.deepcopy(body)
         self.create_gate(name)
+        if "%s/%s" % (path, name) in self.store:
+            raise ApiError('%s "%s" already exists' % (body.get("kind"), name), status=409, reason="AlreadyExists")
         obj = copy.deepcopy(body)
         obj["metadata"].update(uid="uid-" + name, generation=1)
         obj["status"] = {"phase": "Pending"}
@@ -320,3 +322,28 @@ def test_a_version_labelled_newest_by_a_run_beside_this_one_loses_the_label():
     labelled = sorted(path.rsplit("/", 1)[1] for path, obj in api.store.items()
                       if (obj["metadata"].get("labels") or {}).get(NEWEST_LABEL))
     assert labelled == ["noble-v2"]
+
+
+def test_an_image_a_run_beside_this_one_created_as_wanted_is_taken_as_created():
+    """Two runs of one catalog at once both plan to create an image: the second create answers 409, and the image
+    is this catalog's and what this run wants, so the run goes on with it instead of failing."""
+    api = FakeApi([NS])
+    seen: Dict[str, Any] = {}
+
+    def beside(name: str) -> None:   # the other run's create lands first, the same object
+        if name not in seen:
+            seen[name] = True
+            CatalogRun(api, VIRTUAL_IMAGE, params(urls("a"))).run(parse_catalog(params(urls("a")), VIRTUAL_IMAGE))
+
+    api.create_gate = beside
+    result = apply(api, urls("a"))
+    assert result["failed_images"] == [] and by_name(result["images"])["a"]["phase"] == "Ready"
+    assert [r.verb for r in api.writes()].count("POST") == 2   # both runs tried; one object exists
+
+    foreign = FakeApi([NS])
+    foreign.store[image_path("b")] = {"metadata": {"name": "b", "namespace": NS, "labels": {}}, "spec": {}}
+    foreign.create_gate = lambda name: None
+    with pytest.raises(CatalogFailed, match="already exists"):
+        run = CatalogRun(foreign, VIRTUAL_IMAGE, params(urls("b")))
+        run._read = lambda namespaces, wanted: ({}, [])   # listed before the other object was made
+        run.run(parse_catalog(params(urls("b")), VIRTUAL_IMAGE))
