@@ -1,10 +1,16 @@
 """`python -m conformance`: the sandbox's API server side by side with the real one (see README.md).
 
-    python -m conformance --binary PATH [--platform dev|v1.10|all] [--only GLOB] [--verbose] [--keep]
+    python -m conformance --binary PATH [--platform dev|v1.10|all] [--only GLOB] [--verbose] [--keep] [--strict]
 
-Prints one row per case and ends with exactly one line `conformance: N cases, D differences`. Exit
-status 1 when a difference is not listed in sandbox/README.md ("Known deviations"), when a case
-errors, or when a server does not start.
+Every step of every case is compared: its code, Status, warnings, the answer it picked and the stored
+object read back after each write. A step may differ only in the fields a row of the deviation table
+(sandbox/README.md) names, with the values the row gives; the reference server's text is first put into
+the sandbox's release's words (conformance/rewrites.py). Prints one row per case and ends with exactly
+one line `conformance: N cases, D differences` (D counts differing steps). Exit status 1 when a
+difference is not listed, a case raised on either side, a row is malformed or (in a full run) matched
+nothing, a server does not start, or nothing was compared. Under --strict (the default when CI is set)
+a missing reference folder, a missing kubectl, a line that did not run or fewer cases than the suite
+defines fail the run too, instead of being skipped.
 """
 from __future__ import annotations
 
@@ -12,21 +18,24 @@ import argparse
 import fnmatch
 import json
 import os
-import re
 import shutil
 import sys
 import tempfile
 import time
 import traceback
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .cases import build_cases
+from .compare import EXCEPTION, Outcome, compare_case
+from .deviations import Row, TableError, load
+from .gate import ci_strict
 from .harness import Case, Ctx
+from .rewrites import FIRED, REWRITES
 from .servers import REPO, RealApi, SandboxApi, StartError, sandbox_platforms
 
 README = REPO / "sandbox" / "README.md"
-START, END = "<!-- conformance-deviations:start -->", "<!-- conformance-deviations:end -->"
 LINES = {"dev": "crds", "v1.10": "crds-v1.10"}
 
 
@@ -34,55 +43,90 @@ def reference_dir() -> Path:
     return Path(os.environ.get("DVP_REFERENCE_DIR") or REPO.parent / "shared" / "reference")
 
 
-def deviations() -> list[tuple[str, str]]:
-    """(pattern, reason) rows of the table between the markers in sandbox/README.md.
-
-    A pattern is a glob over `<line>/<kind>/<scenario>` or `<line>/<kind>/<scenario>#<step>`."""
-    text = README.read_text()
-    if START not in text:
-        return []
-    block = text.split(START, 1)[1].split(END, 1)[0]
-    rows = []
-    for line in block.splitlines():
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) >= 2 and cells[0].startswith("`"):
-            rows += [(pattern, cells[1]) for pattern in re.findall(r"`([^`]+)`", cells[0])]
-    return rows
-
-
-def listed(case_id: str, step: str, devs: list[tuple[str, str]]) -> tuple[str, str] | None:
-    """The (pattern, reason) row covering this step of this case, if any."""
-    for pattern, reason in devs:
-        if fnmatch.fnmatchcase(f"{case_id}#{step}", pattern) or fnmatch.fnmatchcase(case_id, pattern):
-            return pattern, reason
-    return None
-
-
 def run_side(case: Case, server: Any, ns: str, kubectl: str | None, work: str) -> list[tuple[str, Any]]:
     ctx = Ctx(server, ns, kubectl, work)
     try:
         case.func(ctx)
-    except Exception as exc:  # the same failure on both sides compares equal
-        ctx.steps.append(("exception", f"{type(exc).__name__}: {exc}"))
+    except Exception as exc:  # compared as an error, never as "the same"
+        ctx.steps.append((EXCEPTION, f"{type(exc).__name__}: {exc}"))
     return ctx.steps
 
 
-def differing(a: list[tuple[str, Any]], b: list[tuple[str, Any]]) -> list[tuple[str, Any, Any]]:
-    da, db = dict(a), dict(b)
-    labels = [lbl for lbl, _ in a] + [lbl for lbl, _ in b if lbl not in da]
-    return [(lbl, da.get(lbl, "<absent>"), db.get(lbl, "<absent>")) for lbl in labels if da.get(lbl) != db.get(lbl)]
+@dataclass
+class Tally:
+    cases: int = 0
+    steps: int = 0
+    differences: int = 0     # differing steps, listed or not
+    listed: int = 0
+    unlisted: int = 0
+    errors: int = 0
+    failures: list[str] = field(default_factory=list)   # why the run fails, beyond the per-step lines
+
+    def fail(self, message: str) -> None:
+        print(f"conformance: FAIL: {message}")
+        self.failures.append(message)
 
 
-def first_path(a: Any, b: Any, path: str = "") -> str:
-    if isinstance(a, dict) and isinstance(b, dict):
-        for k in list(a) + [k for k in b if k not in a]:
-            if a.get(k, "<absent>") != b.get(k, "<absent>"):
-                return first_path(a.get(k, "<absent>"), b.get(k, "<absent>"), f"{path}.{k}")
-    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-        for i, (x, y) in enumerate(zip(a, b)):
-            if x != y:
-                return first_path(x, y, f"{path}[{i}]")
-    return f"{path or '.'}: real={json.dumps(a, sort_keys=True)[:300]} sandbox={json.dumps(b, sort_keys=True)[:300]}"
+def report(case_id: str, outcomes: list[Outcome], tally: Tally, verbose: bool) -> None:
+    tally.cases += 1
+    tally.steps += sum(1 for o in outcomes if o.step != EXCEPTION)
+    bad = [o for o in outcomes if o.result in ("unlisted", "error")]
+    listed = [o for o in outcomes if o.result == "listed"]
+    tally.differences += sum(1 for o in outcomes if o.result in ("listed", "unlisted"))
+    tally.listed += len(listed)
+    tally.unlisted += sum(1 for o in outcomes if o.result == "unlisted")
+    tally.errors += sum(1 for o in outcomes if o.result == "error")
+    if not bad and not listed:
+        print(f"{case_id:58} same ({len(outcomes)} steps)")
+        return
+    if not bad:
+        print(f"{case_id:58} listed: {', '.join(o.step for o in listed)}")
+        return
+    print(f"{case_id:58} DIFFERENT: {', '.join(f'{o.step} ({o.result})' for o in bad)}")
+    for o in bad[: (None if verbose else 3)]:
+        print(f"    {case_id}#{o.step}: {o.detail}")
+
+
+def run_line(line: str, binary: Path, run_dir: Path, kubectl: str | None, only: list[str], rows: list[Row],
+             tally: Tally, verbose: bool, dump: str | None = None) -> bool:
+    """Run one platform line; False when it could not run at all."""
+    crd_dir = reference_dir() / LINES[line]
+    cases = [c for c in build_cases(line) if not only or any(fnmatch.fnmatchcase(c.id, g) for g in only)]
+    line_dir = run_dir / line.replace(".", "_")
+    try:
+        real = RealApi(binary, line_dir, crd_dir)
+    except StartError as exc:
+        tally.fail(f"{line}: the real API server did not start: {exc}")
+        return False
+    try:
+        sandbox = SandboxApi(line_dir, None if line == "dev" else line)
+    except StartError as exc:
+        real.stop()
+        tally.fail(f"{line}: the sandbox did not start: {exc}")
+        return False
+    print(f"conformance: {line}: real server up in {real.startup_seconds:.1f}s, "
+          f"sandbox in {sandbox.startup_seconds:.1f}s; {len(cases)} cases")
+    print(f"{'case':58} result")
+    before = (tally.cases, tally.differences)
+    try:
+        for i, case in enumerate(cases):
+            if case.needs_kubectl and not kubectl:
+                print(f"{case.id:58} skip (no kubectl)")
+                continue
+            ns = f"c{i:03d}"
+            work = str(line_dir / "work")
+            a = run_side(case, real, ns, kubectl, work + "-real")
+            b = run_side(case, sandbox, ns, kubectl, work + "-sandbox")
+            if dump:
+                target = Path(dump) / (case.id.replace("/", "_") + ".json")
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(json.dumps({"real": a, "sandbox": b}, indent=1, sort_keys=True))
+            report(case.id, compare_case(case.id, a, b, rows, REWRITES), tally, verbose)
+    finally:
+        sandbox.stop()
+        real.stop()
+    print(f"conformance: {line}: {tally.cases - before[0]} cases, {tally.differences - before[1]} differences")
+    return True
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -91,118 +135,81 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--binary", required=True, help="the real API server (scripts/realapi/build.py prints it)")
     p.add_argument("--platform", default="all", choices=["all", *LINES], help="platform line(s) to compare")
     p.add_argument("--only", action="append", default=[], metavar="GLOB", help="case ids to run (repeatable)")
-    p.add_argument("--verbose", "-v", action="store_true", help="print every differing step in full")
+    p.add_argument("--verbose", "-v", action="store_true", help="print every differing step")
     p.add_argument("--keep", action="store_true", help="keep the run directory (logs, state) for inspection")
+    p.add_argument("--dump", metavar="DIR", help="write both recordings of every case there, as JSON")
+    p.add_argument("--strict", action="store_true", default=ci_strict(),
+                   help="fail instead of skipping what cannot be compared (default when CI is set)")
     args = p.parse_args(argv)
-
-    if not shutil.which("etcd"):
-        print("conformance: etcd not found on PATH: install Debian's etcd-server "
-              "(make venv does when run as root; see bindep.txt)")
-        print("conformance: 0 cases, 0 differences")
-        return 1
-    if not Path(args.binary).is_file():
-        print(f"conformance: no real API server at {args.binary} (scripts/realapi/build.py builds it)")
-        print("conformance: 0 cases, 0 differences")
-        return 1
-    kubectl = shutil.which("kubectl")
-    devs = deviations()
-    run_dir = Path(tempfile.mkdtemp(prefix="conformance-"))
-    lines = list(LINES) if args.platform == "all" else [args.platform]
-    total = diffs = unlisted = errors = 0
-    used_patterns: set[str] = set()
+    tally = Tally()
     started = time.monotonic()
-    has_platform_flag, _ = sandbox_platforms()
-    if not kubectl:
-        print("conformance: kubectl not found on PATH: kubectl cases are skipped")
+    lines = list(LINES) if args.platform == "all" else [args.platform]
     try:
-        for line in lines:
-            crd_dir = reference_dir() / LINES[line]
-            if not crd_dir.is_dir():
-                print(f"conformance: {line}: no reference CRDs at {crd_dir}: line skipped")
-                continue
-            platform = None if line == "dev" else line
-            if platform and not has_platform_flag:
-                print(f"conformance: {line}: skipped: the sandbox cannot serve this line yet "
-                      f"(`python -m sandbox up --help` has no --platform)")
-                continue
-            cases = [c for c in build_cases(line, bool(kubectl))
-                     if not args.only or any(fnmatch.fnmatchcase(c.id, g) for g in args.only)]
-            line_dir = run_dir / line.replace(".", "_")
-            try:
-                real = RealApi(Path(args.binary), line_dir, crd_dir)
-            except StartError as exc:
-                print(f"conformance: {line}: the real API server did not start: {exc}")
-                errors += 1
-                continue
-            try:
-                sandbox = SandboxApi(line_dir, platform)
-            except StartError as exc:
-                real.stop()
-                print(f"conformance: {line}: the sandbox did not start: {exc}")
-                errors += 1
-                continue
-            print(f"conformance: {line}: real server up in {real.startup_seconds:.1f}s, "
-                  f"sandbox in {sandbox.startup_seconds:.1f}s; {len(cases)} cases")
-            print(f"{'case':58} result")
-            n_line = d_line = 0
-            try:
-                for i, case in enumerate(cases):
-                    if case.needs_kubectl and not kubectl:
-                        print(f"{case.id:58} skip (no kubectl)")
-                        continue
-                    ns = f"c{i:03d}"
-                    work = str(line_dir / "work")
-                    a = run_side(case, real, ns, kubectl, work + "-real")
-                    b = run_side(case, sandbox, ns, kubectl, work + "-sandbox")
-                    total += 1
-                    n_line += 1
-                    diff = differing(a, b)
-                    if not diff:
-                        print(f"{case.id:58} same ({len(a)} steps)")
-                        continue
-                    diffs += 1
-                    d_line += 1
-                    reasons = []
-                    open_steps = []
-                    for label, x, y in diff:
-                        row = listed(case.id, label, devs)
-                        if row is None:
-                            open_steps.append((label, x, y))
-                        else:
-                            reasons.append(row[1])
-                            used_patterns.add(row[0])
-                    if open_steps:
-                        unlisted += 1
-                        print(f"{case.id:58} DIFFERENT (unlisted): steps {', '.join(s for s, _, _ in diff)}")
-                        for label, x, y in open_steps[: (None if args.verbose else 2)]:
-                            print(f"    {label}{first_path(x, y)}")
-                            if args.verbose:
-                                print(f"      real:    {json.dumps(x, sort_keys=True)}")
-                                print(f"      sandbox: {json.dumps(y, sort_keys=True)}")
-                    else:
-                        print(f"{case.id:58} different, listed: {reasons[0][:60]}")
-            finally:
-                sandbox.stop()
-                real.stop()
-            print(f"conformance: {line}: {n_line} cases, {d_line} differences")
+        rows = load(README)
+    except (TableError, OSError) as exc:
+        tally.fail(f"the deviation table in {README.relative_to(REPO)}: {exc}")
+        rows = []
+    if not shutil.which("etcd"):
+        tally.fail("etcd not found on PATH: install Debian's etcd-server (make venv does when run as root; "
+                   "see bindep.txt)")
+    if not Path(args.binary).is_file():
+        tally.fail(f"no real API server at {args.binary} (scripts/realapi/build.py builds it)")
+    kubectl = shutil.which("kubectl")
+    if not kubectl:
+        message = "kubectl not found on PATH: the kubectl cases cannot run (.ci/run installs it)"
+        tally.fail(message) if args.strict else print(f"conformance: {message}: skipped")
+    has_platform_flag, _ = sandbox_platforms()
+    runnable = []
+    for line in lines:
+        crd_dir = reference_dir() / LINES[line]
+        if not crd_dir.is_dir():
+            message = (f"{line}: no reference CRDs at {crd_dir} (set DVP_REFERENCE_DIR or put shared/reference "
+                       f"beside the checkout)")
+            tally.fail(message) if args.strict else print(f"conformance: {message}: line skipped")
+        elif line != "dev" and not has_platform_flag:
+            tally.fail(f"{line}: the sandbox cannot serve this line (`python -m sandbox up --help` has no --platform)")
+        else:
+            runnable.append(line)
+    run_dir = Path(tempfile.mkdtemp(prefix="conformance-"))
+    ran: list[str] = []
+    try:
+        if not tally.failures:
+            for line in runnable:
+                if run_line(line, Path(args.binary), run_dir, kubectl, args.only, rows, tally, args.verbose,
+                            args.dump):
+                    ran.append(line)
     except KeyboardInterrupt:
-        errors += 1
+        tally.fail("interrupted")
     except Exception:
         traceback.print_exc()
-        errors += 1
+        tally.fail("the harness raised (traceback above)")
     finally:
         if args.keep:
             print(f"conformance: run directory kept: {run_dir}")
         else:
             shutil.rmtree(run_dir, ignore_errors=True)
-    if not args.only and total:
-        stale = [p for p, _ in devs if p not in used_patterns]
+    defined = sum(len([c for c in build_cases(line) if not args.only
+                       or any(fnmatch.fnmatchcase(c.id, g) for g in args.only)]) for line in lines)
+    if tally.cases == 0 and not tally.failures:
+        tally.fail("no case was compared" + (f" (--only {' '.join(args.only)} matches none)" if args.only else ""))
+    if args.strict and not tally.failures and tally.cases < defined:
+        tally.fail(f"{tally.cases} cases compared, fewer than the {defined} the suite defines for "
+                   f"{', '.join(lines)}")
+    if not args.only and ran == list(LINES) and not tally.failures:
+        stale = [f"`{p}`" for row in rows for p in row.patterns
+                 if not any(fnmatch.fnmatchcase(step, p) for step in row.used)]
         if stale:
-            print(f"conformance: note: {len(stale)} listed deviations did not occur (remove them from "
-                  f"sandbox/README.md if they are fixed): {', '.join(stale)}")
-    print(f"conformance: took {time.monotonic() - started:.0f}s; {unlisted} unlisted differences, {errors} errors")
-    print(f"conformance: {total} cases, {diffs} differences")
-    return 1 if (unlisted or errors) else 0
+            tally.fail(f"{len(stale)} rows of the deviation table matched no difference (remove them, the "
+                       f"sandbox now answers as the real server does): {', '.join(stale)}")
+        unused = [rule.name for rule in REWRITES if not FIRED.get(rule.name)]
+        if unused:
+            tally.fail(f"wording rewrites that changed no text of the reference server (remove them from "
+                       f"conformance/rewrites.py): {', '.join(unused)}")
+    print(f"conformance: took {time.monotonic() - started:.0f}s; {tally.steps} steps compared, "
+          f"{tally.listed} listed, {tally.unlisted} unlisted differences, {tally.errors} errors; "
+          f"{len(rows)} deviation rows; {len(REWRITES)} wording rewrites")
+    print(f"conformance: {tally.cases} cases, {tally.differences} differences")
+    return 1 if (tally.unlisted or tally.errors or tally.failures) else 0
 
 
 if __name__ == "__main__":

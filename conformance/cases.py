@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 import yaml
 
-from .harness import APPLY, JSONPATCH, MERGE, TABLE, Case, Ctx
+from .harness import APPLY, JSONPATCH, MERGE, TABLE, Case, Ctx, watch_events
 from .kinds import KINDS, Kind
 
 Scenario = Callable[[Ctx, Kind], None]
@@ -436,21 +436,7 @@ def s_list_all(c: Ctx, k: Kind) -> None:
 
 # -- watch ---------------------------------------------------------------------------------------------------
 
-def _events(evs: list[dict[str, Any]]) -> list[Any]:
-    out = []
-    for e in evs:
-        if "httpCode" in e:
-            out.append(e)
-            continue
-        o = e.get("object", {})
-        if e.get("type") == "ERROR":
-            out.append({"type": "ERROR", "object": o})
-        else:
-            md = o.get("metadata", {})
-            out.append({"type": e.get("type"), "name": md.get("name"), "generation": md.get("generation"),
-                        "resourceVersion": md.get("resourceVersion"), "labels": md.get("labels"),
-                        "deletion": "deletionTimestamp" in md})
-    return out
+_events = watch_events
 
 
 @scenario("watch", "watch from a list's resourceVersion: ADDED, MODIFIED, DELETED in order")
@@ -590,7 +576,9 @@ def s_kubectl_patch(c: Ctx, k: Kind) -> None:
     c.record("wait-delete", c.kubectl("wait", f"{k.plural}/{kp}", "--for=delete", "--timeout=5s"))
 
 
-def build_cases(line: str, has_kubectl: bool) -> list[Case]:
+def build_cases(line: str, has_kubectl: bool = True) -> list[Case]:
+    """Every case of a line: each scenario for each kind it applies to (kubectl ones marked)."""
+    from . import client_cases  # noqa: F401  (registers the scenarios of the collection's own paths)
     cases = []
     for k in KINDS:
         for name, title, fn, kubectl in SCENARIOS:

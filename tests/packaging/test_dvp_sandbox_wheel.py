@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Dict, List, Set
 
 import pytest
+
+from conformance.gate import unavailable
 from packaging_support import (BIN, REPO, assert_nothing_left, parse_env_file, processes_mentioning, recorded_pids,
                                run, stopped_all, user_env)
 
@@ -125,7 +127,7 @@ def _observed_images(kubeconfig: str) -> Dict[str, str]:
 def test_installed_sandbox_up_kubectl_playbook_down(installed_sandbox: Path, installed_collection: Path,
                                                     tmp_path: Path) -> None:
     if not shutil.which("kubectl"):
-        pytest.skip("kubectl is not installed")
+        unavailable("kubectl is not installed")
     state = tmp_path / "state"
     work = tmp_path / "work"
     work.mkdir()

@@ -40,6 +40,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from conformance.__main__ import LINES, reference_dir  # noqa: E402
+from conformance.gate import unavailable  # noqa: E402
 from conformance.servers import RealApi, StartError  # noqa: E402
 
 WRITE_VERBS = ("create", "update", "patch", "delete", "deletecollection")
@@ -87,17 +88,26 @@ def built_binary() -> tuple[Optional[Path], str]:
     return None, "the real API server is not built for this lock file (no %s): %s" % (path, BUILD_HINT)
 
 
+@pytest.fixture(scope="session")
+def realapi_binary() -> Path:
+    """The real server's binary (skipped without it; failed under CI)."""
+    binary, why = built_binary()
+    if binary is None:
+        unavailable(why)
+    return binary
+
+
 @pytest.fixture(scope="session", params=list(LINES))
 def realapi(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealApi]:
     line = request.param
     binary, why = built_binary()
     if binary is None:
-        pytest.skip(why)
+        unavailable(why)
     if not shutil.which("etcd"):
-        pytest.skip("etcd not found on PATH: install Debian's etcd-server (see bindep.txt)")
+        unavailable("etcd not found on PATH: install Debian's etcd-server (see bindep.txt)")
     crd_dir = reference_dir() / LINES[line]
     if not crd_dir.is_dir():
-        pytest.skip("no reference CRDs for %s at %s (DVP_REFERENCE_DIR overrides)" % (line, crd_dir))
+        unavailable("no reference CRDs for %s at %s (DVP_REFERENCE_DIR overrides)" % (line, crd_dir))
     try:
         server = RealApi(binary, tmp_path_factory.mktemp("realapi-%s" % line.replace(".", "_")), crd_dir)
     except StartError as exc:

@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from conformance.gate import unavailable
+
 pytestmark = pytest.mark.kubectl
 KUBECTL = shutil.which("kubectl")
 VI_API = "virtualization.deckhouse.io/v1alpha2"
@@ -20,7 +22,7 @@ VI_API = "virtualization.deckhouse.io/v1alpha2"
 @pytest.fixture
 def kubectl(api_sandbox: Any) -> Any:
     if not KUBECTL:
-        pytest.skip("kubectl not installed")
+        unavailable("kubectl not installed (.ci/run installs it)")
     env = {**os.environ, "KUBECONFIG": api_sandbox.kubeconfig}
 
     def run(*args: str, stdin: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:

@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from conformance.gate import unavailable
+
 from sandbox.handle import Sandbox
 
 pytestmark = pytest.mark.kubectl
@@ -23,7 +25,7 @@ SHA512 = "cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce47d0d1
 @pytest.fixture
 def kubectl(line_sandbox: Sandbox) -> Any:
     if not KUBECTL:
-        pytest.skip("kubectl not installed")
+        unavailable("kubectl not installed")
     env = {**os.environ, "KUBECONFIG": line_sandbox.kubeconfig}
 
     def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
