@@ -60,8 +60,10 @@ options:
     description:
       - Size of the disk, a Kubernetes quantity such as C(10Gi) (C(spec.persistentVolumeClaim.size)). Required
         without O(source); with one, the size of the source when omitted (it must then be at least that).
-      - A larger size on a disk that holds data grows it in place; a smaller one is refused. Sizes are compared by
-        value (C(1Gi) is C(1024Mi)). Left out on a later run, the disk keeps its size.
+      - A larger size on a disk that holds data grows it in place; a smaller one is refused. The disk's size is
+        the larger of its spec and its capacity (C(status.capacity)), so a disk made without O(size) grows from
+        its source's size. Sizes are compared by value (C(1Gi) is C(1024Mi)). Left out on a later run, the disk
+        keeps its size.
     type: str
   storage_class:
     description:

@@ -132,6 +132,39 @@ def test_delete_of_an_attached_disk_is_refused_before_any_write_then_forced(play
     assert kube.vm_phase(namespace, "web") == "Running"
 
 
+def test_a_disk_made_without_a_size_grows_in_place_from_its_capacity(play, namespace, kube, sources, admin_writes):
+    """No size given: the disk has its source's size, and no spec.persistentVolumeClaim at all. A size at least
+    its capacity grows it in place (never "recreate"); one below its capacity is refused naming the capacity."""
+    kube.ready_image(namespace, "base", sources["qcow2"])
+    made = play([{DISK: disk(namespace, "sourced", source={"object_ref": {"kind": "VirtualImage", "name": "base"}}),
+                  "register": "made"}])
+    assert made.rc == 0, made.fatal()
+    assert "persistentVolumeClaim" not in made["made"]["disk"]["spec"]
+    capacity = made["made"]["disk"]["status"]["capacity"]
+    uid = made["made"]["disk"]["metadata"]["uid"]
+    admin_writes.clear()
+    same = disk(namespace, "sourced", source={"object_ref": {"kind": "VirtualImage", "name": "base"}})
+    run = play([{DISK: dict(same, size="1Ki"), "register": "below", "ignore_errors": True},
+                {DISK: dict(same, size="64Mi"), "register": "grown"}])
+    below, grown = run["below"], run["grown"]
+    assert below["failed"] is True
+    assert "size 1Ki is smaller than the disk's size %s" % capacity in below["msg"], below["msg"]
+    assert "recreate" not in below["msg"], below["msg"]
+    assert grown["changed"] is True and grown["phase"] == "Ready", run.fatal()
+    assert grown["disk"]["metadata"]["uid"] == uid, "grown in place, not recreated"
+    assert grown["summary"]["capacity"] == "64Mi"
+    assert [w["method"] for w in admin_writes(namespace)] == ["PATCH"]
+
+
+def test_advice_to_recreate_a_disk_says_its_data_is_lost(play, namespace, kube, sources):
+    kube.ready_image(namespace, "a", sources["qcow2"])
+    kube.ready_image(namespace, "b", sources["raw"])
+    assert play([{DISK: disk(namespace, "kept", source={"object_ref": {"kind": "VirtualImage", "name": "a"}})}]).rc == 0
+    run = play([{DISK: disk(namespace, "kept", source={"object_ref": {"kind": "VirtualImage", "name": "b"}}),
+                 "register": "refused", "ignore_errors": True}])
+    assert "Set recreate: true to delete it and create it anew (the data on the disk is lost)." in run["refused"]["msg"]
+
+
 def test_spec_change_after_provisioning_is_refused_or_recreated_for_a_free_disk(
         play, namespace, kube, sources, admin_writes):
     kube.ready_image(namespace, "a", sources["qcow2"])

@@ -27,20 +27,29 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.transfer.
 SIZE_PATH = "spec.persistentVolumeClaim.size"
 
 
-def grow_only(live: Any, wanted: Any) -> str:
-    """The size rule: the same value (``10Gi`` is ``10240Mi``) or a larger one (patched in place; the platform
-    resizes the volume); a smaller one is refused naming both, since the platform never shrinks a disk."""
+def grow_only(disk: Mapping[str, Any], live: Any, wanted: Any) -> str:
+    """The size rule: the same value (``10Gi`` is ``10240Mi``) or one at least the disk's size, patched in place
+    (the platform resizes the volume). The disk's size is the larger of its spec and its ``status.capacity``: a
+    disk made without a size has the size of its source, and one whose spec says less than it holds cannot go
+    below what it holds. A smaller size is refused naming both, since the platform never shrinks a disk."""
     have, want = quantity_or_none(live), quantity_or_none(wanted)
     if want is None or have == want:
         return SAME
-    if have is None or want > have:
+    capacity_text = (disk.get("status") or {}).get("capacity")
+    floors = [(q, text) for q, text in ((have, live), (quantity_or_none(capacity_text), capacity_text))
+              if q is not None]
+    if not floors:
+        return IN_PLACE
+    floor, floor_text = max(floors, key=lambda pair: pair[0])
+    if want >= floor:
         return IN_PLACE
     return ("size %s is smaller than the disk's size %s: the platform only grows a disk (shrinking would lose "
-            "data); give at least %s, or make a new disk" % (wanted, live, live))
+            "data); give at least %s, or make a new disk" % (wanted, floor_text, floor_text))
 
 
 # After provisioning only the size changes, in place; a different source or storage class is locked.
-DISK_LOCK = SpecLock(phases=DISK_PROVISIONED_PHASES, in_place={SIZE_PATH: grow_only})
+DISK_DATA_LOST = "the data on the disk is lost"
+DISK_LOCK = SpecLock(phases=DISK_PROVISIONED_PHASES, in_place={SIZE_PATH: grow_only}, recreate_loses=DISK_DATA_LOST)
 
 
 def attached_vms(disk: Mapping[str, Any]) -> List[Dict[str, Any]]:
@@ -65,7 +74,7 @@ def why_not_recreate(disk: Mapping[str, Any]) -> str:
 # An upload into a disk: on a late-binding storage class the uploaded data waits in DVCR for the first consumer, so
 # WaitForFirstConsumer holds the upload too.
 DISK_UPLOAD = UploadRules(holds_data=DISK_PROVISIONED_PHASES + (FIRST_CONSUMER_PHASE,), ready="disk-ready",
-                          why_not_recreate=why_not_recreate)
+                          why_not_recreate=why_not_recreate, recreate_loses=DISK_DATA_LOST)
 
 
 _REF_KINDS = {kind.kind: kind for kind in (VIRTUAL_IMAGE, CLUSTER_VIRTUAL_IMAGE, VIRTUAL_DISK_SNAPSHOT, VIRTUAL_DISK)}

@@ -20,10 +20,11 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.co
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import PROVISIONED_PHASES
 
 CREATE, PATCH, KEEP, REFUSE, RECREATE = "create", "patch", "keep", "refuse", "recreate"
-# What an in-place rule says of a field's (live, wanted) values: the same value, a change the platform makes in
-# place; anything else is why the change is refused.
+# What an in-place rule says of a field's values (the live object, the live value, the wanted value): the same
+# value, a change the platform makes in place; anything else is why the change is refused. The live object is
+# there for what the platform compares with besides the spec (a disk's capacity in its status).
 SAME, IN_PLACE = "same", "in place"
-InPlaceRule = Callable[[Any, Any], str]
+InPlaceRule = Callable[[Mapping[str, Any], Any, Any], str]
 
 
 class SpecLock(NamedTuple):
@@ -32,6 +33,8 @@ class SpecLock(NamedTuple):
 
     phases: Tuple[str, ...] = PROVISIONED_PHASES
     in_place: Mapping[str, InPlaceRule] = {}
+    # What advice to recreate must add (a disk's data is lost with it; an image is made again from its source).
+    recreate_loses: str = ""
 
 
 IMAGE_LOCK = SpecLock()
@@ -54,6 +57,38 @@ def _value(obj: Mapping[str, Any], path: str) -> Any:
     return node
 
 
+def _without(node: Any, paths: Sequence[str]) -> Any:
+    """A copy of a mapping without the dotted ``paths`` (relative to it); empty mappings left behind are None."""
+    if not isinstance(node, Mapping):
+        return node
+    out = {}
+    for key, value in node.items():
+        inner = [p.split(".", 1)[1] for p in paths if p.split(".", 1)[0] == key and "." in p]
+        if key in paths:
+            continue
+        out[key] = _without(value, inner) if inner else value
+        if out[key] is None and value is not None:
+            del out[key]
+    return out or None
+
+
+def spec_changes(live: Mapping[str, Any], wanted: Mapping[str, Any], in_place: Sequence[str]) -> List[str]:
+    """The spec paths that differ, each in-place path named on its own even where its parent is absent on one
+    side (a disk made without a size has no ``spec.persistentVolumeClaim`` at all: giving it a size is a change
+    of ``spec.persistentVolumeClaim.size``, which grows in place, not of the whole parent, which is locked)."""
+    changes: List[str] = []
+    for path in spec_differences(wanted.get("spec"), live.get("spec")):
+        inner = [p for p in in_place if p.startswith(path + ".")]
+        if not inner:
+            changes.append(path)
+            continue
+        relative = [p[len(path) + 1:] for p in inner]
+        rest_wanted, rest_live = _without(_value(wanted, path), relative), _without(_value(live, path), relative)
+        changes.extend(spec_differences(rest_wanted, rest_live, path))
+        changes.extend(p for p in inner if _value(wanted, p) != _value(live, p))
+    return changes
+
+
 def decide(live: Optional[Mapping[str, Any]], wanted: Mapping[str, Any], ref: str, recreate: bool,
            how_to_recreate: str, content_differences: Sequence[str] = (), lock: SpecLock = IMAGE_LOCK) -> Decision:
     """Create when absent; patch what differs before provisioning; once provisioned (the platform then
@@ -68,10 +103,9 @@ def decide(live: Optional[Mapping[str, Any]], wanted: Mapping[str, Any], ref: st
     if live is None:
         return Decision(CREATE)
     rules = lock.in_place
-    verdicts = {path: rules[path](_value(live, path), _value(wanted, path))
-                for path in spec_differences(wanted.get("spec"), live.get("spec")) if path in rules}
-    differing = [path for path in spec_differences(wanted.get("spec"), live.get("spec"))
-                 if verdicts.get(path) != SAME]
+    changes = spec_changes(live, wanted, list(rules))
+    verdicts = {path: rules[path](live, _value(live, path), _value(wanted, path)) for path in changes if path in rules}
+    differing = [path for path in changes if verdicts.get(path) != SAME]
     meta = metadata_patch(wanted.get("metadata") or {}, live.get("metadata") or {})
     if cond.phase(live) in lock.phases:
         spec_locked = [path for path in differing if path not in rules]
@@ -83,7 +117,7 @@ def decide(live: Optional[Mapping[str, Any]], wanted: Mapping[str, Any], ref: st
             return Decision(REFUSE, differing=differing, message="%s: %s" % (ref, "; ".join(refused)))
         if locked:
             return Decision(REFUSE, differing=locked, message=locked_message(
-                ref, live, spec_locked, list(content_differences), how_to_recreate))
+                ref, live, spec_locked, list(content_differences), how_to_recreate, lock.recreate_loses))
     if not differing and not meta:
         return Decision(KEEP)
     patch: Dict[str, Any] = {}
@@ -95,12 +129,14 @@ def decide(live: Optional[Mapping[str, Any]], wanted: Mapping[str, Any], ref: st
 
 
 def locked_message(ref: str, live: Mapping[str, Any], differing: List[str], content: List[str],
-                   how_to_recreate: str) -> str:
-    """Why a provisioned image cannot be changed in place, and the option that replaces it instead."""
+                   how_to_recreate: str, loses: str = "") -> str:
+    """Why a provisioned object cannot be changed in place, and the option that replaces it instead (saying what
+    is lost with it, where something is)."""
+    lost = " (%s)" % loses if loses else ""
     if differing:
         return ("%s is already provisioned (phase %s) and the platform rejects changes to its spec; differing "
-                "fields: %s. Set %s to delete it and create it anew."
-                % (ref, cond.phase(live), ", ".join(differing), how_to_recreate))
+                "fields: %s. Set %s to delete it and create it anew%s."
+                % (ref, cond.phase(live), ", ".join(differing), how_to_recreate, lost))
     return ("%s is already provisioned (phase %s) with different content: %s. Uploads cannot replace it; "
-            "set %s to delete it and upload the file anew." % (ref, cond.phase(live), "; ".join(content),
-                                                               how_to_recreate))
+            "set %s to delete it and upload the file anew%s." % (ref, cond.phase(live), "; ".join(content),
+                                                                 how_to_recreate, lost))

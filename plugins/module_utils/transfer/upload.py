@@ -72,6 +72,7 @@ class UploadRules(NamedTuple):
     holds_data: Tuple[str, ...] = PROVISIONED_PHASES
     ready: str = "ready"
     why_not_recreate: Callable[[Mapping[str, Any]], str] = _always
+    recreate_loses: str = ""     # what advice to recreate adds (see SpecLock)
 
 
 IMAGE_UPLOAD = UploadRules()
@@ -281,7 +282,7 @@ class UploadRunner:
             if self.checksums.get(algo) != value:
                 differing.append("checksum.%s (image %s, file %s)" % (algo, value, self.checksums.get(algo)))
         decision = decide(obj, obj, self.ref, self.opts.recreate, "recreate: true", differing,
-                          SpecLock(phases=self.rules.holds_data))
+                          SpecLock(phases=self.rules.holds_data, recreate_loses=self.rules.recreate_loses))
         if decision.verb == KEEP:
             self.diff = {"before": view(obj), "after": view(obj)}
             return True, obj
