@@ -2,7 +2,7 @@
 small helpers components are built from.
 
 Imports nothing of the sandbox but `config` (a leaf), so both the list of components
-(`sandbox.components`) and each helper's own components (`sandbox.controller.processes`) can
+(`sandbox.components`) and the controller's processes (`sandbox.controller.processes`) can
 build on it without importing each other.
 """
 from __future__ import annotations

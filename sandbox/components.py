@@ -1,7 +1,7 @@
 """The processes a sandbox runs, in start order.
 
 Adding a component is a few lines: build a `Component` (`sandbox/component.py`) and add it to
-`COMPONENTS` (order = start order; `down` stops in reverse).  Example (helper "controller", see
+`COMPONENTS` (order = start order; `down` stops in reverse).  Example (DVCR, from
 `sandbox/controller/processes.py`):
 
     def _dvcr_argv(state: State, opts: UpOptions) -> list[str]:

@@ -48,7 +48,3 @@ def line(name: str | None) -> Line:
         return LINES[key]
     except KeyError:
         raise ValueError(f"unknown platform line {key!r}; known: {', '.join(LINES)}") from None
-
-
-def is_released_v1_10(name: str | None) -> bool:
-    return line(name).name == V1_10

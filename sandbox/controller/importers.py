@@ -7,6 +7,7 @@ platform puts after `Pod <ns>/<pod> reported: `.
 from __future__ import annotations
 
 import base64
+import http.client
 import threading
 import time
 import urllib.parse
@@ -15,12 +16,17 @@ from pathlib import Path
 from typing import Callable
 
 import requests
+from requests.packages.urllib3.exceptions import ProtocolError, ReadTimeoutError, SSLError
 
 from .. import dvcr
 from ..platform import V1_10
 from .diskinfo import Checksums
 
 _CHUNK = 256 * 1024
+# What reading the body (urllib3's response: resp.raw, urllib3 reached through requests, whose dependency it is) and
+# writing the file raise when the connection resets, the body ends short, a read stalls past the timeout or TLS
+# breaks mid-stream, or the disk fails. Anything else is a bug in the sandbox and is not retried.
+_STREAM_ERRORS = (ProtocolError, ReadTimeoutError, SSLError, http.client.HTTPException, OSError)
 _LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
 
@@ -197,9 +203,7 @@ def _download(url: str, verify: str | bool, dest: Path, feed: Feed, host: str, p
                     f.write(chunk)
                     sums.update(chunk)
                     feed.advance(len(chunk), total)
-        except Cancelled:
-            raise
-        except Exception:  # connection reset / short read mid-stream
+        except _STREAM_ERRORS:
             raise _Transient("unable to process data: unexpected EOF") from None
         if total is not None and dest.stat().st_size != total:
             raise _Transient("unable to process data: unexpected EOF")

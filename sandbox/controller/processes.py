@@ -1,4 +1,4 @@
-"""The supervised processes helper "controller" adds: dvcr, registry, fileserver, controller.
+"""The supervised processes the controller part of the sandbox adds: dvcr, registry, fileserver, controller.
 
 `sandbox.components` puts them after the API server, in this order: the controller needs the
 registries and, with `--seed`, the file server.

@@ -112,7 +112,7 @@ def test_apply_rows_masks_only_the_named_fields() -> None:
     assert ma["status"]["message"] == LISTED
     # a cause's field is not named: it still compares
     sandbox["status"]["details"]["causes"][0]["field"] = "spec.other"
-    ma, mb, _ = apply_rows(real, sandbox, rows)
+    ma, mb, _problems = apply_rows(real, sandbox, rows)
     assert ma != mb
 
 
@@ -121,7 +121,7 @@ def test_a_valued_row_holds_only_for_its_values() -> None:
                              "`status.message` | r | no |"))
     ma, mb, problems = apply_rows(status(422, "Invalid", "m"), status(500, "InternalError", "n"), rows)
     assert ma == mb and not problems
-    _, _, problems = apply_rows(status(422, "Invalid", "m"), status(200, "InternalError", "n"), rows)
+    _real, _sandbox, problems = apply_rows(status(422, "Invalid", "m"), status(200, "InternalError", "n"), rows)
     assert problems and "code: the row says 422 -> 500, seen 422 -> 200" in problems[0]
 
 

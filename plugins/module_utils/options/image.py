@@ -4,8 +4,8 @@
 """The typed options of one image: what ``virtual_image`` and ``cluster_virtual_image`` take, and what capture
 and catalogs build for the images they make.
 
-Why typed: every caller used to fake the module's untyped parameters (unused keys filled with ``None``, a
-placeholder namespace); a NamedTuple with defaults lets each caller say only what it means.
+Why typed: callers other than the module (capture, catalogs) need not fake its untyped parameters (unused keys
+filled with ``None``, a placeholder namespace); a NamedTuple with defaults lets each caller say only what it means.
 """
 
 from __future__ import annotations
