@@ -156,6 +156,22 @@ def test_a_disk_made_without_a_size_grows_in_place_from_its_capacity(play, names
     assert [w["method"] for w in admin_writes(namespace)] == ["PATCH"]
 
 
+def test_a_disk_smaller_than_its_image_is_refused_before_any_write(play, namespace, kube, sources, admin_writes):
+    image = kube.ready_image(namespace, "big", sources["qcow2"])
+    unpacked = int(image["status"]["size"]["unpackedBytes"])
+    need_mib = -(-unpacked // (1 << 20))
+    admin_writes.clear()
+    run = play([{DISK: disk(namespace, "small", size="1Ki", source={"object_ref": {"kind": "VirtualImage",
+                                                                                  "name": "big"}}),
+                 "register": "small", "ignore_errors": True}])
+    msg = run["small"]["msg"]
+    assert run["small"]["failed"] is True
+    assert ("size 1Ki is smaller than the data of VirtualImage %s/big, which unpacks to %dMi (%d bytes)"
+            % (namespace, need_mib, unpacked)) in msg, msg
+    assert "give at least %dMi" % need_mib in msg and "nothing was written" in msg
+    assert admin_writes(namespace) == []
+
+
 def test_advice_to_recreate_a_disk_says_its_data_is_lost(play, namespace, kube, sources):
     kube.ready_image(namespace, "a", sources["qcow2"])
     kube.ready_image(namespace, "b", sources["raw"])

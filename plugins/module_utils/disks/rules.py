@@ -19,6 +19,7 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.ki
     VIRTUAL_IMAGE,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.quantity import quantity_or_none
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.summary import size_bytes
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.decision import (
     IN_PLACE, SAME, SpecLock,
 )
@@ -80,13 +81,45 @@ DISK_UPLOAD = UploadRules(holds_data=DISK_PROVISIONED_PHASES + (FIRST_CONSUMER_P
 _REF_KINDS = {kind.kind: kind for kind in (VIRTUAL_IMAGE, CLUSTER_VIRTUAL_IMAGE, VIRTUAL_DISK_SNAPSHOT, VIRTUAL_DISK)}
 
 
+_IMAGE_KINDS = (VIRTUAL_IMAGE.kind, CLUSTER_VIRTUAL_IMAGE.kind)
+# The platform sizes a volume for an image's data aligned up to whole MiB, and fails a disk whose size is below.
+_ALIGN = 1 << 20
+
+
 def check_source_exists(client: Client, data_source: Optional[Mapping[str, Any]], namespace: str,
-                        option: str = "source.object_ref.name") -> None:
+                        option: str = "source.object_ref.name", size: Optional[str] = None) -> None:
     """The object ``spec.dataSource.objectRef`` names exists; else a ValidationError naming ``option`` (the
-    platform would leave the disk Pending for ever, waiting for an object nobody makes)."""
+    platform would leave the disk Pending for ever, waiting for an object nobody makes). With ``size``, an image
+    source's data must fit in it (see check_fits)."""
     ref = (data_source or {}).get("objectRef") or {}
     kind = _REF_KINDS.get(ref.get("kind") or "")
     if kind is None:
         return
-    if client.get(kind.object_path(ref["name"], namespace)) is None:
+    source = client.get(kind.object_path(ref["name"], namespace))
+    if source is None:
         raise ValidationError("%s: %s does not exist; nothing was written" % (option, kind.ref(ref["name"], namespace)))
+    if size is not None and kind.kind in _IMAGE_KINDS:
+        check_fits(size, source, kind.ref(ref["name"], namespace))
+
+
+def _binary_text(n: int) -> str:
+    """Whole MiB as the largest binary unit that divides them: ``4Mi``, ``2Gi``."""
+    for unit, factor in (("Ti", 1 << 40), ("Gi", 1 << 30), ("Mi", 1 << 20)):
+        if n % factor == 0:
+            return "%d%s" % (n // factor, unit)
+    return str(n)
+
+
+def check_fits(size: str, image: Mapping[str, Any], ref: str) -> None:
+    """A disk made from an image holds at least the image's unpacked data, aligned up to whole MiB as the platform
+    does; a smaller ``size`` is refused before any write (the platform would create the disk and fail it: "The
+    specified pvc size is insufficient"). An image not yet measured (no ``status.size``) is not checked."""
+    held = size_bytes((image.get("status") or {}).get("size") or {}, "unpacked")
+    want = quantity_or_none(size)
+    if held is None or want is None:
+        return
+    need = -(-held // _ALIGN) * _ALIGN
+    if want < need:
+        raise ValidationError("size %s is smaller than the data of %s, which unpacks to %s (%d bytes): the platform "
+                              "would fail the disk; give at least %s, or leave size out to take the image's size; "
+                              "nothing was written" % (size, ref, _binary_text(need), held, _binary_text(need)))

@@ -65,10 +65,10 @@ class DiskRunner(ImageRunner):
         """A source object the task would write must exist (a missing snapshot is a typo, not a wait); a size left
         out keeps the live one (the platform refuses to drop a size once set)."""
         source = (wanted.get("spec") or {}).get("dataSource")
-        if source != ((live or {}).get("spec") or {}).get("dataSource"):
-            check_source_exists(self.client, source, self.namespace)
-        size = (((live or {}).get("spec") or {}).get("persistentVolumeClaim") or {}).get("size")
         claim = (wanted.get("spec") or {}).get("persistentVolumeClaim") or {}
+        if source != ((live or {}).get("spec") or {}).get("dataSource"):
+            check_source_exists(self.client, source, self.namespace, size=claim.get("size"))
+        size = (((live or {}).get("spec") or {}).get("persistentVolumeClaim") or {}).get("size")
         if size is None or claim.get("size") is not None:
             return wanted
         spec = dict(wanted["spec"], persistentVolumeClaim=dict(claim, size=size))
