@@ -26,6 +26,21 @@ TIME_KEYS = {"creationTimestamp", "deletionTimestamp", "time", "lastTransitionTi
 WARNING = re.compile(r'^\d{3} \S+ "(.*)"$')
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
 RV_IN_TEXT = re.compile(r'(resourceVersion\\?":\\?"|ResourceVersion in (?:record|the precondition) \()(\d+)(\\?"|\))')
+# An object quoted in a refusal (a strict merge patch's "Invalid value"): JSON, whose key order means nothing.
+# (Upstream's merge patch, json-patch v4, sorts the keys; the reference build links Debian's json-patch v5, which
+# keeps the document's order.)
+QUOTED_OBJECT = re.compile(r'(Invalid value: )"(\{(?:[^"\\]|\\.)*\})"')
+
+
+def _sorted_quoted_object(m: re.Match[str]) -> str:
+    try:
+        inner = json.loads('"' + m.group(2) + '"')
+        canonical = json.dumps(json.loads(inner), sort_keys=True, separators=(",", ":"))
+    except ValueError:
+        return m.group(0)
+    return m.group(1) + json.dumps(canonical)
+
+
 TIME_IN_TEXT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z")
 
 
@@ -56,6 +71,7 @@ class Normaliser:
                 s = s.replace(value, tok)
         s = re.sub(r"too old resource version: \d+ \(\d+\)", "too old resource version: <n> (<n>)", s)
         # an object quoted inside a message (a strict patch's "Invalid value") or versions named in words
+        s = QUOTED_OBJECT.sub(_sorted_quoted_object, s)
         s = RV_IN_TEXT.sub(lambda m: m.group(1) + self.token("rv", m.group(2)) + m.group(3), s)
         s = TIME_IN_TEXT.sub("<time>", s)
         return s
@@ -74,6 +90,10 @@ class Normaliser:
                     out[k] = "<continue>"
                 elif k == "message" and isinstance(v, str):
                     out[k] = self.text(v)
+                elif k == "managedFields" and isinstance(v, list):
+                    # entries sort by the second they were written, then by manager: the order depends on the
+                    # clock, the entries do not
+                    out[k] = sorted(self.obj(v, k), key=lambda e: json.dumps(e, sort_keys=True))
                 else:
                     out[k] = self.obj(v, k)
             return out

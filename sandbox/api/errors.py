@@ -65,7 +65,7 @@ STALE = "the object has been modified; please apply your changes to the latest v
 def invalid(kind: str, group: str, name: str, causes: list[dict[str, str]]) -> ApiError:
     """422 Invalid; each cause is {"reason", "message", "field"} as the real server builds them."""
     qual_kind = f"{kind}.{group}" if group else kind
-    msgs = [f'{c["field"]}: {c["message"]}' for c in causes]
+    msgs = list(dict.fromkeys(f'{c["field"]}: {c["message"]}' for c in causes))   # the message shows each once
     joined = msgs[0] if len(msgs) == 1 else "[" + ", ".join(msgs) + "]"
     details = _details(name, group, kind)
     details["causes"] = causes

@@ -1,7 +1,8 @@
 """managedFields-lite and server-side apply.
 
 Who owns which field is tracked per manager, operation (Apply/Update) and subresource, as leaf
-paths (lists are atomic, like CRD lists without a list-type).  Server-side apply then behaves as
+paths (lists are atomic, like CRD lists without a list-type, except `metadata.finalizers`, a set:
+each item is owned on its own, as `v:"<item>"`).  Server-side apply then behaves as
 the real one does for the cases clients meet: a field set by another manager to a different value
 is a 409 conflict unless `force`; fields a manager stops applying are removed when nobody else
 owns them; equal values share ownership.
@@ -12,26 +13,46 @@ map in fieldsV1; kept in the path sets as the path plus a trailing "."); Apply o
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any, Callable
 
 from . import errors
 
 Path = tuple[str, ...]
 _SYSTEM_META = ("labels", "annotations", "finalizers", "ownerReferences")
+# What of metadata a manager can own: all but what the field manager strips (name, namespace, uid,
+# resourceVersion, generation, creationTimestamp, selfLink, managedFields) and what only deletion sets.
+_OWNED_META = ("generateName",) + _SYSTEM_META
 _MISSING = object()
+SET_LISTS = frozenset({("metadata", "finalizers")})    # lists whose items are owned one by one
+
+
+class Item(str):
+    """A path element naming one item of a set list: `v:<the item as JSON>` in fieldsV1."""
+
+    @classmethod
+    def of(cls, value: Any) -> "Item":
+        return cls("v:" + json.dumps(value, separators=(",", ":"), ensure_ascii=False))
+
+    def value(self) -> Any:
+        return json.loads(self[2:])
+
+
+def _set_list(prefix: Path, value: Any) -> bool:
+    return prefix in SET_LISTS and isinstance(value, list) and bool(value)
 
 
 def _owned_roots(obj: dict[str, Any], subresource: str | None, status_separate: bool,
                  walk: Callable[[Path, Any], None]) -> None:
     """Call `walk` on each top-level field a write may own: the spec-like fields (or status for /status, when
     status is its own subresource) and metadata's labels, annotations, finalizers and owner references
-    (metadata itself is never owned)."""
+    (metadata itself is never owned) and its generateName."""
     for key, value in obj.items():
         if key in ("apiVersion", "kind"):
             continue
         if key == "metadata":
             if subresource is None or not status_separate:
-                for mk in _SYSTEM_META:
+                for mk in _OWNED_META:
                     if mk in (value or {}):
                         walk(("metadata", mk), value[mk])
             continue
@@ -48,6 +69,9 @@ def leaf_paths(obj: dict[str, Any], subresource: str | None, status_separate: bo
         if isinstance(value, dict) and value:
             for k, v in value.items():
                 walk(prefix + (k,), v)
+        elif _set_list(prefix, value):
+            for item in value:
+                out[prefix + (Item.of(item),)] = item
         else:
             out[prefix] = value
 
@@ -59,7 +83,8 @@ NODE = "."
 
 
 def node_paths(obj: dict[str, Any], subresource: str | None, status_separate: bool) -> set[Path]:
-    """The maps of `obj` an Update would own when it creates them (each as its path plus ".")."""
+    """The maps (and set lists) of `obj` an Update would own when it creates them (each as its path
+    plus ".")."""
     out: set[Path] = set()
 
     def walk(prefix: Path, value: Any) -> None:
@@ -67,30 +92,44 @@ def node_paths(obj: dict[str, Any], subresource: str | None, status_separate: bo
             out.add(prefix + (NODE,))
             for k, v in value.items():
                 walk(prefix + (k,), v)
+        elif _set_list(prefix, value):
+            out.add(prefix + (NODE,))
 
     _owned_roots(obj, subresource, status_separate, walk)
     return out
 
 
+def _key(part: str) -> str:
+    if part == NODE or isinstance(part, Item):
+        return part
+    return f"f:{part}"
+
+
 def _encode(paths: set[Path]) -> dict[str, Any]:
+    """fieldsV1: a member with children marks itself with "."; a member without any is just `{}`."""
     root: dict[str, Any] = {}
     for p in sorted(paths):
         cur = root
         for part in p:
-            cur = cur.setdefault(NODE if part == NODE else f"f:{part}", {})
-    return root
+            cur = cur.setdefault(_key(part), {})
+
+    def collapse(node: dict[str, Any]) -> dict[str, Any]:
+        out = {k: collapse(v) for k, v in node.items()}
+        return {} if list(out) == [NODE] else out
+
+    return collapse(root)
 
 
 def _decode(fields: dict[str, Any], prefix: Path = ()) -> set[Path]:
     out: set[Path] = set()
     fields = fields or {}
-    children = {k: v for k, v in fields.items() if k.startswith("f:")}
+    children = {k: v for k, v in fields.items() if k.startswith(("f:", "v:"))}
     if NODE in fields and prefix:
         out.add(prefix + (NODE,))
     if not children and prefix:
         return out or {prefix}
     for k, v in children.items():
-        out |= _decode(v, prefix + (k[2:],))
+        out |= _decode(v, prefix + ((k[2:],) if k.startswith("f:") else (Item(k),)))
     return out
 
 
@@ -98,8 +137,18 @@ def _entries(obj: dict[str, Any]) -> list[dict[str, Any]]:
     return list(obj.get("metadata", {}).get("managedFields") or [])
 
 
-def _owned(entry: dict[str, Any]) -> set[Path]:
-    return _decode(entry.get("fieldsV1") or {})
+def _owned(entry: dict[str, Any], obj: dict[str, Any] | None = None) -> set[Path]:
+    """The paths `entry` owns; with the object it describes, a member written as `{}` that is a map or
+    a set list there is its node (the "." of a member whose children went to other managers)."""
+    paths = _decode(entry.get("fieldsV1") or {})
+    if obj is None:
+        return paths
+    out = set()
+    for p in paths:
+        value = _get(obj, p) if p[-1] != NODE else _MISSING
+        node = (isinstance(value, dict) and value) or _set_list(p, value)
+        out.add(p + (NODE,) if node else p)
+    return out
 
 
 def _related(a: Path, b: Path) -> bool:
@@ -110,6 +159,11 @@ def _related(a: Path, b: Path) -> bool:
 def _get(obj: Any, path: Path) -> Any:
     cur = obj
     for part in path:
+        if isinstance(part, Item):
+            if not isinstance(cur, list) or part.value() not in cur:
+                return _MISSING
+            cur = part.value()
+            continue
         if not isinstance(cur, dict) or part not in cur:
             return _MISSING
         cur = cur[part]
@@ -164,7 +218,7 @@ def record_update(old: dict[str, Any] | None, new: dict[str, Any], manager: str,
     # that is how clients reset or migrate ownership (kubectl's client-side to server-side apply).
     base = _entries(new) or _entries(old or {})
     for e in base:
-        owned = _owned(e)
+        owned = _owned(e, old or new)
         if e.get("subresource") == subresource:
             owned = {p for p in owned if p not in gone_nodes
                      and (p[-1] == NODE or not any(_related(p, c) for c in changed | removed))}
@@ -222,7 +276,7 @@ def apply(live: dict[str, Any] | None, config: dict[str, Any], manager: str, for
     previous_time: str | None = None
     others_owned: set[Path] = set()
     for e in entries:
-        owned = _owned(e)
+        owned = _owned(e, live)
         if _same(e, manager, "Apply", subresource):
             previous, previous_time = owned, e.get("time")
             continue
@@ -242,7 +296,14 @@ def apply(live: dict[str, Any] | None, config: dict[str, Any], manager: str, for
         if p in others_owned or any(_related(p, q) and len(q) > len(p) for q in cfg_paths):
             continue
         parent = _get(obj, p[:-1]) if len(p) > 1 else obj
-        if isinstance(parent, dict):
+        if isinstance(parent, list) and isinstance(p[-1], Item):
+            if p[-1].value() in parent:
+                parent.remove(p[-1].value())
+            if not parent:
+                holder = _get(obj, p[:-2]) if len(p) > 2 else obj
+                if isinstance(holder, dict):
+                    holder.pop(p[-2], None)
+        elif isinstance(parent, dict):
             parent.pop(p[-1], None)
             _prune_empty(obj, p)
     _deep_merge(obj, {k: v for k, v in cfg.items() if k != "metadata"})
@@ -252,6 +313,10 @@ def apply(live: dict[str, Any] | None, config: dict[str, Any], manager: str, for
             if isinstance(md_cfg[mk], dict):
                 obj["metadata"].setdefault(mk, {})
                 _deep_merge(obj["metadata"][mk], md_cfg[mk])
+            elif _set_list(("metadata", mk), md_cfg[mk]):
+                # a set: the live items keep their places, the applied ones missing are appended
+                have = obj["metadata"].get(mk) if isinstance(obj["metadata"].get(mk), list) else []
+                obj["metadata"][mk] = have + [i for i in md_cfg[mk] if i not in have]
             else:
                 obj["metadata"][mk] = copy.deepcopy(md_cfg[mk])
     # An apply that changes nothing leaves its manager's time as it was (none for a new manager).

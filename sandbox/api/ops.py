@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import json
 import random
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..platform import DEFAULT as DEFAULT_PLATFORM
-from . import errors, managed, patch as patches, validation
+from . import errors, gojson, managed, patch as patches, validation
 from .admission_bridge import admit, check_apply
 from .resources import ResourceType
 from .store import Key, Store, rid
@@ -44,6 +45,7 @@ class WriteContext:
     platform: str = DEFAULT_PLATFORM     # the platform line served (schemas)
     write: str = "body"                  # "body" (create/update) or "patch" (merge/JSON patch)
     decode_errors: list[str] = field(default_factory=list)   # duplicate fields of the body
+    raw_body: bytes | None = None        # the request body as sent (quoted back by some refusals)
 
 
 def _status_separate(r: ResourceType) -> bool:
@@ -104,14 +106,36 @@ class Api:
                                                 "field": "metadata.namespace"}]
             raise err
 
-    def _check_body(self, r: ResourceType, body: Any, ns: str, name: str | None) -> dict[str, Any]:
+    def _check_body(self, r: ResourceType, body: Any, ns: str, name: str | None,
+                    ctx: WriteContext | None = None) -> dict[str, Any]:
+        """The type checks of a create/update body, in the decoder's order and words."""
+        raw = ctx.raw_body if ctx is not None and ctx.raw_body is not None else None
+        if raw is None:
+            raw = json.dumps(body, separators=(",", ":")).encode()
         if not isinstance(body, dict):
-            raise errors.bad_request("the body of the request could not be decoded as an object")
+            raise errors.bad_request(f"the object provided is unrecognized (must be of type {r.kind}): "
+                                     f"couldn't get version/kind; json parse error: "
+                                     f"{gojson.cannot_unmarshal(body, gojson.FIND_KIND)} ({gojson.summarize(raw)})")
         if not body.get("kind"):
-            raise errors.bad_request(f"Object 'Kind' is missing in '{_short(body)}'")
-        if body.get("apiVersion") != r.api_version:
-            raise errors.bad_request(f"the API version in the data ({body.get('apiVersion')}) does "
-                                     f"not match the expected API version ({r.api_version})")
+            raise errors.bad_request(f"the object provided is unrecognized (must be of type {r.kind}): Object "
+                                     f"'Kind' is missing in '{raw.decode('utf-8', errors='replace')}' "
+                                     f"({gojson.summarize(raw)})")
+        api_version = body.get("apiVersion") or ""
+        if api_version != r.api_version:
+            mismatch = errors.bad_request(f"the API version in the data ({api_version}) does not match the "
+                                          f"expected API version ({r.api_version})")
+            group, version = _group_version(api_version) or ("", "")
+            if r.custom and group == r.group and ctx is not None:
+                # The CRD handler decodes the body as that (unserved) version first: with no schema for
+                # it, every field beside apiVersion, kind and metadata is unknown.
+                found = list(ctx.decode_errors) + [f'unknown field "{k}"' for k in sorted(body)
+                                                   if k not in ("apiVersion", "kind", "metadata")]
+                if found and ctx.field_validation == "Strict":
+                    raise errors.bad_request(f'{body["kind"]} in version "{version}" cannot be handled as a '
+                                             f'{r.kind}: strict decoding error: {", ".join(found)}')
+                if ctx.field_validation == "Warn":
+                    mismatch.warnings = found
+            raise mismatch
         if body.get("kind") != r.kind:
             if r.custom:     # the CRD handler decodes first and validates the kind like any field
                 md = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
@@ -120,9 +144,14 @@ class Api:
                                  f'Invalid value: "{body.get("kind")}": must be {r.kind}')])
             raise errors.bad_request(f"the kind in the data ({body.get('kind')}) does not match "
                                      f"the expected kind ({r.kind})")
-        md = body.setdefault("metadata", {})
-        if not isinstance(md, dict):
-            raise errors.bad_request("metadata must be an object")
+        problem = _object_meta_type_error(body.get("metadata"))
+        if problem:
+            version = (_group_version(body["apiVersion"]) or ("", ""))[1]
+            raise errors.bad_request(f'{body["kind"]} in version "{version}" cannot be handled as a {r.kind}: '
+                                     f'{problem}')
+        if body.get("metadata") is None:
+            body["metadata"] = {}
+        md = body["metadata"]
         if r.namespaced:
             if md.get("namespace") and md["namespace"] != ns:
                 raise errors.bad_request("the namespace of the provided object does not match the "
@@ -142,6 +171,7 @@ class Api:
                 ctx: WriteContext, subresource: str | None, applied: bool = False) -> dict[str, Any]:
         creating = old is None
         md = new["metadata"]
+        sent_uid: str | None = None      # the uid an update carried (the stored one is kept)
         if creating:
             md["uid"] = str(uuid.uuid4())
             md["creationTimestamp"] = now()
@@ -155,6 +185,7 @@ class Api:
         else:
             assert old is not None
             omd = old["metadata"]
+            sent_uid = new["metadata"].get("uid")
             new = _split_status(r, old, new, subresource)
             md = new["metadata"]
             for k in ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds",
@@ -163,24 +194,20 @@ class Api:
                     md[k] = omd[k]
                 else:
                     md.pop(k, None)
-            if omd.get("deletionTimestamp"):
-                added = [f for f in md.get("finalizers") or [] if f not in (omd.get("finalizers") or [])]
-                if added:
-                    raise errors.invalid(r.kind, r.group, md["name"], [errors.cause(
-                        "metadata.finalizers", "FieldValueForbidden",
-                        "Forbidden: no new finalizers can be added if the object is being deleted, "
-                        "found new finalizers []string{" + ", ".join(f'"{f}"' for f in added) + "}")])
         for k in ("labels", "annotations", "finalizers", "ownerReferences"):
             if k in md and not md[k]:
                 del md[k]                                 # ObjectMeta omits empty ones
         if not r.custom:
             validation.default_core(r, new, creating)
-        validation.validate(r, new)
+        causes = validation.causes(r, new, old, sent_uid=sent_uid)
         if r.custom:
-            result = admit(r, "CREATE" if creating else "UPDATE", new, old, subresource, ctx,
-                           self.lookup)
-            new = result
+            try:
+                new = admit(r, "CREATE" if creating else "UPDATE", new, old, subresource, ctx, self.lookup)
+            except errors.ApiError as exc:
+                raise _with_meta_causes(r, md["name"], causes, exc) from None
             md = new["metadata"]
+        if causes:
+            raise errors.invalid(r.kind, r.group, md["name"], causes)
         if old is not None and r.custom and _spec_view(new) != _spec_view(old):
             # Compared after admission pruned and defaulted, as the real server does: a PUT that
             # omits a defaulted field or carries a pruned one is not a spec change.
@@ -208,7 +235,7 @@ class Api:
 
     # -- verbs -----------------------------------------------------------------------------------
     def create(self, r: ResourceType, ns: str, body: Any, ctx: WriteContext) -> dict[str, Any]:
-        body = self._check_body(r, body, ns, None)
+        body = self._check_body(r, body, ns, None, ctx)
         md = body["metadata"]
         if not md.get("name"):
             if md.get("generateName"):
@@ -224,11 +251,19 @@ class Api:
 
     def update(self, r: ResourceType, ns: str, name: str, body: Any, ctx: WriteContext,
                subresource: str | None) -> dict[str, Any]:
-        body = self._check_body(r, body, ns, name)
+        body = self._check_body(r, body, ns, name, ctx)
         old = self.get(r, ns, name)
+        sent_uid = body["metadata"].get("uid")
+        if sent_uid and sent_uid != old["metadata"]["uid"]:
+            # a PUT body's uid is a precondition, checked by the storage before anything else
+            raise errors.conflict(r.plural, r.group, name, (
+                f"StorageError: invalid object, Code: 4, Key: {_storage_key(r, ns, name)}, ResourceVersion: 0, "
+                f"AdditionalErrorMsg: Precondition failed: UID in precondition: {sent_uid}, UID in object meta: "
+                f"{old['metadata']['uid']}"))
         want_rv = body["metadata"].get("resourceVersion")
         if not want_rv and not r.unconditional_update:
-            raise errors.invalid(r.kind, r.group, name, [errors.cause(
+            # the registry's store qualifies this one by resource, not kind (pkg/registry/generic/registry/store.go)
+            raise errors.invalid(r.plural, r.group, name, [errors.cause(
                 "metadata.resourceVersion", "FieldValueInvalid",
                 "Invalid value: 0x0: must be specified for an update")])
         if want_rv and want_rv != old["metadata"]["resourceVersion"]:
@@ -258,7 +293,13 @@ class Api:
         want_rv = (new.get("metadata") or {}).get("resourceVersion")
         if want_rv and want_rv != old["metadata"]["resourceVersion"]:
             raise errors.conflict(r.plural, r.group, name, errors.STALE)
-        new.setdefault("metadata", {})
+        md = new.setdefault("metadata", {})
+        if isinstance(md, dict) and md.get("name") and md["name"] != name:
+            raise errors.bad_request(f"the name of the object ({md['name']}) does not match the name on the URL "
+                                     f"({name})")
+        if isinstance(md, dict) and r.namespaced and md.get("namespace") and md["namespace"] != ns:
+            raise errors.bad_request("the namespace of the provided object does not match the namespace sent on "
+                                     "the request")
         if new.get("apiVersion") != r.api_version or new.get("kind") != r.kind:
             new["apiVersion"], new["kind"] = r.api_version, r.kind
         return self._commit(r, old, new, ctx, subresource)
@@ -272,6 +313,15 @@ class Api:
                                                        "causes": [{"reason": "FieldValueRequired",
                                                                    "message": "Required value: is required for apply patch",
                                                                    "field": "fieldManager"}]}))
+        # the field manager checks the applied object's group, version and kind before anything else
+        api_version = body.get("apiVersion") if isinstance(body.get("apiVersion"), str) else ""
+        kind = body.get("kind") if isinstance(body.get("kind"), str) else ""
+        gv = _group_version(api_version)
+        group, version = gv or ("", "")
+        if gv is None:
+            kind = ""
+        if (group, version, kind) != (r.group, r.version, r.kind):
+            raise errors.bad_request(f"invalid object type: {group}/{version}, Kind={kind}")
         body = self._check_body(r, body, ns, name)
         if body["metadata"].get("managedFields") is not None:
             raise errors.bad_request("metadata.managedFields must be nil")
@@ -283,6 +333,8 @@ class Api:
             self._check_namespace(r, ns, name)
         new = managed.apply(old, body, ctx.field_manager, ctx.force, r.api_version, subresource,
                             _status_separate(r), now())
+        if old is not None and body["metadata"].get("uid"):
+            new["metadata"]["uid"] = body["metadata"]["uid"]     # applied like any field: immutable
         if old is not None:
             want_rv = body["metadata"].get("resourceVersion")
             if want_rv and want_rv != old["metadata"]["resourceVersion"]:
@@ -297,15 +349,17 @@ class Api:
         if r.kind == "Namespace" and name in PROTECTED_NAMESPACES:
             raise errors.forbidden("namespaces", "", name, "this namespace may not be deleted")
         pre = options.get("preconditions") or {}
+        # Checked before the storage's own precondition check, as the registry's BeforeDelete does: its
+        # Conflict names the kind where a resource would go (k8s.io/apiserver pkg/registry/rest/delete.go).
         if pre.get("uid") and pre["uid"] != md["uid"]:
-            raise errors.conflict(r.plural, r.group, name,
-                                  f"Precondition failed: UID in precondition: {pre['uid']}, UID in "
-                                  f"object meta: {md['uid']}")
+            raise errors.conflict(r.kind, r.group, name,
+                                  f"the UID in the precondition ({pre['uid']}) does not match the UID in record "
+                                  f"({md['uid']}). The object might have been deleted and then recreated")
         if pre.get("resourceVersion") and pre["resourceVersion"] != md["resourceVersion"]:
-            raise errors.conflict(r.plural, r.group, name,
-                                  f"Precondition failed: ResourceVersion in precondition: "
-                                  f"{pre['resourceVersion']}, ResourceVersion in object meta: "
-                                  f"{md['resourceVersion']}")
+            raise errors.conflict(r.kind, r.group, name,
+                                  f"the ResourceVersion in the precondition ({pre['resourceVersion']}) does not "
+                                  f"match the ResourceVersion in record ({md['resourceVersion']}). The object "
+                                  f"might have been modified")
         if r.custom:
             admit(r, "DELETE", None, old, None, ctx, self.lookup)
         policy = options.get("propagationPolicy")
@@ -346,6 +400,69 @@ class Api:
         return stored, False
 
 
+def _with_meta_causes(r: ResourceType, name: str, causes: list[dict[str, str]],
+                      exc: errors.ApiError) -> errors.ApiError:
+    """What a write answers when ObjectMeta validation found `causes` and admission refused with `exc`:
+    decoding refusals (400, and strict patch decoding's 422 on `patch`) come first; schema and rule
+    refusals of the kind are one 422 with the metadata causes in front; a webhook (403) is never
+    reached, so the metadata causes alone."""
+    if not causes or exc.code == 400 or exc.code >= 500:
+        return exc
+    details = exc.status.get("details") or {}
+    if exc.code == 422 and details.get("kind") == r.kind and details.get("group") == r.group:
+        return errors.invalid(r.kind, r.group, name, causes + list(details.get("causes") or []))
+    if exc.code == 422:
+        return exc
+    return errors.invalid(r.kind, r.group, name, causes)
+
+
+_META_TYPES = {"name": "string", "generateName": "string", "namespace": "string", "selfLink": "string",
+               "uid": "string", "resourceVersion": "string", "generation": "int64",
+               "deletionGracePeriodSeconds": "int64", "labels": "map[string]string",
+               "annotations": "map[string]string", "finalizers": "[]string"}
+
+
+def _object_meta_type_error(md: Any) -> str | None:
+    """What decoding `metadata` into ObjectMeta refuses first (a wrong JSON type), in Go's words."""
+    if md is None:
+        return None
+    if not isinstance(md, dict):
+        return gojson.cannot_unmarshal(md, "v1.ObjectMeta")
+    for key, value in md.items():
+        want = _META_TYPES.get(key)
+        if want is None or value is None:
+            continue
+        ok = {"string": lambda v: isinstance(v, str),
+              "int64": lambda v: isinstance(v, int) and not isinstance(v, bool),
+              "map[string]string": lambda v: isinstance(v, dict),
+              "[]string": lambda v: isinstance(v, list)}[want]
+        if not ok(value):
+            return gojson.cannot_unmarshal_field(value, f"ObjectMeta.{key}", want)
+        members = value.values() if isinstance(value, dict) else value if isinstance(value, list) else []
+        for member in members:
+            if member is not None and not isinstance(member, str):
+                return gojson.cannot_unmarshal_field(member, f"ObjectMeta.{key}", "string")
+    return None
+
+
+def _storage_key(r: ResourceType, ns: str, name: str) -> str:
+    """Where a kube-apiserver with the default etcd prefix keeps the object."""
+    parts = ["/registry", r.group, r.plural] if r.group else ["/registry", r.plural]
+    return "/".join(parts + ([ns] if r.namespaced else []) + [name])
+
+
+def _group_version(api_version: str) -> tuple[str, str] | None:
+    """schema.ParseGroupVersion: "" -> ("", ""), "v1" -> ("", "v1"), "g/v" -> ("g", "v"); None if invalid."""
+    if not api_version:
+        return "", ""
+    parts = api_version.split("/")
+    if len(parts) == 1:
+        return "", parts[0]
+    if len(parts) == 2:
+        return parts[0], parts[1]
+    return None
+
+
 def _split_status(r: ResourceType, old: dict[str, Any], new: dict[str, Any],
                   subresource: str | None) -> dict[str, Any]:
     """With a status subresource, /status changes only status and the main resource never does."""
@@ -369,8 +486,3 @@ def _pending_finalizers(r: ResourceType, obj: dict[str, Any]) -> list[str]:
         fins += (obj.get("spec") or {}).get("finalizers") or []
     return fins
 
-
-def _short(body: dict[str, Any]) -> str:
-    import json
-    text = json.dumps(body, separators=(",", ":"))
-    return text if len(text) < 200 else text[:200] + "..."

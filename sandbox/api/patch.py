@@ -27,14 +27,20 @@ def _parts(path: str) -> list[str]:
     if path == "":
         return []
     if not path.startswith("/"):
-        raise errors.ApiError(errors.status_body(500, "InternalError",
-                                                 f"JSON pointer must start with '/': {path}"))
+        raise _fail(f"JSON pointer must start with '/': {path}")
     return [_unescape(p) for p in path[1:].split("/")]
 
 
+REJECTED = "the server rejected our request due to an error in our request"
+
+
 def _fail(msg: str) -> errors.ApiError:
-    # kube-apiserver reports JSON patch application errors as 422 with the library's text.
-    return errors.ApiError(errors.status_body(422, "Invalid", msg))
+    """A JSON patch that does not apply. kube-apiserver answers a generic 422 (NewGenericServerResponse):
+    reason Invalid, a fixed message and empty details; the library's own text (`msg`, kept for the
+    server log) is not shown."""
+    err = errors.ApiError(errors.status_body(422, "Invalid", REJECTED, {}))
+    err.detail = msg     # type: ignore[attr-defined]
+    return err
 
 
 def _walk(doc: Any, parts: list[str], op: str, path: str) -> Any:
@@ -91,11 +97,14 @@ def _remove(doc: Any, path: str, op: str = "remove") -> Any:
 
 
 def json_patch(doc: Any, ops: Any) -> Any:
-    if not isinstance(ops, list):
-        raise errors.bad_request("json: cannot unmarshal object into Go value of type jsonpatch.Patch")
+    """Apply a decoded JSON patch (the server has checked its shape: a list of objects, or null)."""
     doc = copy.deepcopy(doc)
-    for op in ops:
-        kind, path = op.get("op"), op.get("path", "")
+    for op in ops or []:
+        if not isinstance(op, dict):
+            raise _fail("Unexpected kind: unknown")
+        kind, path = op.get("op"), op.get("path")
+        if not isinstance(path, str):
+            raise _fail("operation missing path field")
         if kind == "add":
             doc = _add(doc, path, op.get("value"))
         elif kind == "remove":

@@ -4,24 +4,32 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import posixpath
+import re
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
 from aiohttp import web
 
-from . import errors, table
+from . import errors, gojson, table
 from .faults import Faults
 from .resources import ResourceType
-from .selectors import field_matcher, label_matcher
-from .store import Event, Store
+from .selectors import field_matcher, parse_label_selector
+from .store import Event, Store, rid
 
+# etcd3 store texts (k8s.io/apiserver/pkg/storage/etcd3/errors.go)
+LIST_TOO_OLD = "The resourceVersion for the provided list is too old."
 CONTINUE_TOO_OLD = ("The provided continue parameter is too old to display a consistent list "
                     "result. You can start a new list without the continue parameter, or use the "
                     "continue token in this response to retrieve the remainder of the results. "
                     "Continuing with the provided token results in an inconsistent list - objects "
                     "that were created, modified, or deleted between the time the first chunk was "
                     "returned and now may show up in the list.")
+FRESH_WAIT = 1.0    # how long a list or watch waits for a newer resourceVersion (kube-apiserver: 3 s)
+_UINT = re.compile(r"[0-9]+")
+_INT = re.compile(r"[+-]?[0-9]+")
+_BASE64URL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
 
 @dataclass
@@ -55,59 +63,246 @@ class Output:
         return obj
 
 
-def _matchers(r: ResourceType, query: dict[str, str]) -> Callable[[dict[str, Any]], bool]:
-    lm = label_matcher(query.get("labelSelector"))
-    fm = field_matcher(query.get("fieldSelector"), r.field_labels, r.namespaced)
-    return lambda o: lm(o) and fm(o)
+def _go_quote(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
 
 
-def _encode_continue(rv: int, start: tuple[str, str]) -> str:
-    raw = json.dumps({"v": "meta.k8s.io/v1", "rv": rv, "start": list(start)}).encode()
+def parse_rv(value: str) -> int:
+    """A resourceVersion as the storage layer parses it ("" and "0" are 0); its error text otherwise."""
+    if value in ("", "0"):
+        return 0
+    reason = "invalid syntax" if not _UINT.fullmatch(value) else \
+        "value out of range" if int(value) >= 2 ** 64 else ""
+    if reason:
+        raise ValueError(f"resourceVersion: Invalid value: {_go_quote(value)}: strconv.ParseUint: parsing "
+                         f"{_go_quote(value)}: {reason}")
+    return int(value)
+
+
+def _parse_int(name: str, value: str) -> int:
+    """An integer query parameter (limit, timeoutSeconds) as the parameter codec parses it."""
+    if not _INT.fullmatch(value) or not -2 ** 63 <= int(value) < 2 ** 63:
+        reason = "invalid syntax" if not _INT.fullmatch(value) else "value out of range"
+        raise errors.bad_request(f"strconv.ParseInt: parsing {_go_quote(value)}: {reason}")
+    return int(value)
+
+
+def _key(r: ResourceType, ns: str, obj: dict[str, Any]) -> str:
+    """An object's storage key below the list's prefix (etcd orders a list by it, byte-wise)."""
+    md = obj["metadata"]
+    if r.namespaced and not ns:
+        return f"{md.get('namespace', '')}/{md['name']}"
+    return md["name"]
+
+
+def encode_continue(rv: int, start: str) -> str:
+    """The continue token of kube-apiserver's storage layer: base64url (unpadded) JSON of
+    {"v": "meta.k8s.io/v1", "rv": <list RV, -1: the latest>, "start": <the next key below the prefix>}."""
+    raw = gojson.marshal({"v": "meta.k8s.io/v1", "rv": rv, "start": start}).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _decode_continue(token: str) -> tuple[int, tuple[str, str]]:
+def _b64decode(token: str) -> bytes:
+    """base64.RawURLEncoding.DecodeString, with its error text."""
+    chars = [c for c in token if c not in "\r\n"]
+    for i, c in enumerate(token):
+        if c not in _BASE64URL and c not in "\r\n":
+            raise ValueError(f"illegal base64 data at input byte {i}")
+    if len(chars) % 4 == 1:
+        raise ValueError(f"illegal base64 data at input byte {len(token) - 1}")
+    text = "".join(chars)
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def decode_continue(token: str) -> tuple[int, str]:
+    """(resourceVersion, start key) of a continue token; 400 BadRequest as kube-apiserver words it."""
+    def invalid(why: str) -> errors.ApiError:
+        return errors.bad_request(f"invalid continue token: continue key is not valid{why}")
+
     try:
-        raw = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        return int(raw["rv"]), (str(raw["start"][0]), str(raw["start"][1]))
-    except (ValueError, KeyError, IndexError, TypeError):
-        raise errors.bad_request(f"continue key is not valid: {token}") from None
+        raw = _b64decode(token)
+    except ValueError as exc:
+        raise invalid(f": {exc}") from None
+    try:
+        value = gojson.loads(raw)
+    except gojson.GoJSONError as exc:
+        raise invalid(f": {exc}") from None
+    if value is not None and not isinstance(value, dict):
+        raise invalid(": " + gojson.cannot_unmarshal(value, "storage.continueToken"))
+    value = value or {}
+    for key, go_type, ok in (("v", "string", lambda v: isinstance(v, str)),
+                             ("rv", "int64", lambda v: isinstance(v, int) and not isinstance(v, bool)),
+                             ("start", "string", lambda v: isinstance(v, str))):
+        if value.get(key) is not None and not ok(value[key]):
+            raise invalid(": " + gojson.cannot_unmarshal_field(value[key], f"continueToken.{key}", go_type))
+    version, rv, start = value.get("v") or "", value.get("rv") or 0, value.get("start") or ""
+    if version != "meta.k8s.io/v1":
+        raise invalid(f": server does not recognize this encoded version {version}")
+    if rv == 0:
+        raise invalid(": incorrect encoded start resourceVersion (version meta.k8s.io/v1)")
+    if not start:
+        raise invalid(": encoded start key empty (version meta.k8s.io/v1)")
+    key = start if start.startswith("/") else "/" + start
+    if posixpath.normpath(key) != key or key.startswith("//"):
+        raise invalid(f": {start}")
+    return rv, key[1:]
+
+
+@dataclass
+class ListOptions:
+    rv: str = ""                 # resourceVersion as given
+    match: str = ""              # resourceVersionMatch
+    limit: int = 0
+    token: str = ""              # continue
+    label: str = ""
+    field: str = ""
+
+
+def list_options(r: ResourceType, query: dict[str, str], watch: bool = False
+                 ) -> tuple[ListOptions, Callable[[dict[str, Any]], bool]]:
+    """The list/watch options and the selector, checked in the order kube-apiserver checks them:
+    parameter decoding (integers, then selectors: 400), ListOptions validation (422), then field labels."""
+    opts = ListOptions(rv=query.get("resourceVersion", ""), match=query.get("resourceVersionMatch", ""),
+                       token=query.get("continue", ""), label=query.get("labelSelector", ""),
+                       field=query.get("fieldSelector", ""))
+    for name in ("timeoutSeconds", "limit"):
+        if query.get(name):
+            value = _parse_int(name, query[name])
+            if name == "limit":
+                opts.limit = value
+    reqs = parse_label_selector(opts.label)
+    causes = []
+    initial = query.get("sendInitialEvents")
+    if watch:
+        if initial is not None and opts.match != "NotOlderThan":
+            causes.append(errors.cause("resourceVersionMatch", "FieldValueForbidden",
+                                       "Forbidden: sendInitialEvents requires setting resourceVersionMatch "
+                                       "to NotOlderThan"))
+        if opts.match:
+            if initial is None:
+                causes.append(errors.cause("resourceVersionMatch", "FieldValueForbidden",
+                                           "Forbidden: resourceVersionMatch is forbidden for watch unless "
+                                           "sendInitialEvents is provided"))
+            if opts.match != "NotOlderThan":
+                causes.append(errors.cause("resourceVersionMatch", "FieldValueNotSupported",
+                                           f"Unsupported value: {_go_quote(opts.match)}: supported values: "
+                                           f'"NotOlderThan"'))
+            if opts.token:
+                causes.append(errors.cause("resourceVersionMatch", "FieldValueForbidden",
+                                           "Forbidden: resourceVersionMatch is forbidden when continue is "
+                                           "provided"))
+    else:
+        if opts.match:
+            if not opts.rv:
+                causes.append(errors.cause("resourceVersionMatch", "FieldValueForbidden",
+                                           "Forbidden: resourceVersionMatch is forbidden unless resourceVersion "
+                                           "is provided"))
+            if opts.token:
+                causes.append(errors.cause("resourceVersionMatch", "FieldValueForbidden",
+                                           "Forbidden: resourceVersionMatch is forbidden when continue is "
+                                           "provided"))
+            if opts.match not in ("Exact", "NotOlderThan"):
+                causes.append(errors.cause("resourceVersionMatch", "FieldValueNotSupported",
+                                           f"Unsupported value: {_go_quote(opts.match)}: supported values: "
+                                           f'"Exact", "NotOlderThan", ""'))
+            if opts.match == "Exact" and opts.rv == "0":
+                causes.append(errors.cause("resourceVersionMatch", "FieldValueForbidden",
+                                           'Forbidden: resourceVersionMatch "exact" is forbidden for '
+                                           'resourceVersion "0"'))
+        if initial is not None:
+            causes.append(errors.cause("sendInitialEvents", "FieldValueForbidden",
+                                       "Forbidden: sendInitialEvents is forbidden for list"))
+    if causes:
+        raise errors.invalid("ListOptions", "meta.k8s.io", "", causes)
+    fm = field_matcher(opts.field, r.field_labels, r.namespaced)
+    return opts, lambda o: all(q.matches((o.get("metadata") or {}).get("labels") or {}) for q in reqs) and fm(o)
+
+
+def _ordered(objects: dict[Any, dict[str, Any]], r: ResourceType, ns: str) -> list[tuple[str, dict[str, Any]]]:
+    """(storage key, object) of one resource type (in namespace `ns`, if given), in storage key order."""
+    res = rid(r)
+    return sorted(((_key(r, ns, o), o) for k, o in objects.items() if k[0] == res and (not ns or k[1] == ns)),
+                  key=lambda kv: kv[0].encode())
+
+
+def _too_large(want: int, current: int, retry: bool) -> errors.ApiError:
+    details: dict[str, Any] = {"causes": [{"reason": "ResourceVersionTooLarge",
+                                           "message": "Too large resource version"}]}
+    if retry:
+        details["retryAfterSeconds"] = 1
+    return errors.ApiError(errors.status_body(
+        504, "Timeout", f"Timeout: Too large resource version: {want}, current: {current}", details))
 
 
 async def list_objects(store: Store, r: ResourceType, ns: str, query: dict[str, str],
                        out: Output) -> dict[str, Any]:
-    match = _matchers(r, query)
-    rv_param = query.get("resourceVersion", "")
-    if rv_param not in ("", "0"):
-        try:
-            want = int(rv_param)
-        except ValueError:
-            raise errors.bad_request(f'invalid resource version: {rv_param}') from None
-        deadline = time.monotonic() + 1   # kube-apiserver waits up to 3 s
-        while store.rv < want and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
-        if store.rv < want:
-            raise errors.ApiError(errors.status_body(
-                504, "Timeout", f"Too large resource version: {want}, current: {store.rv}",
-                {"causes": [{"reason": "ResourceVersionTooLarge",
-                             "message": "Too large resource version"}], "retryAfterSeconds": 1}))
-    list_rv = store.rv
-    start: tuple[str, str] | None = None
-    if query.get("continue"):
-        list_rv, start = _decode_continue(query["continue"])
-        if list_rv < store.compacted:
-            raise errors.gone(CONTINUE_TOO_OLD)
-    items = [o for k, o in store.iter_type(r, ns or None)
-             if (start is None or (k[1], k[2]) > start) and match(o)]
+    """A list with kube-apiserver's resourceVersion semantics:
+
+    - no resourceVersion: the latest state; `limit` pages it, `continue` tokens carry the list's RV;
+    - resourceVersion=0 (any match): the latest state, whole (the watch cache ignores `limit`);
+    - resourceVersionMatch=NotOlderThan, or a resourceVersion without a match and without `limit`:
+      the latest state once it is at least that new (504 after waiting);
+    - resourceVersionMatch=Exact, or a resourceVersion with `limit` and no match: the state at exactly
+      that resourceVersion, read from the history (410 Expired when it is older than what is kept);
+    - `continue`: the next page of the state the token was made at (410 Expired with a token to the
+      latest state when that is no longer kept).
+    """
+    opts, match = list_options(r, query)
+    start = ""
+    token_rv = 0
+    if opts.token:
+        token_rv, start = decode_continue(opts.token)
+        if opts.rv not in ("", "0"):
+            raise errors.bad_request("specifying resource version is not allowed when using continue")
+    try:
+        want = parse_rv(opts.rv)
+    except ValueError as exc:
+        raise errors.bad_request(f"invalid resource version: {exc}") from None
+    limit = opts.limit if opts.limit > 0 else 0
+    exact = opts.match == "Exact" or (opts.match == "" and limit > 0 and want > 0)
+    snapshot: dict[Any, dict[str, Any]] | None = None
+    if opts.token:
+        if token_rv > 0:
+            snapshot = store.snapshot(token_rv)
+            if snapshot is None:
+                err = errors.gone(CONTINUE_TOO_OLD)
+                err.status["metadata"]["continue"] = encode_continue(-1, start)
+                raise err
+            list_rv = token_rv
+        else:
+            list_rv = store.rv
+    elif exact and want > 0:
+        if want > store.rv:
+            raise _too_large(want, store.rv, retry=False)
+        snapshot = store.snapshot(want)
+        if snapshot is None:
+            raise errors.gone(LIST_TOO_OLD)
+        list_rv = want
+    else:
+        if want > 0:
+            deadline = time.monotonic() + FRESH_WAIT
+            while store.rv < want and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            if store.rv < want:
+                raise _too_large(want, store.rv, retry=True)
+        if opts.rv == "0":
+            limit = 0
+        list_rv = store.rv
+    candidates = [(k, o) for k, o in _ordered(snapshot if snapshot is not None else store.objects, r, ns)
+                  if k.encode() >= start.encode()]
+    items: list[dict[str, Any]] = []
     meta: dict[str, Any] = {"resourceVersion": str(list_rv)}
-    limit = int(query.get("limit") or 0)
-    if limit > 0 and len(items) > limit:
-        last = items[limit - 1]["metadata"]
-        meta["continue"] = _encode_continue(list_rv, (last.get("namespace", ""), last["name"]))
-        if not query.get("labelSelector") and not query.get("fieldSelector"):
-            # etcd-backed lists count what is left only when nothing filters the items
-            meta["remainingItemCount"] = len(items) - limit
-        items = items[:limit]
+    for i, (key, obj) in enumerate(candidates):
+        if not match(obj):
+            continue
+        items.append(obj)
+        if limit and len(items) == limit:
+            if i < len(candidates) - 1:      # anything after the last item, selected or not
+                meta["continue"] = encode_continue(list_rv, key + "\x00")
+                if not opts.label and not opts.field:
+                    # etcd counts what is left only when nothing filters the items
+                    meta["remainingItemCount"] = len(candidates) - limit
+            break
     items = [json.loads(json.dumps(o)) for o in items]
     if out.form == "table":
         return table.table(r, items, meta, out.include)
@@ -154,8 +349,14 @@ def _payload(ev: Event, typ: str) -> dict[str, Any]:
 
 async def watch(request: web.Request, store: Store, faults: Faults, r: ResourceType, ns: str,
                 query: dict[str, str], out: Output) -> web.StreamResponse:
-    match = _matchers(r, query)
-    rv_param = query.get("resourceVersion", "")
+    opts, match = list_options(r, query, watch=True)
+    rv_param = opts.rv
+    try:
+        since = parse_rv(rv_param)
+    except ValueError as exc:
+        # the watch cache hands the storage error up unconverted: a 500 without a reason
+        raise errors.ApiError({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                               "message": str(exc), "code": 500}) from None
     send_initial = query.get("sendInitialEvents") == "true"
     bookmarks = query.get("allowWatchBookmarks") in ("true", "1")
     timeout = float(query.get("timeoutSeconds") or 1800)
@@ -185,16 +386,12 @@ async def watch(request: web.Request, store: Store, faults: Faults, r: ResourceT
     try:
         last = store.rv
         if rv_param in ("", "0") or send_initial:
-            for _, obj in list(store.iter_type(r, ns or None)):
+            for _, obj in _ordered(store.objects, r, ns):
                 if match(obj):
                     await send("ADDED", json.loads(json.dumps(obj)))
             if send_initial and bookmarks:
                 await resp.write(json.dumps(_bookmark(r, last, True)).encode() + b"\n")
         else:
-            try:
-                since = int(rv_param)
-            except ValueError:
-                raise errors.bad_request(f"invalid resource version: {rv_param}") from None
             history = store.history_since(since)
             if history is None:
                 status = errors.gone(f"too old resource version: {since} ({store.oldest_available()})").status

@@ -1,22 +1,20 @@
 """Label and field selectors with kube-apiserver's grammar and error messages."""
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from . import errors
+from . import errors, govalidation
 
 Matcher = Callable[[dict[str, Any]], bool]
-_LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
-                        r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
-_LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
 
 
 @dataclass
 class Requirement:
     key: str
-    op: str                 # = != in notin exists !
+    op: str                 # = != in notin exists ! gt lt
     values: tuple[str, ...] = ()
 
     def matches(self, labels: dict[str, str]) -> bool:
@@ -27,7 +25,174 @@ class Requirement:
             return not has
         if self.op in ("=", "in"):
             return has and labels[self.key] in self.values
+        if self.op in ("gt", "lt"):
+            if not has or not _INT.fullmatch(labels[self.key]):
+                return False
+            have, want = int(labels[self.key]), int(self.values[0])
+            return have > want if self.op == "gt" else have < want
         return not has or labels[self.key] not in self.values   # != and notin
+
+
+# The label selector grammar of k8s.io/apimachinery/pkg/labels (its lexer, parser and messages).
+_INT = re.compile(r"[+-]?[0-9]+")
+_SPECIAL = frozenset("=!(),><")
+_WHITESPACE = frozenset(" \t\r\n")
+_KEYWORDS = {")": ")", ",": ",", "!": "!", "==": "==", "=": "=", ">": ">", "in": "in", "<": "<",
+             "!=": "!=", "notin": "notin", "(": "("}
+_BINARY_OPERATORS = "in, notin, =, ==, !=, gt, lt"
+ID, END, ERROR = "id", "end", "error"
+
+
+def _lex(text: str) -> list[tuple[str, str]]:
+    """(token, literal) pairs; a token is ID, END, ERROR or the keyword itself."""
+    out: list[tuple[str, str]] = []
+    pos, n = 0, len(text)
+    while True:
+        while pos < n and text[pos] in _WHITESPACE:
+            pos += 1
+        if pos >= n:
+            out.append((END, ""))
+            return out
+        if text[pos] in _SPECIAL:
+            buf, last = "", None
+            while pos < n and text[pos] in _SPECIAL:
+                if buf + text[pos] in _KEYWORDS:
+                    buf += text[pos]
+                    last = buf
+                    pos += 1
+                elif last is None:
+                    buf += text[pos]
+                    pos += 1
+                else:
+                    break
+            out.append((last, last) if last is not None else (ERROR, f"error expected: keyword found '{buf}'"))
+            continue
+        start = pos
+        while pos < n and text[pos] not in _SPECIAL and text[pos] not in _WHITESPACE:
+            pos += 1
+        word = text[start:pos]
+        out.append((word, word) if word in _KEYWORDS else (ID, word))
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.items = _lex(text)
+        self.pos = 0
+
+    def peek(self, values: bool = True) -> tuple[str, str]:
+        tok, lit = self.items[self.pos]
+        return (ID, lit) if values and tok in ("in", "notin") else (tok, lit)
+
+    def take(self, values: bool = True) -> tuple[str, str]:
+        item = self.peek(values)
+        self.pos += 1
+        return item
+
+    def parse(self) -> list[Requirement]:
+        reqs: list[Requirement] = []
+        while True:
+            tok, lit = self.peek()
+            if tok == END:
+                return reqs
+            if tok not in (ID, "!"):
+                raise ValueError(f"found '{lit}', expected: !, identifier, or 'end of string'")
+            try:
+                reqs.append(self.requirement())
+            except ValueError as exc:
+                raise ValueError(f"unable to parse requirement: {exc}") from None
+            tok, lit = self.take()
+            if tok == END:
+                return reqs
+            if tok != ",":
+                raise ValueError(f"found '{lit}', expected: ',' or 'end of string'")
+            tok, lit = self.peek()
+            if tok not in (ID, "!"):
+                raise ValueError(f"found '{lit}', expected: identifier after ','")
+
+    def requirement(self) -> Requirement:
+        op = ""
+        tok, key = self.take()
+        if tok == "!":
+            op = "!"
+            tok, key = self.take()
+        if tok != ID:
+            raise ValueError(f"found '{key}', expected: identifier")
+        problems = govalidation.is_qualified_name(key)
+        if problems:
+            raise ValueError(f"<nil>: Invalid value: {json.dumps(key, ensure_ascii=False)}: " + "; ".join(problems))
+        if self.peek()[0] in (END, ","):
+            return _requirement(key, op or "exists", [])
+        if op == "!":
+            return _requirement(key, "!", [])
+        tok, lit = self.take(values=False)
+        ops = {"in": "in", "notin": "notin", "=": "=", "==": "=", "!=": "!=", ">": "gt", "<": "lt"}
+        if tok not in ops:
+            raise ValueError(f"found '{lit}', expected: {_BINARY_OPERATORS}")
+        op = ops[tok]
+        return _requirement(key, op, self.value_set() if op in ("in", "notin") else self.exact_value())
+
+    def value_set(self) -> list[str]:
+        tok, lit = self.take()
+        if tok != "(":
+            raise ValueError(f"found '{lit}' expected: '('")
+        tok, lit = self.peek()
+        if tok == ")":
+            self.take()
+            return [""]
+        if tok not in (ID, ","):
+            raise ValueError(f"found '{lit}', expected: ',', ')' or identifier")
+        values: set[str] = set()
+        while True:
+            tok, lit = self.take()
+            if tok == ID:
+                values.add(lit)
+                nxt, nlit = self.peek()
+                if nxt == ")":
+                    break
+                if nxt != ",":
+                    raise ValueError(f"found '{nlit}', expected: ',' or ')'")
+            elif tok == ",":
+                if not values:
+                    values.add("")
+                nxt, _ = self.peek()
+                if nxt == ")":
+                    values.add("")
+                    break
+                if nxt == ",":
+                    values.add("")
+            else:
+                raise ValueError(f"found '{lit}', expected: ',', or identifier")
+        if self.take()[0] != ")":
+            raise ValueError(f"found '{lit}', expected: ')'")
+        return sorted(values)
+
+    def exact_value(self) -> list[str]:
+        tok, _ = self.peek()
+        if tok in (END, ","):
+            return [""]
+        tok, lit = self.take()
+        if tok == ID:
+            return [lit]
+        raise ValueError(f"found '{lit}', expected: identifier")
+
+
+def _requirement(key: str, op: str, values: list[str]) -> Requirement:
+    """labels.NewRequirement's checks of the values (the key was checked while parsing)."""
+    errs: list[str] = []
+    if op in ("gt", "lt"):
+        for i, v in enumerate(values):
+            if not _INT.fullmatch(v) or not -2**63 <= int(v) < 2**63:
+                errs.append(f"values[{i}]: Invalid value: {json.dumps(v, ensure_ascii=False)}: for 'Gt', 'Lt' "
+                            "operators, the value must be an integer")
+    for i, v in enumerate(values):
+        problems = govalidation.is_valid_label_value(v)
+        if problems:
+            errs.append(f"values[{i}][{key}]: Invalid value: {json.dumps(v, ensure_ascii=False)}: "
+                        + "; ".join(problems))
+    if errs:
+        unique = list(dict.fromkeys(errs))
+        raise ValueError(unique[0] if len(unique) == 1 else "[" + ", ".join(unique) + "]")
+    return Requirement(key, op, tuple(values))
 
 
 def _split_top(text: str) -> list[str]:
@@ -47,47 +212,13 @@ def _split_top(text: str) -> list[str]:
     return [p.strip() for p in parts if p.strip()]
 
 
-def _check_key(key: str, whole: str) -> None:
-    if not _LABEL_KEY.match(key):
-        raise errors.bad_request(f"unable to parse requirement: invalid label key \"{key}\": "
-                                 f"name part must consist of alphanumeric characters, '-', '_' or "
-                                 f"'.', and must start and end with an alphanumeric character")
-
-
-def _check_value(val: str) -> None:
-    if len(val) > 63 or not _LABEL_VALUE.match(val):
-        raise errors.bad_request(f"unable to parse requirement: values[0][{val}]: Invalid value: "
-                                 f"\"{val}\": a valid label must be an empty string or consist of "
-                                 f"alphanumeric characters, '-', '_' or '.', and must start and end "
-                                 f"with an alphanumeric character")
-
-
 def parse_label_selector(text: str | None) -> list[Requirement]:
-    reqs: list[Requirement] = []
-    for part in _split_top(text or ""):
-        m = re.match(r"^([^\s!=(),]+)\s+(in|notin)\s*\(([^)]*)\)$", part)
-        if m:
-            key, op, vals = m.group(1), m.group(2), tuple(v.strip() for v in m.group(3).split(","))
-            _check_key(key, part)
-            for v in vals:
-                _check_value(v)
-            reqs.append(Requirement(key, op, vals))
-            continue
-        m = re.match(r"^([^\s!=]+)\s*(==|!=|=)\s*(\S*)$", part)
-        if m:
-            key, op, val = m.group(1), m.group(2), m.group(3)
-            _check_key(key, part)
-            _check_value(val)
-            reqs.append(Requirement(key, "!=" if op == "!=" else "=", (val,)))
-            continue
-        m = re.match(r"^(!?)\s*([^\s!=(),]+)$", part)
-        if m:
-            _check_key(m.group(2), part)
-            reqs.append(Requirement(m.group(2), "!" if m.group(1) else "exists"))
-            continue
-        raise errors.bad_request(f"unable to parse requirement: found '{part}', expected: "
-                                 f"'=', '!=', '==', 'in', notin'")
-    return reqs
+    """The requirements of a label selector; 400 BadRequest with the apiserver's message if it is
+    not one."""
+    try:
+        return _Parser(text or "").parse()
+    except ValueError as exc:
+        raise errors.bad_request(str(exc)) from None
 
 
 def label_matcher(text: str | None) -> Matcher:

@@ -15,7 +15,7 @@ from aiohttp import web
 from .. import logsafe, platform
 from ..config import State
 from ..pki import ensure_leaf
-from . import discovery, errors, ops, reads, request_info, strict
+from . import discovery, errors, gojson, ops, reads, request_info, strict
 from .admission_bridge import warm_up
 from .audit import Audit
 from .auth import PUBLIC_PATHS, Authenticator, User, authorize
@@ -148,21 +148,91 @@ class Server:
         raise errors.not_found_path()
 
     async def _body(self, request: web.Request, content_type: str) -> Any:
-        return (await self._decoded(request, content_type))[0]
-
-    async def _decoded(self, request: web.Request, content_type: str) -> tuple[Any, list[str]]:
-        """The body and what strict decoding found in it (duplicate fields; see strict.py)."""
+        """A JSON body of the sandbox's own endpoints."""
         raw = await request.read()
-        if not raw:
-            raise errors.bad_request("the request body is empty")
         try:
-            if content_type in (ops.APPLY,):
-                return yaml.safe_load(raw), []
-            if content_type == ops.JSON_PATCH:
-                return strict.loads_json_patch(raw)
-            return strict.loads(raw)
-        except (ValueError, yaml.YAMLError) as exc:
-            raise errors.bad_request(f"couldn't get version/kind; json parse error: {exc}") from None
+            return strict.loads(raw)[0]
+        except ValueError as exc:
+            raise errors.bad_request(f"the request body is not JSON: {exc}") from None
+
+    async def _decoded(self, request: web.Request, content_type: str, kind: str,
+                       ctx: ops.WriteContext) -> Any:
+        """The body of a write, decoded as kube-apiserver decodes it (and refused with its words); what
+        strict decoding found in it (duplicate fields; see strict.py) goes to `ctx.decode_errors`."""
+        raw = await request.read()
+        ctx.raw_body = raw
+        validating = ctx.field_validation in ("Strict", "Warn")
+        if content_type in (ops.APPLY,):
+            try:
+                value = yaml.safe_load(raw)
+            except yaml.YAMLError as exc:
+                mark = getattr(exc, "problem_mark", None)
+                where = f"line {mark.line + 1}: " if mark is not None else ""
+                problem = getattr(exc, "problem", None) or str(exc)
+                raise errors.bad_request(f"error decoding YAML: error converting YAML to JSON: yaml: "
+                                         f"{where}{problem}") from None
+            if value is None:
+                return {}
+            if not isinstance(value, dict):
+                raise errors.bad_request("error decoding YAML: error unmarshaling JSON: while decoding JSON: "
+                                         + gojson.cannot_unmarshal(value, "map[string]interface {}"))
+            return value
+        if content_type == ops.JSON_PATCH:
+            try:
+                value, ctx.decode_errors = strict.loads_json_patch(raw)
+            except ValueError as exc:
+                raise errors.bad_request(f"error decoding patch: {exc}" if validating else str(exc)) from None
+            _check_json_patch(value, validating)
+            return value
+        if content_type == ops.MERGE:
+            try:
+                value, ctx.decode_errors = strict.loads(raw)
+            except ValueError as exc:
+                raise errors.bad_request(f"error decoding patch: {exc}" if validating
+                                         else "Invalid JSON Patch") from None
+            if value is None or (not isinstance(value, (dict, list)) and not validating):
+                raise errors.bad_request("Invalid JSON Patch")
+            if validating and not isinstance(value, dict):
+                raise errors.bad_request("error decoding patch: "
+                                         + gojson.cannot_unmarshal(value, "map[string]interface {}"))
+            if isinstance(value, list):
+                # without strict decoding the array is merged as the new object, which has no kind
+                text = gojson.marshal(value)
+                detail = (f"Invalid value: {json.dumps(text, ensure_ascii=False)}: couldn't get version/kind; "
+                          f"json parse error: {gojson.cannot_unmarshal(value, gojson.FIND_KIND)}")
+                raise errors.ApiError(errors.status_body(422, "Invalid", f' "" is invalid: patch: {detail}', {
+                    "causes": [{"reason": "FieldValueInvalid", "message": detail, "field": "patch"}]}))
+            return value
+        if request.method == "PATCH":     # strategic merge patch (core kinds) and the rest
+            try:
+                value, ctx.decode_errors = strict.loads(raw)
+            except ValueError as exc:
+                raise errors.bad_request(f"error decoding patch: {exc}") from None
+            return value
+        value, ctx.decode_errors = self._json_body(raw, kind)
+        return value
+
+    @staticmethod
+    def _json_body(raw: bytes, kind: str) -> tuple[Any, list[str]]:
+        """A create/update body: refused as the handlers' decoder does (`transformDecodeError`)."""
+        unrecognized = f"the object provided is unrecognized (must be of type {kind}): "
+        summary = gojson.summarize(raw)
+        try:
+            value, found = strict.loads(raw)
+        except ValueError as exc:
+            raise errors.bad_request(f"{unrecognized}couldn't get version/kind; json parse error: {exc} "
+                                     f"({summary})") from None
+        if value is None:
+            raise errors.bad_request(f"{unrecognized}Object 'Kind' is missing in 'null' ({summary})")
+        if not isinstance(value, dict):
+            raise errors.bad_request(f"{unrecognized}couldn't get version/kind; json parse error: "
+                                     f"{gojson.cannot_unmarshal(value, gojson.FIND_KIND)} ({summary})")
+        for key in value:
+            if key in ("apiVersion", "kind") and value[key] is not None and not isinstance(value[key], str):
+                raise errors.bad_request(f"{unrecognized}couldn't get version/kind; json parse error: "
+                                         f"{gojson.cannot_unmarshal_field(value[key], '.' + key, 'string')} "
+                                         f"({summary})")
+        return value, found
 
     # -- non-resource paths ------------------------------------------------------------------------
     def _non_resource(self, request: web.Request, path: str) -> web.StreamResponse:
@@ -234,16 +304,16 @@ class Server:
         if info.verb == "create":
             if info.name:
                 raise errors.method_not_allowed()
-            body, ctx.decode_errors = await self._decoded(request, "application/json")
+            body = await self._decoded(request, "application/json", r.kind, ctx)
             obj = self.api.create(r, ns, body, ctx)
             return _with_warnings(_json(obj, 201), ctx.warnings)
         if info.verb == "update":
-            body, ctx.decode_errors = await self._decoded(request, "application/json")
+            body = await self._decoded(request, "application/json", r.kind, ctx)
             obj = self.api.update(r, ns, info.name, body, ctx, sub)
             return _with_warnings(_json(obj), ctx.warnings)
         if info.verb == "patch":
             ctype = request.content_type
-            patch_body, ctx.decode_errors = await self._decoded(request, ctype)
+            patch_body = await self._decoded(request, ctype, r.kind, ctx)
             existed = self.store.get(self.api.key(r, ns, info.name)) is not None
             obj = self.api.patch(r, ns, info.name, ctype, patch_body, ctx, sub)
             return _with_warnings(_json(obj, 200 if existed else 201), ctx.warnings)
@@ -313,6 +383,25 @@ class Server:
         return ops.WriteContext(user=user.name, dry_run=bool(dry), field_manager=manager,
                                 field_validation=fv, force=query.get("force") in ("true", "1"),
                                 platform=self.platform)
+
+
+def _check_json_patch(value: Any, validating: bool) -> None:
+    """What decoding a JSON patch into its operations refuses (handlers.jsonPatchOp with strict or warn
+    field validation, else the patch library's own types)."""
+    if value is None:
+        return
+    if not isinstance(value, list):
+        raise errors.bad_request(f"error decoding patch: {gojson.cannot_unmarshal(value, '[]handlers.jsonPatchOp')}"
+                                 if validating else gojson.cannot_unmarshal(value, "jsonpatch.Patch"))
+    for op in value:
+        if op is not None and not isinstance(op, dict):
+            raise errors.bad_request(f"error decoding patch: {gojson.cannot_unmarshal(op, 'handlers.jsonPatchOp')}"
+                                     if validating else gojson.cannot_unmarshal(op, "jsonpatch.Operation"))
+        if validating and isinstance(op, dict):
+            for key in ("op", "path", "from"):
+                if op.get(key) is not None and not isinstance(op[key], str):
+                    raise errors.bad_request("error decoding patch: " + gojson.cannot_unmarshal_field(
+                        op[key], f"jsonPatchOp.{key}", "string"))
 
 
 def build_app(state: State) -> web.Application:

@@ -4,6 +4,10 @@ Every change is written through to `store/` atomically before it is acknowledged
 process at any point loses nothing (one JSON file per object plus `store/rv`).  The event window is
 in memory only: after a restart, watching from an older resourceVersion answers 410 Gone, as a
 freshly started kube-apiserver's watch cache does.
+
+The window is also the history lists read old states from (etcd's MVCC, as far as it reaches):
+each event keeps the object as it was stored before the change, so `snapshot(rv)` rebuilds what was
+stored at any resourceVersion since `compacted` by undoing the later events, newest first.
 """
 from __future__ import annotations
 
@@ -34,6 +38,8 @@ class Event:
     rtype: ResourceType
     obj: dict[str, Any]
     old: dict[str, Any] | None
+    key: Key | None = None       # where it is stored
+    prev: dict[str, Any] | None = None   # what was stored under `key` before (None: nothing)
 
 
 class Store:
@@ -111,21 +117,22 @@ class Store:
         key = (rid(r), md.get("namespace", "") if r.namespaced else "", md["name"])
         rv = self.next_rv()
         md["resourceVersion"] = str(rv)
+        prev = self.objects.get(key)
         self.objects[key] = obj
         self.uids[md["uid"]] = key
         self._persist(key, obj)
-        self._emit(Event("MODIFIED" if old is not None else "ADDED", rv, r, obj, old))
+        self._emit(Event("MODIFIED" if old is not None else "ADDED", rv, r, obj, old, key, prev))
         return copy.deepcopy(obj)
 
     def remove(self, r: ResourceType, key: Key, final: dict[str, Any] | None = None) -> dict[str, Any]:
         """Delete for good (`final`: its last state); the DELETED event carries a fresh RV."""
-        obj = self.objects.pop(key)
-        self.uids.pop(obj["metadata"]["uid"], None)
+        prev = self.objects.pop(key)
+        self.uids.pop(prev["metadata"]["uid"], None)
         rv = self.next_rv()
-        obj = copy.deepcopy(final if final is not None else obj)
+        obj = copy.deepcopy(final if final is not None else prev)
         obj["metadata"]["resourceVersion"] = str(rv)
         self._persist(key, None)
-        self._emit(Event("DELETED", rv, r, obj, obj))
+        self._emit(Event("DELETED", rv, r, obj, obj, key, prev))
         return obj
 
     def _emit(self, ev: Event) -> None:
@@ -149,3 +156,20 @@ class Store:
 
     def oldest_available(self) -> int:
         return self.compacted + 1
+
+    def snapshot(self, rv: int) -> dict[Key, dict[str, Any]] | None:
+        """What was stored at resourceVersion `rv` (key -> object, not copies), or None when `rv` is
+        older than the history kept (compacted). `rv` at or beyond the current one: the current state."""
+        if rv < self.compacted:
+            return None
+        state = dict(self.objects)
+        for ev in reversed(self.events):
+            if ev.rv <= rv:
+                break
+            if ev.key is None:
+                continue
+            if ev.prev is None:
+                state.pop(ev.key, None)
+            else:
+                state[ev.key] = ev.prev
+        return state

@@ -9,8 +9,9 @@ come first in a strict decoding error, before the unknown fields the schema prun
 """
 from __future__ import annotations
 
-import json
 from typing import Any
+
+from . import gojson
 
 _JSON_PATCH_MEMBERS = frozenset({"op", "path", "from", "value"})
 
@@ -46,15 +47,16 @@ def _plain(value: Any, path: str, found: list[str]) -> Any:
 
 
 def loads(raw: bytes) -> tuple[Any, list[str]]:
-    """The decoded body and its findings (`duplicate field "<path>"`); ValueError if not JSON."""
+    """The decoded body and its findings (`duplicate field "<path>"`); ValueError (Go's decoder text)
+    if not JSON."""
     found: list[str] = []
-    value = _plain(json.loads(raw, object_pairs_hook=_hook), "", found)
+    value = _plain(gojson.loads(raw, object_pairs_hook=_hook), "", found)
     return value, [f'duplicate field "{p}"' for p in found]
 
 
 def loads_json_patch(raw: bytes) -> tuple[Any, list[str]]:
     """A JSON patch and the findings about its operations only."""
-    parsed = json.loads(raw, object_pairs_hook=_hook)
+    parsed = gojson.loads(raw, object_pairs_hook=_hook)
     found: list[str] = []
     if isinstance(parsed, list):
         for i, op in enumerate(parsed):

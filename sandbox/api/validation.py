@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import re
 from typing import Any
 
-from . import errors
+from . import errors, govalidation
 from .resources import ResourceType
-from .selectors import _LABEL_KEY, _LABEL_VALUE
 
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -43,26 +43,53 @@ def name_causes(r: ResourceType, name: str, field: str = "metadata.name") -> lis
 
 
 def _meta_causes(r: ResourceType, md: dict[str, Any]) -> list[Cause]:
+    """ValidateObjectMeta's findings: the name, label keys and values, annotation keys."""
     causes: list[Cause] = []
     causes += name_causes(r, md.get("name", ""))
-    for key, val in (md.get("labels") or {}).items():
-        if not _LABEL_KEY.match(str(key)):
-            causes.append(errors.cause("metadata.labels", "FieldValueInvalid",
-                                       f'Invalid value: "{key}": name part must consist of '
-                                       f"alphanumeric characters, '-', '_' or '.', and must start "
-                                       f"and end with an alphanumeric character"))
-        if not isinstance(val, str) or len(val) > 63 or not _LABEL_VALUE.match(val):
-            causes.append(errors.cause("metadata.labels", "FieldValueInvalid",
-                                       f'Invalid value: "{val}": a valid label must be an empty '
-                                       f"string or consist of alphanumeric characters, '-', '_' or "
-                                       f"'.', and must start and end with an alphanumeric character"))
-    for key in (md.get("annotations") or {}):
-        if not _LABEL_KEY.match(str(key)):
-            causes.append(errors.cause("metadata.annotations", "FieldValueInvalid",
-                                       f'Invalid value: "{key}": name part must consist of '
-                                       f"alphanumeric characters, '-', '_' or '.', and must start "
-                                       f"and end with an alphanumeric character"))
+    causes += label_causes(md)
+    causes += annotation_causes(md)
     return causes
+
+
+def annotation_causes(md: dict[str, Any]) -> list[Cause]:
+    """ValidateAnnotations: one cause per problem of each key (checked in lower case)."""
+    return [errors.cause("metadata.annotations", "FieldValueInvalid", f"Invalid value: {_quote(key)}: {problem}")
+            for key in (md.get("annotations") or {})
+            for problem in govalidation.is_qualified_name(str(key).lower())]
+
+
+def label_causes(md: dict[str, Any]) -> list[Cause]:
+    """ValidateLabels: one cause per problem of each key, then of its value (all on metadata.labels)."""
+    causes: list[Cause] = []
+    for key, val in (md.get("labels") or {}).items():
+        val = val if isinstance(val, str) else str(val)
+        causes += [errors.cause("metadata.labels", "FieldValueInvalid", f"Invalid value: {_quote(key)}: {problem}")
+                   for problem in govalidation.is_qualified_name(str(key))]
+        causes += [errors.cause("metadata.labels", "FieldValueInvalid", f"Invalid value: {_quote(val)}: {problem}")
+                   for problem in govalidation.is_valid_label_value(val)]
+    return causes
+
+
+def update_causes(md: dict[str, Any], old_md: dict[str, Any], sent_uid: str | None = None) -> list[Cause]:
+    """ValidateObjectMetaUpdate's findings that can occur here: new finalizers on a deleting object, a
+    changed uid (`sent_uid`: what the patch set; the registry keeps the stored one otherwise), then the
+    labels and annotations again."""
+    causes: list[Cause] = []
+    if old_md.get("deletionTimestamp"):
+        added = sorted(set(md.get("finalizers") or []) - set(old_md.get("finalizers") or []))
+        if added:
+            causes.append(errors.cause(
+                "metadata.finalizers", "FieldValueForbidden",
+                "Forbidden: no new finalizers can be added if the object is being deleted, found new "
+                "finalizers []string{" + ", ".join(_quote(f) for f in added) + "}"))
+    if sent_uid and sent_uid != old_md.get("uid"):
+        causes.append(errors.cause("metadata.uid", "FieldValueInvalid",
+                                   f"Invalid value: {_quote(sent_uid)}: field is immutable"))
+    return causes + label_causes(md) + annotation_causes(md)
+
+
+def _quote(value: Any) -> str:
+    return json.dumps(value if isinstance(value, str) else str(value), ensure_ascii=False)
 
 
 def _core_causes(r: ResourceType, obj: dict[str, Any]) -> list[Cause]:
@@ -100,6 +127,24 @@ def validate(r: ResourceType, obj: dict[str, Any]) -> None:
         causes += _core_causes(r, obj)
     if causes:
         raise errors.invalid(r.kind, r.group, obj.get("metadata", {}).get("name", ""), causes)
+
+
+def causes(r: ResourceType, obj: dict[str, Any], old: dict[str, Any] | None,
+           sent_uid: str | None = None) -> list[Cause]:
+    """What the generic registry finds in a create (`old` None) or an update, in its order.
+
+    An update of a custom resource runs ObjectMeta's update checks twice (the registry's common
+    checks, then the custom resource strategy's own), and the apiserver reports every cause it was
+    given: a forbidden new finalizer, say, appears twice in `details.causes` (the message shows it
+    once). Core kinds run them once here."""
+    md = obj.get("metadata") or {}
+    found = _meta_causes(r, md)
+    if not r.custom:
+        found += _core_causes(r, obj)
+    if old is not None:
+        upd = update_causes(md, old.get("metadata") or {}, sent_uid)
+        found += upd + upd if r.custom else upd
+    return found
 
 
 def default_core(r: ResourceType, obj: dict[str, Any], creating: bool) -> None:

@@ -128,7 +128,7 @@ def test_list_resource_version_semantics(api_sandbox: Any, ns: str) -> None:
     assert code == 200 and body["kind"] == "ConfigMapList"
     code, _, body = api_sandbox.request(
         "GET", f"/api/v1/namespaces/{ns}/configmaps?resourceVersion=99999999")
-    assert code == 504 and body["message"].startswith("Too large resource version: 99999999")
+    assert code == 504 and body["message"].startswith("Timeout: Too large resource version: 99999999")
 
 
 def test_watch_on_a_named_path_sees_only_that_object(api_sandbox: Any, api: Any, ns: str, cm: Any) -> None:

@@ -168,11 +168,14 @@ def patch_invalid_status(patched_json: str, detail: str) -> dict:
                    {"causes": [{"reason": INVALID, "message": body, "field": "patch"}]})
 
 
-def typed_patch_status(namespace: str, name: str, api_version: str, kind: str, paths: list[str]) -> dict:
-    """Server-side apply with a field the schema lacks: the field manager cannot build the typed
-    patch object. kube-apiserver returns this plain error (no reason) as 500, whatever the
-    fieldValidation directive (structured-merge-diff's ValidationErrors wording)."""
-    errs = [f".{p}: field not declared in schema" for p in paths]
+def typed_patch_status(namespace: str, name: str, api_version: str, kind: str, paths: list[str],
+                       problems: list[tuple[str, str]] | None = None) -> dict:
+    """Server-side apply of a configuration its schema does not type: the field manager cannot build
+    the typed patch object. kube-apiserver returns this plain error (no reason) as 500, whatever the
+    fieldValidation directive (structured-merge-diff's ValidationErrors wording): `paths` the schema
+    lacks (`field not declared in schema`), `problems` other (path, message) findings; by path."""
+    found = [(p, "field not declared in schema") for p in paths] + list(problems or [])
+    errs = [f".{p}: {msg}" for p, msg in sorted(found, key=lambda pm: pm[0])]
     text = errs[0] if len(errs) == 1 else "errors:\n" + "\n".join("  " + e for e in errs)
     group, _, version = api_version.rpartition("/")
     gvk = f"{group}/{version}, Kind={kind}"

@@ -78,6 +78,9 @@ def _node(value: Any, schema: Schema, path: str, errs: list[FieldError]) -> None
         return
     if types and actual not in types and not (actual == "integer" and "number" in types):
         errs.append(type_invalid(path, actual, f"{path} in body must be of type {','.join(types)}: \"{actual}\""))
+        # the type and the enum are separate validators: both report a wrong-typed value
+        if "enum" in schema and value not in schema["enum"]:
+            errs.append(not_supported(path, value, [str(v) for v in schema["enum"]]))
         return
     _combinators(value, schema, path, errs)
     if isinstance(value, str):
@@ -130,18 +133,19 @@ def _child(path: str, key: str) -> str:
 
 
 def _object(value: dict, schema: Schema, path: str, errs: list[FieldError]) -> None:
-    for key in schema.get("required", []):
-        if key not in value:
-            errs.append(required(_child(path, key)))
+    # kube-openapi's object validator: additional properties, then the properties, then `required`
     props: dict[str, Schema] = schema.get("properties", {})
-    for key, prop in props.items():
-        if key in value:
-            _node(value[key], prop, _child(path, key), errs)
     extra = schema.get("additionalProperties")
     if isinstance(extra, dict):
         for key, item in value.items():
             if key not in props:
                 _node(item, extra, _child(path, key), errs)
+    for key, prop in props.items():
+        if key in value:
+            _node(value[key], prop, _child(path, key), errs)
+    for key in schema.get("required", []):
+        if key not in value:
+            errs.append(required(_child(path, key)))
 
 
 def _combinators(value: Any, schema: Schema, path: str, errs: list[FieldError]) -> None:

@@ -11,6 +11,7 @@ writes, everything but status copied from the old object on /status writes) and 
 from __future__ import annotations
 
 import copy
+import dataclasses
 
 from .cel import ABSENT, check as cel_check
 from .defaults import apply_defaults
@@ -65,20 +66,78 @@ def _decode(obj: dict, schema: dict, req: AdmissionRequest) -> list[str]:
 
 
 def check_apply(kind: str, platform: str, config: dict) -> None:
-    """Server-side apply: a field the schema lacks fails the typed conversion of the applied
-    configuration (500, whatever fieldValidation says); raise AdmissionError with that Status."""
+    """Server-side apply: a field the schema lacks, or a value of the wrong JSON type, fails the typed
+    conversion of the applied configuration (500, whatever fieldValidation says); raise AdmissionError
+    with that Status."""
     if kind not in KINDS or not isinstance(config, dict):
         return
-    unknown = prune(copy.deepcopy(config), compiled(kind, platform))
-    if unknown:
+    schema = compiled(kind, platform)
+    unknown = prune(copy.deepcopy(config), schema)
+    problems: list[tuple[str, str]] = []
+    for key, value in config.items():
+        prop = (schema.get("properties") or {}).get(key)
+        if key not in ("apiVersion", "kind", "metadata") and isinstance(prop, dict):
+            _typed(value, prop, key, problems)
+    if unknown or problems:
         md = config.get("metadata") or {}
         raise AdmissionError(typed_patch_status(md.get("namespace", ""), md.get("name", ""),
-                                                str(config.get("apiVersion", "")), kind, unknown))
+                                                str(config.get("apiVersion", "")), kind, unknown, problems))
+
+
+def _go_v(value: object) -> str:
+    """Go's %v of a decoded JSON value."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
+        return str(int(value))
+    if isinstance(value, dict):
+        return "map[" + " ".join(f"{k}:{_go_v(v)}" for k, v in sorted(value.items())) + "]"
+    if isinstance(value, list):
+        return "[" + " ".join(_go_v(v) for v in value) + "]"
+    return str(value)
+
+
+_GO_TYPES = {bool: "bool", str: "string", dict: "map[string]interface {}", list: "[]interface {}"}
+
+
+def _typed(value: object, schema: dict, path: str, out: list[tuple[str, str]]) -> None:
+    """structured-merge-diff's type check of an applied value (the messages of typed/validate.go)."""
+    if value is None:
+        return
+    kind = schema.get("type")
+    if schema.get("x-kubernetes-int-or-string"):
+        if isinstance(value, (dict, list)):
+            out.append((path, f"expected any scalar, got &{{{_go_v(value)}}}"))
+        return
+    if kind == "object":
+        if not isinstance(value, dict):
+            out.append((path, f"expected map, got &{{{_go_v(value)}}}"))
+            return
+        props = schema.get("properties") or {}
+        extra = schema.get("additionalProperties")
+        for key, item in value.items():
+            child = props.get(key, extra if isinstance(extra, dict) else None)
+            if isinstance(child, dict):
+                _typed(item, child, f"{path}.{key}", out)
+    elif kind == "array":
+        if not isinstance(value, list):
+            out.append((path, f"expected list, got &{{{_go_v(value)}}}"))
+            return
+        if isinstance(schema.get("items"), dict):
+            for i, item in enumerate(value):
+                _typed(item, schema["items"], f"{path}[{i}]", out)
+    elif kind == "boolean" and not isinstance(value, bool):
+        out.append((path, f"expected boolean, got &{{{_go_v(value)}}}"))
+    elif kind == "string" and not isinstance(value, str):
+        out.append((path, f"expected string, got &value.valueUnstructured{{Value:{_go_v(value)}}}"))
+    elif kind in ("integer", "number") and (isinstance(value, bool) or not isinstance(value, (int, float))):
+        out.append((path, f"expected numeric (int or float), got {_GO_TYPES.get(type(value), type(value).__name__)}"))
 
 
 def _validate(obj: dict, schema: dict, req: AdmissionRequest) -> None:
     old = req.old_obj if req.operation == "UPDATE" else None
-    errs = ratchet(schema_validate(obj, schema), obj, old)
+    found = _status_errors(obj, schema) if req.subresource == "status" else schema_validate(obj, schema)
+    errs = ratchet(found, obj, old)
     if any(e.type in _BLOCKING for e in errs):
         if _has_rules(schema):     # a schema without CEL rules has no validator to skip
             errs.append(invalid("<nil>", None, _CEL_SKIPPED))
@@ -87,6 +146,23 @@ def _validate(obj: dict, schema: dict, req: AdmissionRequest) -> None:
     if errs:
         name = (obj.get("metadata") or {}).get("name", "")
         raise AdmissionError(invalid_status(req.kind, req.group or GROUP, name, errs))
+
+
+def _status_errors(obj: dict, schema: dict) -> list:
+    """A /status write validates only the status, against the status schema as its own root: the
+    messages name fields relative to it (`phase in body must be of type string`), the causes' fields
+    carry the `status.` prefix."""
+    status_schema = (schema.get("properties") or {}).get("status")
+    if "status" not in obj or not isinstance(status_schema, dict):
+        return []
+    out = []
+    for e in schema_validate(obj["status"], status_schema):
+        if e.field.startswith("<"):
+            out.append(e)
+        else:
+            out.append(dataclasses.replace(e, field="status" + ("" if not e.field or e.field.startswith("[")
+                                                                else ".") + e.field))
+    return out
 
 
 def _has_rules(schema: dict) -> bool:
