@@ -88,8 +88,10 @@ class Normaliser:
                     out[k] = "<time>"
                 elif k == "continue" and isinstance(v, str) and v:
                     out[k] = "<continue>"
-                elif k == "message" and isinstance(v, str):
+                elif k in ("message", "error") and isinstance(v, str):
                     out[k] = self.text(v)
+                elif k == "name" and isinstance(v, str) and _generated(v, node.get("generateName")):
+                    out[k] = f"<generated from {node['generateName']}>"
                 elif k == "managedFields" and isinstance(v, list):
                     # entries sort by the second they were written, then by manager: the order depends on the
                     # clock, the entries do not
@@ -145,6 +147,11 @@ def object_path_of(path: str, body: Any, answer: Any) -> str | None:
     if not name or not isinstance(body, dict) or body.get("kind") == "DeleteOptions":
         return None
     return "/".join(parts) + "/" + name
+
+
+def _generated(name: str, prefix: Any) -> bool:
+    """A name the server made from generateName: the prefix and five random characters."""
+    return isinstance(prefix, str) and bool(prefix) and name.startswith(prefix) and len(name) == len(prefix) + 5
 
 
 class RecordedStream:

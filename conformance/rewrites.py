@@ -62,7 +62,7 @@ REWRITES: tuple[Rewrite, ...] = (
         ('dryRun: Unsupported value: ["Yes"]', 'dryRun: Unsupported value: []string{"Yes"}')),
     Rewrite(
         "unsigned resourceVersion",
-        re.compile(r"(metadata\.resourceVersion: Invalid value: )(\d+)(?=: must be specified for an update)"),
+        re.compile(r"(Invalid value: )(\d+)(?=: must be specified for an update)"),
         lambda m: f"{m.group(1)}{hex(int(m.group(2)))}",
         "kubernetes/kubernetes 2b2c9adef385 (apimachinery c58e197e, 1.34): a uint64 value renders as JSON "
         "(`0`), before it as Go's %#v (`0x0`)",

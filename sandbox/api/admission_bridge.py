@@ -1,4 +1,4 @@
-"""Calls helper "admission"'s library for writes to the virtualization kinds.
+"""Calls the admission library for writes to the virtualization kinds.
 
 Nothing here hides a failure: the library is imported plainly (a broken library stops the server
 at start), a rejection answers with the library's own Status, and any other exception raised

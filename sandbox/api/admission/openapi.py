@@ -96,12 +96,14 @@ def _node(value: Any, schema: Schema, path: str, errs: list[FieldError]) -> None
 
 
 def _string(value: str, schema: Schema, path: str, errs: list[FieldError]) -> None:
+    """kube-openapi's string validator reports only the first of maxLength, minLength and pattern that fails (a
+    too long value is not also held to its pattern); the format is a validator of its own."""
     length = len(value)
     if "maxLength" in schema and length > schema["maxLength"]:
         errs.append(too_long(path, schema["maxLength"]))
-    if "minLength" in schema and length < schema["minLength"]:
+    elif "minLength" in schema and length < schema["minLength"]:
         errs.append(invalid(path, value, f"{path} in body should be at least {schema['minLength']} chars long"))
-    if "pattern" in schema and not _regex(schema["pattern"]).search(value):
+    elif "pattern" in schema and not _regex(schema["pattern"]).search(value):
         errs.append(invalid(path, value, f"{path} in body should match '{schema['pattern']}'"))
     fmt = schema.get("format")
     if fmt and not _valid_format(fmt, value):
