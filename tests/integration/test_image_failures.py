@@ -131,3 +131,42 @@ def test_transient_api_errors_and_cut_watches_are_survived(play, namespace, sour
     codes = {item["code"] for item in sandbox.audit() if item.get("user") == "admin"
              and item.get("namespace") == namespace}
     assert {500, 429} <= codes  # the faults did hit the module's requests
+
+
+def test_a_failed_image_is_made_anew_once_its_source_is_fixed(play, namespace, sandbox, sources, admin_writes):
+    """A 404 and a wrong checksum fail fast with what the user needs (the URL, both digests, that the platform
+    will not retry); once the file is published, the same task makes the Failed image anew and it is Ready."""
+    import hashlib
+    import shutil
+
+    www = Path(sandbox.components["fileserver"]["www"])
+    name = "later-%s.qcow2" % namespace
+    url = "%s/%s?token=secret-query" % (sandbox.components["fileserver"]["http_url"], name)
+    good = (www / "it-disk.qcow2").read_bytes()
+    digest = hashlib.sha256(good).hexdigest()
+    wrong = hashlib.sha256(b"another build").hexdigest()
+    task = {"name": "later", "namespace": namespace, "wait_timeout": 120,
+            "source": {"http": {"url": url, "checksum": {"sha256": digest}}}}
+    mismatch = {"name": "mismatch", "namespace": namespace, "wait_timeout": 120,
+                "source": {"http": {"url": sources["qcow2"], "checksum": {"sha256": wrong}}}}
+    first = play([{MOD: task, "register": "missing", "ignore_errors": True},
+                  {MOD: mismatch, "register": "mismatch", "ignore_errors": True}])
+    missing = first["missing"]
+    assert missing["failed"] is True and "got 404" in missing["msg"], missing["msg"]
+    shown = url.split("?")[0] + "?<redacted>"
+    assert "the URL %s answered HTTP 404" % shown in missing["msg"], missing["msg"]
+    assert "secret-query" not in missing["msg"]
+    assert "the platform does not import a Failed image again by itself" in missing["msg"]
+    bad = first["mismatch"]["msg"]
+    assert "expected sha256 %s (the task's checksum), the downloaded file's sha256 is %s" % (wrong, digest) in bad, bad
+    uid = missing["image"]["metadata"]["uid"]
+    shutil.copyfile(www / "it-disk.qcow2", www / name)
+    admin_writes.clear()
+    again = play([{MOD: task, "register": "again"}])
+    assert again.rc == 0, again.fatal()
+    assert again["again"]["changed"] is True and again["again"]["phase"] == "Ready"
+    assert again["again"]["image"]["metadata"]["uid"] != uid
+    assert "made anew" in again.stdout and "is Failed" in again.stdout
+    assert [w["method"] for w in admin_writes(namespace)] == ["DELETE", "POST"]
+    quiet = play([{MOD: task, "register": "quiet"}])
+    assert quiet["quiet"]["changed"] is False

@@ -37,6 +37,7 @@ class DiskRunner(ImageRunner):
     """One run of a DiskRequest (virtual_disk)."""
 
     lock = DISK_LOCK
+    remakes_failed = False  # a Failed disk may still be attached to a VM: its remaking is the user's call (recreate)
 
     def absent_goal(self) -> Any:
         """Gone, or Terminating while a VirtualMachine holds it (the platform deletes it when the VM lets go)."""

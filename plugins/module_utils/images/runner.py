@@ -19,7 +19,9 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.clien
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.waiter import Waiter
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common import conditions as cond
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.compare import spec_differences
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ApiError, ImmutableSpec
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import (
+    ApiError, ImmutableSpec, ObjectFailed,
+)
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import (
     OWNED_SECRET_LABEL, core_object_path,
 )
@@ -28,10 +30,11 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.re
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.fields import (
     UPLOAD_CHECKSUM, align_upload_checksum, create_image, refuse_unknown,
 )
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.failure import explain_failure
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.request import ImageRequest
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.usage import absent_unless_held
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.decision import (
-    CREATE, IMAGE_LOCK, KEEP, RECREATE, REFUSE, SpecLock, decide,
+    CREATE, IMAGE_LOCK, KEEP, PATCH, RECREATE, REFUSE, SpecLock, decide,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.ensure import EnsureRunner
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.replace import delete, recreate
@@ -53,6 +56,7 @@ class ImageRunner(EnsureRunner):
     lock: SpecLock = IMAGE_LOCK
     upload_rules: UploadRules = IMAGE_UPLOAD
     result_key = "image"
+    remakes_failed = True   # see _remakes
 
     def __init__(self, client: Client, request: ImageRequest, tracker: Tracker) -> None:
         self.client = client
@@ -96,7 +100,11 @@ class ImageRunner(EnsureRunner):
         if self.request.upload is not None:
             return self._upload(obj, changed, self.request.upload)
         if self.request.wait and not self.check_mode:
-            obj = self.waiter.wait(self.ready_goal(), self._timeout(), obj)
+            try:
+                obj = self.waiter.wait(self.ready_goal(), self._timeout(), obj)
+            except ObjectFailed as exc:
+                failed = exc.details.get("image") or {}
+                raise ObjectFailed(explain_failure(failed, exc.msg), **exc.details) from None
         else:
             self.tracker.update(obj)
         return self._result(changed, obj)
@@ -131,6 +139,15 @@ class ImageRunner(EnsureRunner):
                            lambda: self._create(wanted), "its spec differs: %s" % ", ".join(decision.differing))
             self.diff = {"before": view(live), "after": view(wanted if self.check_mode else obj)}
             return obj, True
+        if decision.verb in (KEEP, PATCH) and self._remakes(live):
+            ready = cond.condition(live, "Ready") or {}
+            why = ("it is Failed (%s) and the platform does not import a Failed image again"
+                   % (ready.get("message") or ready.get("reason") or "no message"))
+            warn("%s: made anew: %s" % (self.request.ref, why))
+            obj = recreate(self.client, self.waiter, self.path, live, self._timeout(), self.tracker,
+                           lambda: self._create(wanted), why)
+            self.diff = {"before": view(live), "after": view(wanted if self.check_mode else obj)}
+            return obj, True
         if decision.verb == KEEP:
             self.diff = {"before": view(live), "after": view(live)}
             return live, False
@@ -143,6 +160,12 @@ class ImageRunner(EnsureRunner):
         self.diff = {"before": view(live),
                      "after": patched_view(live, patch.get("metadata"), wanted["spec"] if "spec" in patch else None)}
         return obj, True
+
+    def _remakes(self, live: Mapping[str, Any]) -> bool:
+        """A Failed image holds nothing (nothing can use it) and the platform never imports it again, so a task that
+        wants it Ready from its source makes it anew. Uploads have their own rule (``retries``); disks override."""
+        return (self.remakes_failed and self.request.upload is None and cond.phase(live) == "Failed"
+                and not (live.get("metadata") or {}).get("deletionTimestamp"))
 
     def _create(self, wanted: Dict[str, Any]) -> Dict[str, Any]:
         """POST; a 409 AlreadyExists after a retried POST means our first attempt landed. A cluster without the
