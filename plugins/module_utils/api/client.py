@@ -222,6 +222,20 @@ class Client:
                 return None
             raise
 
+    def exists(self, path: str) -> Optional[bool]:
+        """Whether the object exists: True, False (a NotFound Status), or None when this cannot be known: the user
+        may not read it (403), or the server does not serve the path at all (a 404 that is no Status, as from a
+        server without the core API)."""
+        try:
+            self._call("GET", path)
+        except ApiError as exc:
+            if exc.status == 404:
+                return False if exc.reason == "NotFound" else None
+            if exc.status == 403:
+                return None
+            raise
+        return True
+
     def list(self, path: str, label_selector: Optional[str] = None,
              field_selector: Optional[str] = None) -> Dict[str, Any]:
         """A whole list, following ``continue`` tokens."""

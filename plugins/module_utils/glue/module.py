@@ -47,6 +47,7 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.machines.
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.machines.power import (
     VmOperationRequest, run_operation,
 )
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.namespaces import require_namespace
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.options import args
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.disk import DiskOptions, SnapshotOptions
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.image import ImageOptions
@@ -88,6 +89,11 @@ class CollectionModule:
         """Where this module's parameters hold checksums; a value there may be a sums file URL."""
         return []
 
+    def namespace(self, request: Any) -> Optional[str]:
+        """The one namespace the run works in, checked to exist before anything else (None: none, or the module
+        checks its namespaces itself, as the catalog does)."""
+        return getattr(request, "namespace", None)
+
     def main(self) -> None:
         """Options, request, client, run; typed errors become ``fail_json`` (with the duration and the phases
         seen); ``diff`` only when asked."""
@@ -104,7 +110,11 @@ class CollectionModule:
             self.sums.resolve(self.checksum_blocks(params))
             request = self.request(params)
             tracker = Tracker(self.label(request), params.get("progress_file"))
-            result = self.execute(build_client(params, check_mode=module.check_mode), request, tracker)
+            client = build_client(params, check_mode=module.check_mode)
+            namespace = self.namespace(request)
+            if namespace:
+                require_namespace(client, namespace)
+            result = self.execute(client, request, tracker)
         except TaskError as exc:
             failure: Dict[str, Any] = {"duration": round(time.monotonic() - started, 3)}
             failure["phases"] = tracker.phases if tracker is not None else []
@@ -247,6 +257,9 @@ class InfoModule(CollectionModule):
         validate_info(params)
         return params
 
+    def namespace(self, request: Any) -> Optional[str]:
+        return request.get("namespace")
+
     def execute(self, client: Client, request: Any, tracker: Tracker) -> Dict[str, Any]:
         return dict(list_images(client, request), changed=False)
 
@@ -295,6 +308,9 @@ class DiskInfoModule(CollectionModule):
     def request(self, params: Dict[str, Any]) -> Any:
         validate_info(params, VIRTUAL_DISK)
         return params
+
+    def namespace(self, request: Any) -> Optional[str]:
+        return request.get("namespace")
 
     def execute(self, client: Client, request: Any, tracker: Tracker) -> Dict[str, Any]:
         return dict(list_disks(client, request), changed=False)

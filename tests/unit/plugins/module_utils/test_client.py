@@ -139,3 +139,20 @@ def test_check_mode_delete_says_dry_run_in_its_body():
     (_m, _p, dry_query, dry_body), (_m2, _p2, real_query, real_body) = api.calls
     assert dry_body["dryRun"] == ["All"] and dry_body["propagationPolicy"] == "Background"
     assert "dryRun" not in real_body and dry_query == real_query == []
+
+
+def test_exists_tells_missing_from_unknowable():
+    """A NotFound Status is "missing"; a 403 or a 404 that is no Status (no such API on the server) is unknown."""
+    import json as _json
+    from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.client import Client, HttpResponse
+
+    answers = {
+        "/api/v1/namespaces/here": HttpResponse(200, {}, b'{"kind": "Namespace"}'),
+        "/api/v1/namespaces/gone": HttpResponse(404, {}, _json.dumps(
+            {"kind": "Status", "reason": "NotFound", "code": 404}).encode()),
+        "/api/v1/namespaces/secret": HttpResponse(403, {}, b'{"kind": "Status", "reason": "Forbidden"}'),
+        "/api/v1/namespaces/nocore": HttpResponse(404, {}, b"404 page not found"),
+    }
+    client = Client(lambda method, path, *rest: answers[path], retry_budget=0.0)
+    assert [client.exists("/api/v1/namespaces/%s" % n) for n in ("here", "gone", "secret", "nocore")] == [
+        True, False, None, None]
