@@ -7,7 +7,11 @@ Scenarios (each a ratio against a baseline measured in the same run):
   noop   a re-run of a catalog already in place, E entries x 4 namespaces: wall time and writes.
   tracks the same re-run with checksums read from a few shared sums files and every 4th entry a track (keep),
          against the same catalog with the digests inline: wall time, GETs per sums file, writes, lists.
-  fanout E distinct sources x 4 namespaces with fanout=cluster vs none: bytes the source served.
+  fanout E distinct sources x 4 namespaces with fanout=cluster vs none: bytes the source served, per distinct
+         source (goal with fanout=cluster: at most 1.0x the source's size for every source: each fetched once).
+
+Every goal is checked: a missed one is printed as MISSED and the run exits 1 (after the whole table), so
+`make bench` fails on it.
 
 Run: .venv/bin/python bench/catalog/run.py [--images 20] [--size-mib 64] [--rate-mib 16] [--noop-entries 25]
 (scripts/bench.sh catalog). Starts its own sandbox in a temp dir and stops it by PID at the end.
@@ -30,6 +34,7 @@ HERE = Path(__file__).resolve().parent
 BIN = REPO / ".venv" / "bin"
 CATALOG_LABEL = "virtualization.deckhouse.io/ansible-catalog"
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
+FANOUT_GOAL = 1.0   # fanout=cluster: bytes served per distinct source, at most this many times its size
 sys.path.insert(0, str(REPO))
 
 from sandbox.handle import Sandbox  # noqa: E402
@@ -125,7 +130,7 @@ def noop(sb: Sandbox, work: Path, base: Dict[str, Any], args: argparse.Namespace
 
 
 def tracks(sb: Sandbox, work: Path, base: Dict[str, Any], args: argparse.Namespace, www: Path,
-           http: str) -> List[Tuple]:
+           http: str, missed: List[str]) -> List[Tuple]:
     """A re-run with nothing new: entries whose checksums come from a few shared sums files, some of them tracks.
 
     Timed against the same catalog written with the digests inline (also a re-run); counted: GETs of each sums
@@ -164,8 +169,8 @@ def tracks(sb: Sandbox, work: Path, base: Dict[str, Any], args: argparse.Namespa
     inline = playbook("ours.yml", dict(base, bench_namespaces=spaces, bench_images=entries(True),
                                        bench_catalog="trk"), work)
     if any(count != 1 for count in gets) or sums_writes or len(lists) != len(spaces):
-        raise SystemExit("tracks re-run: each sums file must be read once (%s), nothing written (%d writes), each "
-                         "namespace listed once (%d lists)" % (gets, sums_writes, len(lists)))
+        missed.append("tracks re-run: each sums file must be read once (%s), nothing written (%d writes), each "
+                      "namespace listed once (%d lists)" % (gets, sums_writes, len(lists)))
     what = ("no-op re-run, %d images in 4 ns (%d in tracks), checksums from %d sums files vs inline digests "
             "(sums GETs %s, writes %d, VI lists %d)" % (len(files) * 4, len(track_entries) * 4, len(sums), gets,
                                                         sums_writes, len(lists)))
@@ -183,8 +188,8 @@ def fanout(sb: Sandbox, work: Path, base: Dict[str, Any], args: argparse.Namespa
         fileserver_stats(sb, reset=True)
         seconds = playbook("ours.yml", dict(base, bench_namespaces=spaces, bench_images=images,
                                             bench_catalog="fan-" + mode, bench_fanout=mode), work)
-        served = sum(fileserver_stats(sb)["bytes"].get(f, 0) for f in files)
-        rows.append((mode, served, len(files) * size, seconds))
+        per_source = [fileserver_stats(sb)["bytes"].get(f, 0) for f in files]
+        rows.append((mode, per_source, size, seconds))
     return rows
 
 
@@ -211,32 +216,54 @@ def main() -> None:
             base = {"bench_kubeconfig": sb.kubeconfig, "bench_catalog": "bench"}
             ratios: List[Tuple] = []
             fan: List[Tuple] = []
+            missed: List[str] = []
             chosen = args.only or ["seed", "noop", "tracks", "fanout"]
             if "seed" in chosen:
                 ratios += seed(sb, work, base, args, www, http)
             if "noop" in chosen:
                 ratios += noop(sb, work, base, args, www, http)
             if "tracks" in chosen:
-                ratios += tracks(sb, work, base, args, www, http)
+                ratios += tracks(sb, work, base, args, www, http, missed)
             if "fanout" in chosen:
                 fan = fanout(sb, work, base, args, www, http)
         finally:
             sb.down()
-    report(ratios, fan)
+    missed += report(ratios, fan)
+    print("load average at the end: %s" % " ".join(Path("/proc/loadavg").read_text().split()[:3]))
+    if missed:
+        print("\nbench: %d goal(s) MISSED:\n  %s" % (len(missed), "\n  ".join(missed)))
+        raise SystemExit(1)
+    print("\nbench: every goal met")
 
 
-def report(ratios: List[Tuple], fan: List[Tuple]) -> None:
+def report(ratios: List[Tuple], fan: List[Tuple]) -> List[str]:
+    """Print the tables; the goals missed, one line each."""
+    missed = []
     print()
     print("%-82s %9s %10s %8s %7s" % ("scenario", "role (s)", "baseline (s)", "ratio", "goal"))
     for what, ours, baseline, goal in ratios:
         ratio = baseline / ours
         verdict = "-" if goal is None else (">=%gx %s" % (goal, "ok" if ratio >= goal else "MISSED"))
         print("%-82s %9.1f %10.1f %7.1fx %s" % (what, ours, baseline, ratio, verdict))
+        if goal is not None and ratio < goal:
+            missed.append("%s: %.1fx, goal >=%gx" % (what, ratio, goal))
     if fan:
         print()
-        print("%-10s %16s %22s %10s %9s" % ("fanout", "bytes served", "distinct source bytes", "x source", "role (s)"))
-        for mode, served, distinct, seconds in fan:
-            print("%-10s %16d %22d %9.2fx %9.1f" % (mode, served, distinct, served / distinct, seconds))
+        print("%-10s %16s %22s %13s %13s %9s %s" % ("fanout", "bytes served", "distinct source bytes", "x source",
+                                                   "worst source", "role (s)", "goal"))
+        for mode, per_source, size, seconds in fan:
+            served, distinct = sum(per_source), size * len(per_source)
+            worst = max(per_source) / size if per_source else 0.0
+            verdict = "-"
+            if mode == "cluster":
+                met = bool(per_source) and worst <= FANOUT_GOAL
+                verdict = "<=%gx per source %s" % (FANOUT_GOAL, "ok" if met else "MISSED")
+                if not met:
+                    missed.append("fanout=cluster: a distinct source served %.2fx its size (%s), goal <=%gx each"
+                                  % (worst, ", ".join("%.2f" % (b / size) for b in per_source), FANOUT_GOAL))
+            print("%-10s %16d %22d %12.2fx %12.2fx %9.1f %s" % (mode, served, distinct, served / distinct, worst,
+                                                               seconds, verdict))
+    return missed
 
 
 if __name__ == "__main__":

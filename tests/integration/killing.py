@@ -6,22 +6,69 @@ CHAOS_SEED (default SEED), so a failing point replays with the same seed. The ki
 POLL seconds (a condition on the server's state with a deadline, not a sleep-and-hope), then sends SIGKILL to the
 playbook's whole process tree (ansible-playbook, its workers, which call setsid, the module and its threads) and
 checks that none of them is left.
+
+What the repairing run wrote is checked too (``check_repair``): the objects after the kill and after the repair
+(``seen``) and the sandbox's audit of the repair. An object that was already right (not failed nor being
+deleted, and its labels, annotations, owners, spec or data the same before and after) must keep its uid (not
+deleted and made again) and get no write at all; what was missing may be created, what was not right changed.
+
+The labels and annotations the checks read are the collection's own constants, imported from its module_utils
+(``collection``), never copied: a renamed label cannot leave a check looking for a name nobody writes.
 """
 from __future__ import annotations
 
+import importlib
+import json
 import os
 import random
 import signal
 import socket
 import socketserver
+import sys
 import threading
 import time
-from typing import Any, Callable, Dict, List, NamedTuple
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Callable, Dict, Iterable, List, Mapping, NamedTuple, Tuple
 
 SEED = 19
 REPORT_PROPERTY = "kill_report"  # each test's Report, printed at the end of the session (conftest.py)
 POLL = 0.02
 TRIGGER_TIMEOUT = 120.0
+REPO = Path(__file__).resolve().parents[2]
+COLLECTION = "ansible_collections.deckhouse.virtualization.plugins.module_utils."
+WRITES = ("POST", "PUT", "PATCH", "DELETE")
+
+
+def collection(name: str) -> ModuleType:
+    """The collection's module_utils module ``name`` (``common.labels``), imported from this checkout through the
+    link tree the suites use (``.build/collections``, as conftest.py's ``collections_root`` makes it)."""
+    root = REPO / ".build" / "collections"
+    link = root / "ansible_collections" / "deckhouse" / "virtualization"
+    if not link.is_symlink() or Path(os.readlink(link)) != REPO:
+        link.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            if link.is_symlink() or link.exists():
+                link.unlink()
+            link.symlink_to(REPO)
+        except OSError:   # another worker made it meanwhile
+            pass
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    return importlib.import_module(COLLECTION + name)
+
+
+_KINDS = collection("common.kinds")
+_LABELS = collection("common.labels")
+OWNED_SECRET_LABEL = _KINDS.OWNED_SECRET_LABEL            # on (and annotating) a pull Secret a module made
+CATALOG_LABEL = _LABELS.CATALOG_LABEL
+FANOUT_LABEL = _LABELS.FANOUT_LABEL
+TRACK_LABEL = _LABELS.TRACK_LABEL
+NEWEST_LABEL = _LABELS.NEWEST_LABEL
+NEWEST_VALUE = _LABELS.NEWEST_VALUE
+UPLOAD_RECORD = collection("transfer.upload").ANNOTATION  # what an upload recorded (or its sending mark)
+STOPPED_BY = collection("machines.power").STOPPED_BY     # the mark on a VM a module stopped
+FAILED_PHASES = _KINDS.TERMINAL_FAILURE_PHASES
 
 
 def seed() -> int:
@@ -143,6 +190,72 @@ class Killer:
             left = [pid for pid in killed if pid in _parents()]
         assert not left, "processes of the killed run still alive: %s" % left
         self.outcome = "killed %d processes after %.2fs" % (len(killed), self.killed_after)
+
+
+# -- what the repairing run wrote ------------------------------------------------------------------------------
+Key = Tuple[str, str, str]   # (resource, namespace or "", name), as the audit names an object
+
+
+class Seen(NamedTuple):
+    """One object as a check of the repair needs it."""
+
+    uid: str
+    content: str     # what clients write: labels, annotations, ownerReferences, spec, data, type (as JSON)
+    settled: bool    # neither failed nor being deleted: it can be right as it is
+
+
+def seen(listing: Mapping[str, Iterable[Mapping[str, Any]]]) -> Dict[Key, Seen]:
+    """resource (``virtualimages``) -> its objects, as {key: Seen}."""
+    found: Dict[Key, Seen] = {}
+    for resource, objects in listing.items():
+        for obj in objects:
+            meta = obj.get("metadata") or {}
+            content = {"labels": meta.get("labels") or {}, "annotations": meta.get("annotations") or {},
+                       "ownerReferences": meta.get("ownerReferences") or []}
+            content.update({field: obj[field] for field in ("spec", "data", "type") if field in obj})
+            phase = (obj.get("status") or {}).get("phase")
+            found[(resource, meta.get("namespace") or "", meta["name"])] = Seen(
+                meta.get("uid") or "", json.dumps(content, sort_keys=True),
+                not meta.get("deletionTimestamp") and phase not in FAILED_PHASES)
+    return found
+
+
+def writes_in(audit: Iterable[Mapping[str, Any]], user: str = "admin") -> List[Tuple[str, Key]]:
+    """(method, key) of every successful write of ``user`` in an audit (dry runs left out; a create's name is
+    empty: it names its collection)."""
+    return [(item["method"], (item.get("resource") or "", item.get("namespace") or "", item.get("name") or ""))
+            for item in audit if item.get("user") == user and item.get("method") in WRITES
+            and not item.get("dryRun") and item.get("code", 500) < 400]
+
+
+def _named(key: Key) -> str:
+    return "%s %s" % (key[0], "/".join(part for part in key[1:] if part))
+
+
+def check_repair(before: Mapping[Key, Seen], after: Mapping[Key, Seen],
+                 audit: Iterable[Mapping[str, Any]]) -> List[str]:
+    """Raise AssertionError unless the repair (``audit``: its requests) left every object that was already right
+    ``before`` it as it was: same uid (not deleted and made again), no write to it. What it wrote, as printed."""
+    writes = writes_in(audit)
+    right = [key for key, was in before.items()
+             if was.settled and key in after and after[key].content == was.content]
+    wrong = ["%s: deleted and created again although it was already right" % _named(key)
+             for key in right if after[key].uid != before[key].uid]
+    wrong += ["%s: %s although it was already right" % (_named(key), method)
+              for method, key in writes if key in right]
+    created = sorted(_named(key) for key in after if key not in before)
+    remade = sorted(_named(key) for key in after if key in before and after[key].uid != before[key].uid)
+    changed = sorted(_named(key) for key in after if key in before and key not in right)
+    deleted = sorted(_named(key) for key in before if key not in after)
+    posts = sum(1 for method, _key in writes if method == "POST")
+    if posts != len(created) + len(remade):   # a create that left nothing behind, or an object nobody sent
+        wrong.append("%d creates sent, but %d objects are new (%s) and %d made again (%s)" % (
+            posts, len(created), ", ".join(created) or "none", len(remade), ", ".join(remade) or "none"))
+    assert not wrong, "the repairing run wrote what it should have left alone:\n  " + "\n  ".join(wrong)
+    return ["repair: %d writes; created %s; made again %s; changed %s; gone %s" % (
+        len(writes), ", ".join(created) or "nothing", ", ".join(remade) or "nothing", ", ".join(changed) or "nothing",
+        ", ".join(deleted) or "nothing"),
+        "repair: %d objects already right kept (same uid, no write to any)" % len(right)]
 
 
 class Report:

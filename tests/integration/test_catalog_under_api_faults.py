@@ -1,11 +1,16 @@
-"""API faults during a catalog run: 5% 500s, 2% 429s with Retry-After, watch streams cut every few
+"""API faults during a catalog run: 5% 500s, 2% 429s with Retry-After (at random, and every ERROR_EVERY-th and
+THROTTLE_EVERY-th request as well, so that each is injected whatever the draw), watch streams cut every few
 seconds, and one API server restart plus one controller restart in the middle of the run.
 
 The run must end with every image Ready, no duplicate creates, no orphans, `changed` true; a second
-run (faults still on) reports no change and writes nothing. A table of what was injected is printed.
+run (faults still on, now on the collection's own requests only, and every 2nd and 3rd of them deterministically
+too) reports no change and writes nothing. What was injected is counted from the sandbox's audit (every answer's
+code; the sandbox answers 500 and 429 only when injecting) and asserted: in each run at least one 500 and one 429,
+and at least as many as the deterministic settings alone give. Then it is printed as a table.
 """
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import Counter
@@ -15,7 +20,11 @@ import pytest
 
 API = "virtualization.deckhouse.io/v1alpha2"
 APPLY = "deckhouse.virtualization.image_catalog_apply"
-FAULTS = {"error_rate": 0.05, "throttle_rate": 0.02, "retry_after": 1, "watch_cut": 3}
+ERROR_EVERY, THROTTLE_EVERY = 50, 60
+FAULTS = {"error_rate": 0.05, "throttle_rate": 0.02, "retry_after": 1, "watch_cut": 3,
+          "error_every": ERROR_EVERY, "throttle_every": THROTTLE_EVERY}
+# The no-op run: the module's requests only (a no-op run makes few), every 2nd a 500 and every 3rd a 429.
+MINE, MINE_ERROR_EVERY, MINE_THROTTLE_EVERY = "admin", 2, 3
 
 
 def _names(k8s: Any, namespace: str) -> List[Dict[str, Any]]:
@@ -77,6 +86,7 @@ def catalog_under_faults(play: Any, sandbox: Any, k8s: Any, namespace: str, sour
         restarter.join(timeout=120)
         audit_first = sandbox.audit()  # kept across the API restart (the sandbox persists it)
         sandbox.clear_audit()
+        sandbox.set_faults(only_users=[MINE], error_every=MINE_ERROR_EVERY, throttle_every=MINE_THROTTLE_EVERY)
         second = play([dict(task, register="second")])
         audit_second = sandbox.audit()
     finally:
@@ -94,11 +104,30 @@ def catalog_under_faults(play: Any, sandbox: Any, k8s: Any, namespace: str, sour
     assert second["second"]["changed"] is False
     assert [a for a in audit_second if a.get("user") == "admin" and a.get("method") in ("POST", "PUT", "PATCH", "DELETE")
             and a.get("code", 0) < 400] == []
-    codes = Counter(a.get("code") for a in audit_first + audit_second)
+    # The first run: the audit holds every request the faults applied to (the /sandbox endpoints are neither), the
+    # restart began the count again. A stretch of L requests holds L // N deterministic hits (a 429 none where a
+    # 500 is due too); a lower bound over the stretches, less one for requests seen before the faults were set.
+    codes = Counter(a.get("code") for a in audit_first)
+    mine = Counter(a.get("code") for a in audit_first if a.get("user") == MINE)
+    total = len(audit_first)
+    floor_500 = total // ERROR_EVERY - 3
+    floor_429 = total // THROTTLE_EVERY - total // math.lcm(ERROR_EVERY, THROTTLE_EVERY) - 4
+    assert codes.get(500, 0) >= max(1, floor_500), (codes, total)
+    assert codes.get(429, 0) >= max(1, floor_429), (codes, total)
+    # The no-op run: the faults applied to the module's requests alone, each one of them in the audit.
+    noop = Counter(a.get("code") for a in audit_second if a.get("user") == MINE)
+    asked = sum(noop.values())
+    assert noop.get(500, 0) >= max(1, asked // MINE_ERROR_EVERY), (noop, asked)
+    assert noop.get(429, 0) >= max(1, asked // MINE_THROTTLE_EVERY - asked // math.lcm(
+        MINE_ERROR_EVERY, MINE_THROTTLE_EVERY)), (noop, asked)
     watches = sum(1 for a in audit_first + audit_second if a.get("verb") == "watch")
     with capsys.disabled():
         print("\nreliability: catalog under API faults\n" + _table([
-            ["faults: 500 InternalError", codes.get(500, 0)], ["faults: 429 Retry-After", codes.get(429, 0)],
+            ["first run: requests (all / the module's)", "%d / %d" % (total, sum(mine.values()))],
+            ["first run: 500 InternalError", "%d (the module's: %d)" % (codes.get(500, 0), mine.get(500, 0))],
+            ["first run: 429 Retry-After", "%d (the module's: %d)" % (codes.get(429, 0), mine.get(429, 0))],
+            ["no-op run: the module's requests", asked],
+            ["no-op run: 500 / 429 to them", "%d / %d" % (noop.get(500, 0), noop.get(429, 0))],
             ["faults: watch streams (cut every %ss)" % FAULTS["watch_cut"], watches],
             ["restarts", ", ".join(restarter.done)], ["playbook runs completed", 2],
             ["objects checked (Ready, unique)", len(objs)], ["objects lost / orphaned / duplicated", 0]]))
