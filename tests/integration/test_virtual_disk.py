@@ -161,9 +161,9 @@ def test_a_disk_smaller_than_its_image_is_refused_before_any_write(play, namespa
     unpacked = int(image["status"]["size"]["unpackedBytes"])
     need_mib = -(-unpacked // (1 << 20))
     admin_writes.clear()
-    run = play([{DISK: disk(namespace, "small", size="1Ki", source={"object_ref": {"kind": "VirtualImage",
-                                                                                  "name": "big"}}),
-                 "register": "small", "ignore_errors": True}])
+    source = {"object_ref": {"kind": "VirtualImage", "name": "big"}}
+    run = play([{DISK: disk(namespace, "small", size="1Ki", source=source), "register": "small",
+                 "ignore_errors": True}])
     msg = run["small"]["msg"]
     assert run["small"]["failed"] is True
     assert ("size 1Ki is smaller than the data of VirtualImage %s/big, which unpacks to %dMi (%d bytes)"
