@@ -83,6 +83,13 @@ progress:
   returned: always
   type: str
   sample: 100%
+summary:
+  description:
+    - The image as one flat dictionary, as M(deckhouse.virtualization.virtual_image_info) gives it (C(phase),
+      C(format), C(unpacked_size), C(unpacked_size_bytes), C(registry_url), C(track), C(version), C(newest), ...),
+      the same shape M(deckhouse.virtualization.virtual_disk) returns for a disk.
+  returned: when the image exists at the end and no file was uploaded
+  type: dict
 phases:
   description: The phases seen while running, in order, with the progress when each was first seen.
   returned: always

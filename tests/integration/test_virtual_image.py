@@ -174,3 +174,16 @@ def test_changes_recreate_check_mode_and_diff(play, namespace, sources, k8s, adm
     # check mode: only dry runs
     assert [w["method"] for w in writes if not w["dryRun"]] == ["PATCH", "DELETE", "POST", "PATCH"], writes
     assert [w["method"] for w in writes if w["dryRun"]] == ["POST", "PATCH", "DELETE"], writes
+
+
+def test_images_return_the_flat_summary_disks_do(play, namespace, sources):
+    run = play([{"deckhouse.virtualization.virtual_image": {
+        "name": "summed", "namespace": namespace, "source": {"http": {"url": sources["qcow2"]}}}, "register": "made"},
+        {"deckhouse.virtualization.virtual_image_info": {"namespace": namespace, "name": "summed"},
+         "register": "info"}])
+    assert run.rc == 0, run.fatal()
+    summary = run["made"]["summary"]
+    listed = run["info"]["summary"][0]
+    assert summary["phase"] == "Ready" and summary["format"] == "qcow2"
+    assert summary["unpacked_size_bytes"] == int(run["made"]["image"]["status"]["size"]["unpackedBytes"])
+    assert summary == {k: v for k, v in listed.items() if k in summary}, (summary, listed)

@@ -38,6 +38,7 @@ class DiskRunner(ImageRunner):
 
     lock = DISK_LOCK
     remakes_failed = False  # a Failed disk may still be attached to a VM: its remaking is the user's call (recreate)
+    summarize = staticmethod(summarize_disk)
 
     def absent_goal(self) -> Any:
         """Gone, or Terminating while a VirtualMachine holds it (the platform deletes it when the VM lets go)."""
@@ -104,7 +105,3 @@ class DiskRunner(ImageRunner):
                      % (self.request.ref, reason))
         return result
 
-    def _result(self, changed: bool, obj: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
-        result = super()._result(changed, obj)
-        result["summary"] = summarize_disk(obj) if obj is not None else None
-        return result

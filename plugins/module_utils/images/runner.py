@@ -32,6 +32,7 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.fi
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.failure import explain_failure
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.request import ImageRequest
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.summary import summarize
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.usage import absent_unless_held
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.decision import (
     CREATE, IMAGE_LOCK, KEEP, PATCH, RECREATE, REFUSE, SpecLock, decide,
@@ -57,6 +58,7 @@ class ImageRunner(EnsureRunner):
     upload_rules: UploadRules = IMAGE_UPLOAD
     result_key = "image"
     remakes_failed = True   # see _remakes
+    summarize = staticmethod(summarize)   # the flat ``summary`` of the result, as the info module gives it
 
     def __init__(self, client: Client, request: ImageRequest, tracker: Tracker) -> None:
         self.client = client
@@ -266,5 +268,6 @@ class ImageRunner(EnsureRunner):
             "duration": round(time.monotonic() - self.started, 3),
             "phases": self.tracker.phases,
         }
+        result["summary"] = self.summarize(obj) if obj is not None else None
         result["diff"] = self.diff
         return result
