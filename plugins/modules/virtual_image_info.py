@@ -49,8 +49,8 @@ options:
     choices: [Pending, Provisioning, WaitForUserUpload, Ready, Failed, Terminating, ImageLost, PVCLost]
   track:
     description:
-      - Only the versions of this catalog track (a catalog entry with C(keep)); RV(newest) is then the version
-        carrying the newest label.
+      - Only the versions of this catalog track (a catalog entry with C(keep)), oldest to newest (by their
+        C(sequence), then C(created)); RV(newest) is then the version carrying the newest label.
       - The name of the track is the entry's name; its versions are named C(<name>-<version>).
     type: str
   catalog:
@@ -183,6 +183,12 @@ summary:
     newest:
       description: Whether it is the newest Ready version of its track; C(null) when it belongs to no track.
       type: bool
+    sequence:
+      description: Its place in its track (1 for the first version; C(-1) when unknown); C(null) outside a track.
+      type: int
+    created:
+      description: C(metadata.creationTimestamp).
+      type: str
   sample:
     - name: debian-12
       namespace: vms
@@ -206,6 +212,8 @@ summary:
       track: null
       version: null
       newest: null
+      sequence: null
+      created: "2026-01-01T10:00:00Z"
 newest:
   description: With O(track), the summary of the version carrying the newest label (C(null) before any is Ready).
   returned: when O(track) is given

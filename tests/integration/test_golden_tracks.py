@@ -125,6 +125,12 @@ def test_three_builds_keep_two_and_a_version_in_use_is_kept_until_its_disk_is_go
     assert sorted(versions(k8s, namespace, "used")) == sorted("used-%s" % d[:12] for d in digests["used"])
     assert newest(versions(k8s, namespace, "used")) == [newest_of["used"]]
     assert "used by VirtualDisk %s/from-old" % namespace in third.stdout   # the table says why it is kept
+    listed = play([{"deckhouse.virtualization.virtual_image_info": {"namespace": namespace, "track": "used"},
+                    "register": "track"}])["track"]["summary"]
+    assert [row["name"] for row in listed] == ["used-%s" % d[:12] for d in digests["used"]], listed  # oldest first
+    assert [row["sequence"] for row in listed] == sorted(row["sequence"] for row in listed)
+    assert len({row["sequence"] for row in listed}) == 3 and all(row["created"] for row in listed)
+    assert [row["newest"] for row in listed] == [False, False, True]
 
     # Nothing new: zero writes, one GET per sums file.
     sandbox.clear_audit()

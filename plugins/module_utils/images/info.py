@@ -22,7 +22,8 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.us
 
 def list_images(client: Client, params: Mapping[str, Any]) -> Dict[str, Any]:
     """``images`` (as the API gives them) and ``summary``, same order (namespace, name); with ``track``, only that
-    track's versions and ``newest``, the summary of the one carrying the newest label (None before any is Ready)."""
+    track's versions, oldest to newest (``sequence``, then ``created``), and ``newest``, the summary of the one
+    carrying the newest label (None before any is Ready)."""
     kind = CLUSTER_VIRTUAL_IMAGE if params.get("cluster") else VIRTUAL_IMAGE
     owned = [("%s=%s" % (label, params[option])) for option, label in (("track", TRACK_LABEL),
                                                                        ("catalog", CATALOG_LABEL))
@@ -30,6 +31,11 @@ def list_images(client: Client, params: Mapping[str, Any]) -> Dict[str, Any]:
     if owned:
         params = dict(params, label_selectors=list(params.get("label_selectors") or []) + owned)
     images = list_objects(client, kind, None if params.get("cluster") else params.get("namespace"), params)
+    if params.get("track"):
+        # a track's versions oldest to newest: by their place in the track, then by creation
+        images.sort(key=lambda obj: (track_sequence(obj), (obj.get("metadata") or {}).get("creationTimestamp") or "",
+                                     (obj.get("metadata") or {}).get("namespace") or "",
+                                     (obj.get("metadata") or {}).get("name")))
     usage = UsageIndex(client)
     summary = [_with_usage(summarize(obj), usage.of(obj, kind), kind) for obj in images]
     result: Dict[str, Any] = {"images": images, "summary": summary}

@@ -9,7 +9,7 @@ from typing import Any, Dict, Mapping, Optional
 
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common import conditions as cond
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.labels import (
-    TRACK_LABEL, VERSION_LABEL, is_newest,
+    TRACK_LABEL, VERSION_LABEL, is_newest, track_sequence,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.quantity import parse_quantity
 
@@ -52,6 +52,8 @@ def summarize(obj: Mapping[str, Any]) -> Dict[str, Any]:
                    stored_size_bytes=size_bytes(size, "stored"), unpacked_size_bytes=size_bytes(size, "unpacked"),
                    registry_url=target.get("registryURL"), pvc_name=target.get("persistentVolumeClaimName"),
                    track=labels.get(TRACK_LABEL), version=labels.get(VERSION_LABEL),
-                   newest=is_newest(labels) if labels.get(TRACK_LABEL) else None)
+                   newest=is_newest(labels) if labels.get(TRACK_LABEL) else None,
+                   sequence=track_sequence(obj) if labels.get(TRACK_LABEL) else None,
+                   created=(obj.get("metadata") or {}).get("creationTimestamp"))
     summary.update(ready_summary(obj))
     return summary
