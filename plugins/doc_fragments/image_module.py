@@ -56,6 +56,14 @@ recreate:
       create it anew instead of failing.
   type: bool
   default: false
+force:
+  description:
+    - With O(state=absent), delete the image even while something uses it (a virtual machine it is attached to,
+      a disk or an image being filled from it). Without it such a delete is refused before anything is written,
+      naming the users. The platform keeps an image a virtual machine uses C(Terminating) until the machine lets
+      go; the task then ends with a warning and RV(held_by).
+  type: bool
+  default: false
 """
 
 _NAMESPACED = r"""

@@ -90,6 +90,11 @@ summary:
       the same shape M(deckhouse.virtualization.virtual_disk) returns for a disk.
   returned: when the image exists at the end and no file was uploaded
   type: dict
+held_by:
+  description: What holds a force-deleted image C(Terminating) (C(<Kind> <namespace>/<name>)).
+  returned: when a forced delete is held
+  type: list
+  elements: str
 phases:
   description: The phases seen while running, in order, with the progress when each was first seen.
   returned: always

@@ -99,18 +99,28 @@ def _vm(namespace: str, image: str) -> dict:
                      "memory": {"size": "1Gi"}, "blockDeviceRefs": [{"kind": "VirtualImage", "name": image}]}}
 
 
-def test_delete_blocked_by_vm_reports_in_use(play, namespace, sources, k8s: Any):
+def test_delete_of_an_image_a_vm_uses_is_refused_then_forced(play, namespace, sources, k8s: Any, sandbox):
     made = play([{MOD: {"name": "used", "namespace": namespace, "source": {"http": {"url": sources["iso"]}}},
                   "register": "made"}])
     assert made.rc == 0 and made["made"]["image"]["status"]["cdrom"] is True
     vms = k8s.resources.get(api_version=VI, kind="VirtualMachine")
     vms.create(body=_vm(namespace, "used"), namespace=namespace)
+    sandbox.clear_audit()
     run = play([{MOD: {"name": "used", "namespace": namespace, "state": "absent", "wait_timeout": 60},
-                 "register": "blocked", "ignore_errors": True}])
-    blocked = run["blocked"]
-    assert blocked["failed"] is True
-    assert 'in use by the VirtualMachine "user-vm"' in blocked["msg"]
-    assert blocked["duration"] < 50
+                 "register": "refused", "ignore_errors": True}])
+    refused = run["refused"]
+    assert refused["failed"] is True
+    assert refused["msg"].startswith("VirtualImage %s/used is used by VirtualMachine %s/user-vm" % (namespace, namespace))
+    assert "set force: true" in refused["msg"] and "nothing was written" in refused["msg"], refused["msg"]
+    assert refused["used_by"] == ["VirtualMachine %s/user-vm" % namespace]
+    assert [i for i in sandbox.audit() if i["user"] == "admin" and i["verb"] in ("delete", "patch", "create", "update")] == []
+    assert k8s.resources.get(api_version=VI, kind="VirtualImage").get(name="used", namespace=namespace)
+    forced = play([{MOD: {"name": "used", "namespace": namespace, "state": "absent", "force": True,
+                          "wait_timeout": 60}, "register": "forced"}])
+    assert forced.rc == 0, forced.fatal()
+    assert forced["forced"]["changed"] is True and forced["forced"]["held_by"] == ["VirtualMachine %s/user-vm" % namespace]
+    assert "is Terminating: the platform deletes it once nothing uses it" in forced.stdout
+    assert forced["forced"]["duration"] < 50
     vms.delete(name="user-vm", namespace=namespace)
 
 

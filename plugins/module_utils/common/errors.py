@@ -47,5 +47,9 @@ class WaitTimeout(TaskError):
     """The wait deadline passed before the wanted state was reached."""
 
 
+class InUse(TaskError):
+    """An image or a disk something uses, asked to be deleted without ``force``: refused before any write."""
+
+
 class ImmutableSpec(TaskError):
     """The spec differs from a provisioned image, which the platform rejects."""

@@ -11,13 +11,15 @@ never recreated, and deleting it is refused before any write unless ``force``.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional
 
 from ansible.module_utils.common.warnings import warn
 
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.client import Client
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common import conditions as cond
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ImmutableSpec, TaskError
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import (  # noqa: F401
+    ImmutableSpec, InUse, TaskError,  # InUse: named here too, where the disk tests import it
+)
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.progress import Tracker
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.redaction import redact_image
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.disks.request import DiskRequest
@@ -27,10 +29,6 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.disks.rul
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.disks.summary import summarize_disk
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.runner import ImageRunner
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.views import without_managed_fields
-
-
-class InUse(TaskError):
-    """A disk a VM uses, asked to be deleted without ``force``: refused before any write."""
 
 
 class DiskRunner(ImageRunner):
@@ -83,6 +81,10 @@ class DiskRunner(ImageRunner):
                                 % (self.request.ref, ", ".join(differing), refused), disk=live,
                                 differing_fields=differing, attached_to=attached_vms(live))
 
+    def refuse_delete(self, live: Mapping[str, Any]) -> List[str]:
+        """A disk's users are its virtual machines, checked by ensure_absent below (with the disk's own words)."""
+        return []
+
     def ensure_absent(self) -> Dict[str, Any]:
         """Refuse to delete a disk a VM uses (naming the VM) before any write, unless ``force``; then delete and
         wait until it is gone, or until it is held by the VM (Terminating until the VM lets go: reported)."""
@@ -104,4 +106,3 @@ class DiskRunner(ImageRunner):
                 warn("%s is Terminating: the platform deletes it once no virtual machine uses it (%s)"
                      % (self.request.ref, reason))
         return result
-

@@ -30,6 +30,7 @@ class ImageRequest(NamedTuple):
     pull_secret: Optional[Dict[str, Any]] = None
     upload: Optional[UploadOptions] = None
     recreate: bool = False
+    force: bool = False      # state: absent: delete even while something uses the image
     how_to_recreate: str = "recreate: true"
     wait: bool = True
     wait_timeout: float = 1800.0
@@ -53,5 +54,6 @@ def image_request(options: ImageOptions, kind: Kind) -> ImageRequest:
         kind=kind, name=str(options.name), namespace=namespace,
         manifest=build_manifest(options, kind) if options.present else None,
         pull_secret=build_pull_secret(options, kind) if options.present else None,
-        upload=upload, recreate=options.recreate, wait=options.wait, wait_timeout=float(options.wait_timeout or 0),
+        upload=upload, recreate=options.recreate, force=options.force, wait=options.wait,
+        wait_timeout=float(options.wait_timeout or 0),
         option_style="definition" if options.definition is not None else "module")

@@ -11,7 +11,7 @@ ensured without waiting, then the upload runner streams the file into it and wai
 from __future__ import annotations
 
 import time
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional
 
 from ansible.module_utils.common.warnings import warn
 
@@ -20,7 +20,7 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.waite
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common import conditions as cond
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.compare import spec_differences
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import (
-    ApiError, ImmutableSpec, ObjectFailed,
+    ApiError, ImmutableSpec, InUse, ObjectFailed,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import (
     OWNED_SECRET_LABEL, core_object_path,
@@ -33,7 +33,9 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.fi
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.failure import explain_failure
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.request import ImageRequest
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.summary import summarize
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.usage import absent_unless_held
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.usage import (
+    UsageIndex, absent_or_held, absent_unless_held,
+)
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.decision import (
     CREATE, IMAGE_LOCK, KEEP, PATCH, RECREATE, REFUSE, SpecLock, decide,
 )
@@ -247,17 +249,38 @@ class ImageRunner(EnsureRunner):
         """What "deleted" means for this kind: gone, failing at once when a VirtualMachine holds it."""
         return absent_unless_held(self.client, self.request.kind)
 
+    def refuse_delete(self, live: Mapping[str, Any]) -> List[str]:
+        """Before any write of ``state: absent``: refuse to delete an image something uses, naming the users, unless
+        ``force``; the users of a forced delete (for the result). Disks check their own users."""
+        if (live.get("metadata") or {}).get("deletionTimestamp"):
+            return []
+        users = UsageIndex(self.client).of(live, self.kind).users
+        if users and not self.request.force:
+            raise InUse("%s is used by %s: deleting it would take it from under them (a virtual machine keeps it "
+                        "Terminating, a disk being filled from it fails). Detach it or wait for them first, or set "
+                        "force: true to delete it anyway (then pending until no virtual machine uses it); nothing "
+                        "was written" % (self.request.ref, ", ".join(users)), used_by=users)
+        return users
+
     def ensure_absent(self) -> Dict[str, Any]:
-        """Delete (and wait until gone when asked)."""
+        """Delete (and wait until gone when asked); refused while used unless forced (``refuse_delete``). A forced
+        delete that a virtual machine holds ends with a warning: the platform deletes the image once it lets go."""
         live = self.client.get(self.path)
         if live is None:
             return self._result(False, None)
+        users = self.refuse_delete(live)
+        goal = (absent_or_held, "be deleted") if users else self.absent_goal()
         changed, obj, diff = delete(self.client, self.waiter, self.path, live, self.request.wait, self._timeout(),
-                                    self.absent_goal())
+                                    goal)
         if changed:
             self.diff = diff
         self._delete_owned_secret(live)
-        return self._result(changed, obj)
+        result = self._result(changed, obj)
+        if users and obj is not None:
+            result["held_by"] = users
+            warn("%s is Terminating: the platform deletes it once nothing uses it (%s)"
+                 % (self.request.ref, ", ".join(users)))
+        return result
 
     def _result(self, changed: bool, obj: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
         result: Dict[str, Any] = {

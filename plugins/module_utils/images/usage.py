@@ -27,7 +27,9 @@ import threading
 from typing import Any, Callable, Dict, Iterable, List, Mapping, NamedTuple, Optional, Tuple
 
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.client import Client
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.waiter import FAIL, WAIT, Verdict, is_absent
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.waiter import (
+    DONE, FAIL, WAIT, Verdict, is_absent,
+)
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common import conditions as cond
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ApiError
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import (
@@ -155,6 +157,17 @@ def held_by_protection(obj: Mapping[str, Any]) -> bool:
     finalizers = meta.get("finalizers") or []
     return bool(meta.get("deletionTimestamp") and finalizers and all(f in PROTECTION_FINALIZERS for f in finalizers)
                 and cond.condition(obj, "InUse") is None)
+
+
+def absent_or_held(obj: Optional[Mapping[str, Any]]) -> Verdict:
+    """The wait of a forced delete: gone, or held for its users (the protection finalizer, or InUse on main); the
+    runner then reports it pending."""
+    meta = (obj or {}).get("metadata") or {}
+    if obj is not None and meta.get("deletionTimestamp"):
+        in_use = cond.condition(obj, "InUse") or {}
+        if held_by_protection(obj) or in_use.get("status") == "True":
+            return Verdict(DONE)
+    return is_absent(obj)
 
 
 def absent_unless_held(client: Client, kind: Kind) -> Tuple[Callable[[Optional[Mapping[str, Any]]], Verdict], str]:

@@ -134,6 +134,7 @@ def image_arg_spec(cluster: bool) -> Dict[str, Any]:
         "definition": {"type": "raw"},
         "src": {"type": "path"},
         "recreate": {"type": "bool", "default": False},
+        "force": {"type": "bool", "default": False},
     }
     if not cluster:
         spec["namespace"] = {"type": "str"}

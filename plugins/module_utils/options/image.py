@@ -30,6 +30,7 @@ class ImageOptions(NamedTuple):
     storage_class: Optional[str] = None
     definition: Optional[Dict[str, Any]] = None
     recreate: bool = False
+    force: bool = False
     wait: bool = True
     wait_timeout: float = 1800.0
 

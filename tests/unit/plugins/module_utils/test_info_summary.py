@@ -36,7 +36,7 @@ def test_summary_flattens():
         "format": "qcow2", "cdrom": False, "stored_size": "285.3Mi", "unpacked_size": "2Gi",
         "registry_url": "dvcr/vi/ns/b:u", "pvc_name": None, "ready_reason": "Ready", "ready_message": "",
         "stored_size_bytes": 299158732, "unpacked_size_bytes": 2147483648, "track": None, "version": None,
-        "newest": None}
+        "newest": None, "sequence": None, "created": None}
 
 
 def test_sizes_in_bytes_are_the_platforms_own_when_given():
@@ -54,7 +54,7 @@ def version(name, number, newest):
 
 
 def test_a_track_gives_its_newest_version_and_what_uses_each():
-    images = [version("noble-v1", 1, False), version("noble-v2", 2, True), version("noble-v3", 3, True)]
+    images = [version("noble-v3", 3, True), version("noble-v1", 1, False), version("noble-v2", 2, True)]
     disk = {"metadata": {"name": "root", "namespace": "ns"},
             "spec": {"dataSource": {"type": "ObjectRef", "objectRef": {"kind": "VirtualImage", "name": "noble-v1"}}}}
     vm = {"metadata": {"name": "web", "namespace": "ns"}, "spec": {"blockDeviceRefs": [{"kind": "VirtualDisk",
@@ -70,6 +70,9 @@ def test_a_track_gives_its_newest_version_and_what_uses_each():
     result = list_images(Client(send), {"namespace": "ns", "track": "noble", "catalog": "gold"})
     assert ("labelSelector", "%s=noble,%s=gold" % (TRACK_LABEL, CATALOG_LABEL)) in seen[0][1]
     assert result["newest"]["name"] == "noble-v3"        # two carry the label (a run was stopped): the later one
+    assert [row["name"] for row in result["summary"]] == ["noble-v1", "noble-v2", "noble-v3"]   # oldest first
+    assert [row["sequence"] for row in result["summary"]] == [1, 2, 3]
+    assert [obj["metadata"]["name"] for obj in result["images"]] == ["noble-v1", "noble-v2", "noble-v3"]
     rows = {row["name"]: row for row in result["summary"]}
     assert rows["noble-v1"]["used_by"] == ["VirtualDisk ns/root"] and rows["noble-v1"]["in_use"] is True
     assert rows["noble-v3"]["used_by"] == ["VirtualMachine ns/web"]
