@@ -224,16 +224,13 @@ class Client:
 
     def exists(self, path: str) -> Optional[bool]:
         """Whether the object exists: True, False (a NotFound Status), or None when this cannot be known: the user
-        may not read it (403), or the server does not serve the path at all (a 404 that is no Status, as from a
-        server without the core API)."""
+        may not read it (403), the server does not serve the path at all (a 404 that is no Status, as from a
+        server without the core API), or the request failed otherwise (TLS, credentials, the network). A caller
+        that goes on then meets that failure in its own request, which names what it was doing."""
         try:
             self._call("GET", path)
         except ApiError as exc:
-            if exc.status == 404:
-                return False if exc.reason == "NotFound" else None
-            if exc.status == 403:
-                return None
-            raise
+            return False if exc.status == 404 and exc.reason == "NotFound" else None
         return True
 
     def list(self, path: str, label_selector: Optional[str] = None,

@@ -152,7 +152,9 @@ def test_exists_tells_missing_from_unknowable():
             {"kind": "Status", "reason": "NotFound", "code": 404}).encode()),
         "/api/v1/namespaces/secret": HttpResponse(403, {}, b'{"kind": "Status", "reason": "Forbidden"}'),
         "/api/v1/namespaces/nocore": HttpResponse(404, {}, b"404 page not found"),
+        "/api/v1/namespaces/badtoken": HttpResponse(401, {}, b'{"kind": "Status", "reason": "Unauthorized"}'),
+        "/api/v1/namespaces/tls": HttpResponse(0, {}, "SSLError: certificate verify failed"),
     }
     client = Client(lambda method, path, *rest: answers[path], retry_budget=0.0)
-    assert [client.exists("/api/v1/namespaces/%s" % n) for n in ("here", "gone", "secret", "nocore")] == [
-        True, False, None, None]
+    names = ("here", "gone", "secret", "nocore", "badtoken", "tls")
+    assert [client.exists("/api/v1/namespaces/%s" % n) for n in names] == [True, False, None, None, None, None]
