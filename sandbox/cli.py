@@ -72,7 +72,10 @@ def _parser(prog: str, default_dir: str) -> argparse.ArgumentParser:
     fa.add_argument("--set", action="append", default=[], metavar="K=V", help=FAULT_HELP)
     fa.add_argument("--clear", action="store_true", help="switch every fault off")
     sub.add_parser("seed", help="make the demo sources in www/ and the user registry (sandbox must run)")
-    sub.add_parser("serve-api", help=argparse.SUPPRESS)
+    # serve-api is internal (the API component's own process): added without `help`, so it has no line in
+    # `--help`, and left out of the command list (`help=argparse.SUPPRESS` would print "==SUPPRESS==" there)
+    sub.add_parser("serve-api")
+    sub.metavar = "{%s}" % ",".join(name for name in sub.choices if name != "serve-api")
     return p
 
 

@@ -265,7 +265,11 @@ def status(state: State) -> str:
     lines = [f"sandbox in {state.root}", f"  platform     {served.name} (DVP {served.release})"]
     for c in COMPONENTS:
         pid = running_pid(state, c.name)
-        where = info.get("components", {}).get(c.name, {}).get("url", "")
-        lines.append(f"  {c.name:12} {'running pid ' + str(pid) if pid else 'stopped':20} {where}")
+        endpoints = info.get("components", {}).get(c.name, {})
+        lines.append(f"  {c.name:12} {'running pid ' + str(pid) if pid else 'stopped':20} {endpoints.get('url', '')}")
+        if endpoints.get("http_url"):   # the file server's plain HTTP listener: the URL the guides use
+            lines.append(f"  {'':12} {'plain HTTP':20} {endpoints['http_url']}   "
+                         f"($DVP_SANDBOX_HTTP_URL, serving {endpoints.get('www', '')})")
     lines.append(f"  kubeconfig   {state.kubeconfig_path}")
+    lines.append(f"  env          {state.env_path}   (source it: KUBECONFIG and the DVP_SANDBOX_* addresses)")
     return "\n".join(lines)
