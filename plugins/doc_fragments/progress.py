@@ -16,9 +16,11 @@ class ModuleDocFragment:  # pylint: disable=too-few-public-methods
 options:
   progress_file:
     description:
-      - Internal, set by the action plugin; do not set it yourself.
-      - A file to which the module appends progress lines while it waits. The action plugin sets it when the
-        module runs on the controller (a C(local) connection) at C(-v) or more, without C(async), and prints the
-        lines (phases, progress, download or upload rate) as they come.
+      - Internal, set by the action plugin; not a task option. A value given in a task is dropped before the
+        module runs. It is listed here only because the module receives it as an option.
+      - At C(-v) or more, when the module runs on the controller (a C(local) connection) without C(async), the
+        action plugin names a temporary file here, prints the lines the module appends to it while it waits
+        (phases, progress, download or upload rate) as they come, and removes the file afterwards. Otherwise
+        the module gets none and writes no progress lines.
     type: path
 """

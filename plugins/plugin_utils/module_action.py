@@ -60,7 +60,9 @@ class ModuleAction(ActionBase):
         return new_progress_file()
 
     def _execute_with_progress(self, args: Dict[str, Any], task_vars: Optional[Dict[str, Any]]) -> Dict[str, Any]:
-        """Run the module with ``args``, tailing its progress file meanwhile."""
+        """Run the module with ``args``, tailing its progress file meanwhile. ``progress_file`` is this plugin's
+        alone: a value the task gives is dropped (the option is internal; its documentation says so)."""
+        args.pop("progress_file", None)
         progress = self._progress_path()
         tail = None
         if progress:

@@ -37,6 +37,18 @@ def test_no_progress_file_without_v(run_action, monkeypatch):
     assert "progress_file" not in run_action(image_catalog_apply, {"namespaces": ["n"]}).args
 
 
+@pytest.mark.parametrize("level", [0, 1])
+def test_a_progress_file_given_in_the_task_is_dropped(level, run_action, monkeypatch, tmp_path):
+    """The option is internal: the module gets the plugin's file (at -v) or none, never the task's."""
+    monkeypatch.setattr(module_action.display, "verbosity", level)
+    mine = str(tmp_path / "mine.jsonl")
+    for how in ({}, {"transport": "ssh"}, {"async_val": 60}):
+        given = run_action(virtual_image, {"name": "a", "progress_file": mine}, **how).args.get("progress_file")
+        assert given != mine, how
+        assert (given is not None) == (level == 1 and not how), how
+    assert not os.path.exists(mine)
+
+
 def test_tail_prints_complete_lines_only(tmp_path, monkeypatch):
     shown = []
     monkeypatch.setattr(progress_tail.display, "v", shown.append)
