@@ -32,7 +32,11 @@ attributes:
     support: full
     details: Writes are sent with the API server's dry run (C(dryRun=All)); RV(pruned) lists what would be deleted.
   diff_mode:
-    support: none
+    support: full
+    details: Before and after of every image the run creates, patches, recreates or prunes, and of the track
+      versions whose newest-version label moves or which are deleted, keyed by C(VirtualImage <namespace>/<name>)
+      (or C(ClusterVirtualImage <name>)); in check mode, what the run would write. Namespaces made by
+      O(create_namespaces) and fan-out sources retired (RV(retired_hubs)) are not shown.
   platform:
     platforms: kubernetes
 options:

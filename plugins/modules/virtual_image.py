@@ -24,8 +24,11 @@ extends_documentation_fragment:
 """
 
 EXAMPLES = r"""
-# The sources are variables: on a cluster, your mirror's URLs; `source .sandbox/env` and the
-# doc-examples test set them to the sandbox's file server and registry.
+# The sources are variables: on a cluster, your mirror's URLs. The sandbox's env file (`<state dir>/env`:
+# `${XDG_STATE_HOME:-~/.local/state}/dvp-sandbox/env` for `dvp-sandbox`, `.sandbox/env` for `python -m sandbox`
+# in a checkout; `up` prints its path) exports its addresses, not these variables: after `source`, set them
+# from it, e.g. debian_url: "{{ lookup('ansible.builtin.env', 'DVP_SANDBOX_HTTP_URL') }}/disk.qcow2" (made by
+# `up --seed`). The doc-examples test sets them to the sandbox's file server and registry.
 - name: Import a cloud image over HTTP(S) and wait until it is Ready
   deckhouse.virtualization.virtual_image:
     name: debian-12
