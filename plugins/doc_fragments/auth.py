@@ -133,7 +133,8 @@ options:
         type: path
 requirements:
   - python >= 3.9
-  - kubernetes >= 24.2.0
+  - urllib3 >= 1.26
+  - kubernetes >= 24.2.0, only for a kubeconfig user that runs an exec or auth-provider plugin
   - PyYAML >= 5.4
 notes:
   - The API token, password and registry credentials are never shown in results or logs.

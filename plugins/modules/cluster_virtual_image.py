@@ -121,11 +121,11 @@ conditions:
 """
 
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import CLUSTER_VIRTUAL_IMAGE
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.glue.module import ImageModule
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.glue.images import ImageModule
 
 
 def main() -> None:
-    """Entry point: the collection's glue (module_utils/glue/module.py) does the work."""
+    """Entry point: ImageModule (module_utils/glue/images.py) for this kind; the glue base runs it."""
     ImageModule(CLUSTER_VIRTUAL_IMAGE).main()
 
 

@@ -347,11 +347,43 @@ duration:
   type: float
 """
 
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.glue.module import CatalogModule
+from typing import Any, Dict, List
+
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.client import Client
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.apply import (
+    CatalogRequest, CatalogRun, kind_of,
+)
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.entries import (
+    definition_checksum_blocks, entry_checksum_blocks, parse_catalog,
+)
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.manifests import read_manifests
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.progress import Tracker
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.glue.module import CollectionModule
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.options import args
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.transfer.sums import ChecksumBlock
+
+
+class CatalogModule(CollectionModule):
+    """image_catalog_apply."""
+
+    def argument_spec(self) -> Dict[str, Any]:
+        return args.catalog_arg_spec()
+
+    def checksum_blocks(self, params: Dict[str, Any]) -> List[ChecksumBlock]:
+        return entry_checksum_blocks(params, kind_of(params["cluster"]))
+
+    def request(self, params: Dict[str, Any]) -> Any:
+        params["definitions"] = list(params["definitions"]) + read_manifests(params["manifests"])
+        self.sums.resolve(definition_checksum_blocks(params["definitions"]))
+        kind = kind_of(params["cluster"])
+        return CatalogRequest(kind, params, parse_catalog(params, kind))
+
+    def execute(self, client: Client, request: Any, tracker: Tracker) -> Dict[str, Any]:
+        return CatalogRun(client, request.kind, request.params).run(request.entries)
 
 
 def main() -> None:
-    """Entry point: the collection's glue (module_utils/glue/module.py) does the work."""
+    """Entry point: the class above says what the module takes and does; the glue base runs it."""
     CatalogModule().main()
 
 

@@ -229,11 +229,41 @@ conditions:
   elements: dict
 """
 
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.glue.module import DiskModule
+from typing import Any, Dict, List
+
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.client import Client
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.progress import Tracker
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.disks.request import disk_request
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.disks.runner import DiskRunner
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.glue.module import (
+    CollectionModule, source_checksum_blocks,
+)
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.options import args
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.disk import DiskOptions
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.transfer.sums import ChecksumBlock
+
+
+class DiskModule(CollectionModule):
+    """virtual_disk."""
+
+    def argument_spec(self) -> Dict[str, Any]:
+        return args.disk_arg_spec()
+
+    def request(self, params: Dict[str, Any]) -> Any:
+        return disk_request(DiskOptions.from_params(params))
+
+    def checksum_blocks(self, params: Dict[str, Any]) -> List[ChecksumBlock]:
+        return source_checksum_blocks(params)
+
+    def label(self, request: Any) -> str:
+        return request.ref
+
+    def execute(self, client: Client, request: Any, tracker: Tracker) -> Dict[str, Any]:
+        return DiskRunner(client, request, tracker).run()
 
 
 def main() -> None:
-    """Entry point: the collection's glue (module_utils/glue/module.py) does the work."""
+    """Entry point: the class above says what the module takes and does; the glue base runs it."""
     DiskModule().main()
 
 

@@ -136,11 +136,36 @@ summary:
       ready_message: ""
 """
 
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.glue.module import DiskInfoModule
+from typing import Any, Dict, Optional
+
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.client import Client
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import VIRTUAL_DISK
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.progress import Tracker
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.disks.info import list_disks
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.glue.module import CollectionModule
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.options import args
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.validation import validate_info
+
+
+class DiskInfoModule(CollectionModule):
+    """virtual_disk_info."""
+
+    def argument_spec(self) -> Dict[str, Any]:
+        return args.disk_info_arg_spec()
+
+    def request(self, params: Dict[str, Any]) -> Any:
+        validate_info(params, VIRTUAL_DISK)
+        return params
+
+    def namespace(self, request: Any) -> Optional[str]:
+        return request.get("namespace")
+
+    def execute(self, client: Client, request: Any, tracker: Tracker) -> Dict[str, Any]:
+        return dict(list_disks(client, request), changed=False)
 
 
 def main() -> None:
-    """Entry point: the collection's glue (module_utils/glue/module.py) does the work."""
+    """Entry point: the class above says what the module takes and does; the glue base runs it."""
     DiskInfoModule().main()
 
 

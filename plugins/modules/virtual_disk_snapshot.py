@@ -134,11 +134,35 @@ differing_fields:
   elements: str
 """
 
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.glue.module import SnapshotModule
+from typing import Any, Dict
+
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.client import Client
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.progress import Tracker
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.disks.request import snapshot_request
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.disks.snapshot import SnapshotRunner
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.glue.module import CollectionModule
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.options import args
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.disk import SnapshotOptions
+
+
+class SnapshotModule(CollectionModule):
+    """virtual_disk_snapshot."""
+
+    def argument_spec(self) -> Dict[str, Any]:
+        return args.disk_snapshot_arg_spec()
+
+    def request(self, params: Dict[str, Any]) -> Any:
+        return snapshot_request(SnapshotOptions.from_params(params))
+
+    def label(self, request: Any) -> str:
+        return request.ref
+
+    def execute(self, client: Client, request: Any, tracker: Tracker) -> Dict[str, Any]:
+        return SnapshotRunner(client, request, tracker).run()
 
 
 def main() -> None:
-    """Entry point: the collection's glue (module_utils/glue/module.py) does the work."""
+    """Entry point: the class above says what the module takes and does; the glue base runs it."""
     SnapshotModule().main()
 
 

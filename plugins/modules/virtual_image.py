@@ -142,11 +142,11 @@ conditions:
 """
 
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import VIRTUAL_IMAGE
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.glue.module import ImageModule
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.glue.images import ImageModule
 
 
 def main() -> None:
-    """Entry point: the collection's glue (module_utils/glue/module.py) does the work."""
+    """Entry point: ImageModule (module_utils/glue/images.py) for this kind; the glue base runs it."""
     ImageModule(VIRTUAL_IMAGE).main()
 
 

@@ -205,11 +205,36 @@ diff:
   elements: dict
 """
 
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.glue.module import CaptureModule
+from typing import Any, Dict
+
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.client import Client
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import VIRTUAL_DISK
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.progress import Tracker
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.glue.module import CollectionModule
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.machines.capture import (
+    CaptureRequest, CaptureRunner,
+)
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.options import args
+
+
+class CaptureModule(CollectionModule):
+    """virtual_image_capture."""
+
+    def label(self, request: Any) -> str:
+        return VIRTUAL_DISK.ref(request.disk, request.namespace)
+
+    def argument_spec(self) -> Dict[str, Any]:
+        return args.capture_arg_spec()
+
+    def request(self, params: Dict[str, Any]) -> Any:
+        return CaptureRequest.from_params(params)
+
+    def execute(self, client: Client, request: Any, tracker: Tracker) -> Dict[str, Any]:
+        return CaptureRunner(client, request, tracker).run()
 
 
 def main() -> None:
-    """Entry point: the collection's glue (module_utils/glue/module.py) does the work."""
+    """Entry point: the class above says what the module takes and does; the glue base runs it."""
     CaptureModule().main()
 
 

@@ -220,11 +220,35 @@ newest:
   type: dict
 """
 
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.glue.module import InfoModule
+from typing import Any, Dict, Optional
+
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.client import Client
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.progress import Tracker
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.glue.module import CollectionModule
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.info import list_images
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.options import args
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.validation import validate_info
+
+
+class InfoModule(CollectionModule):
+    """virtual_image_info."""
+
+    def argument_spec(self) -> Dict[str, Any]:
+        return args.info_arg_spec()
+
+    def request(self, params: Dict[str, Any]) -> Any:
+        validate_info(params)
+        return params
+
+    def namespace(self, request: Any) -> Optional[str]:
+        return request.get("namespace")
+
+    def execute(self, client: Client, request: Any, tracker: Tracker) -> Dict[str, Any]:
+        return dict(list_images(client, request), changed=False)
 
 
 def main() -> None:
-    """Entry point: the collection's glue (module_utils/glue/module.py) does the work."""
+    """Entry point: the class above says what the module takes and does; the glue base runs it."""
     InfoModule().main()
 
 

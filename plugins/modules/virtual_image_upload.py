@@ -182,11 +182,50 @@ conditions:
   elements: dict
 """
 
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.glue.module import UploadModule
+from typing import Any, Dict, List
+
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.client import Client
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import (
+    CLUSTER_VIRTUAL_IMAGE, VIRTUAL_IMAGE,
+)
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.progress import Tracker
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.glue.module import CollectionModule
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.options import args
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.upload import (
+    UploadOptions, UploadRequest,
+)
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.validation import (
+    validate_upload, validate_upload_target,
+)
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.transfer.sums import ChecksumBlock
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.transfer.upload import UploadRunner
+
+
+class UploadModule(CollectionModule):
+    """virtual_image_upload."""
+
+    def argument_spec(self) -> Dict[str, Any]:
+        return args.upload_arg_spec()
+
+    def checksum_blocks(self, params: Dict[str, Any]) -> List[ChecksumBlock]:
+        return [ChecksumBlock(params, "checksum")]
+
+    def request(self, params: Dict[str, Any]) -> Any:
+        kind = CLUSTER_VIRTUAL_IMAGE if params["cluster"] else VIRTUAL_IMAGE
+        validate_upload_target(params, kind)
+        opts = UploadOptions.from_params(params)
+        validate_upload(opts)
+        return UploadRequest(kind, params["name"], None if params["cluster"] else params["namespace"], opts)
+
+    def label(self, request: Any) -> str:
+        return request.kind.ref(request.name, request.namespace)
+
+    def execute(self, client: Client, request: Any, tracker: Tracker) -> Dict[str, Any]:
+        return UploadRunner(client, request.kind, request.name, request.namespace, request.options, tracker).run()
 
 
 def main() -> None:
-    """Entry point: the collection's glue (module_utils/glue/module.py) does the work."""
+    """Entry point: the class above says what the module takes and does; the glue base runs it."""
     UploadModule().main()
 
 

@@ -95,11 +95,36 @@ duration:
   type: float
 """
 
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.glue.module import VmOperationModule
+from typing import Any, Dict
+
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.client import Client
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import VIRTUAL_MACHINE
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.progress import Tracker
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.glue.module import CollectionModule
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.machines.power import (
+    VmOperationRequest, run_operation,
+)
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.options import args
+
+
+class VmOperationModule(CollectionModule):
+    """virtual_machine_operation."""
+
+    def label(self, request: Any) -> str:
+        return VIRTUAL_MACHINE.ref(request.name, request.namespace)
+
+    def argument_spec(self) -> Dict[str, Any]:
+        return args.vm_operation_arg_spec()
+
+    def request(self, params: Dict[str, Any]) -> Any:
+        return VmOperationRequest.from_params(params)
+
+    def execute(self, client: Client, request: Any, tracker: Tracker) -> Dict[str, Any]:
+        return run_operation(client, request, tracker)
 
 
 def main() -> None:
-    """Entry point: the collection's glue (module_utils/glue/module.py) does the work."""
+    """Entry point: the class above says what the module takes and does; the glue base runs it."""
     VmOperationModule().main()
 
 

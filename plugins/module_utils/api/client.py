@@ -10,13 +10,12 @@ into clear messages live. Nothing else talks to the API server.
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 import ssl
 import threading
 import time
-from typing import Any, Callable, Dict, Iterator, List, Mapping, NamedTuple, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple
 
 from ansible.module_utils.common.warnings import warn
 
@@ -24,18 +23,13 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.ch
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ApiError
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.redaction import redact_text
 
-try:
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.endpoint import endpoint_for
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.transport import (
+    HAS_URLLIB3, HttpResponse, endpoint_transport, response_lines,
+)
+
+if HAS_URLLIB3:
     import urllib3
-    from kubernetes import client as k8s_client
-    from kubernetes import config as k8s_config
-    from kubernetes.client.rest import ApiException
-    from kubernetes.config.config_exception import ConfigException
-    from kubernetes.watch.watch import iter_resp_lines
-    HAS_K8S = True
-    K8S_IMPORT_ERROR = None
-except ImportError as exc:  # pragma: no cover - reported by the module
-    HAS_K8S = False
-    K8S_IMPORT_ERROR = exc
 
 RETRYABLE_STATUS = (429, 500, 502, 503, 504)
 # One warning of a Warning header (RFC 7234: code, agent, quoted text); a header may carry several.
@@ -95,44 +89,7 @@ def translate(status: Optional[int], body: Any, method: str, path: str) -> ApiEr
                     status=status, reason=reason)
 
 
-class HttpResponse(NamedTuple):
-    """What a transport returns: status, headers, and the body (bytes) or the raw stream."""
-
-    status: int
-    headers: Mapping[str, str]
-    body: Any
-
-
 Transport = Callable[[str, str, List[Tuple[str, str]], Dict[str, str], Any, bool, Any], HttpResponse]
-
-
-def api_client_transport(api: Any) -> Transport:
-    """A transport over kubernetes.client.ApiClient, for both generator generations.
-
-    kubernetes >= 33 (new generator) has param_serialize/call_api returning a
-    RESTResponse without raising; older releases raise ApiException from call_api.
-    """
-    def send(method: str, path: str, query: List[Tuple[str, str]], headers: Dict[str, str], body: Any,
-             stream: bool, timeout: Any) -> HttpResponse:
-        if hasattr(api, "param_serialize"):
-            request = api.param_serialize(method, path, query_params=query, header_params=headers, body=body,
-                                          auth_settings=["BearerToken"])
-            try:
-                resp = api.call_api(*request, _request_timeout=timeout)
-            except ApiException as exc:  # TLS failures come as status 0
-                return HttpResponse(exc.status or 0, exc.headers or {}, exc.reason or exc.body)
-            raw = resp.response
-            if stream and 200 <= resp.status <= 299:
-                return HttpResponse(resp.status, raw.headers, raw)
-            return HttpResponse(resp.status, raw.headers, resp.read())
-        try:
-            raw = api.call_api(path, method, query_params=query, header_params=headers, body=body,
-                               auth_settings=["BearerToken"], _preload_content=False,
-                               _request_timeout=timeout, _return_http_data_only=True)
-        except ApiException as exc:
-            return HttpResponse(exc.status or 0, exc.headers or {}, exc.body if exc.status else exc.reason)
-        return HttpResponse(raw.status, raw.headers, raw if stream else raw.data)
-    return send
 
 
 class Client:
@@ -290,7 +247,7 @@ class Client:
                 raise Gone()
             raise
         try:
-            for line in iter_resp_lines(resp):
+            for line in response_lines(resp):
                 event = json.loads(line)
                 if event.get("type") == "ERROR":
                     if (event.get("object") or {}).get("code") == 410:
@@ -303,62 +260,12 @@ class Client:
             resp.release_conn()
 
 
-def _load_config(params: Mapping[str, Any], configuration: Any) -> None:
-    """Fill ``configuration`` from a kubeconfig (path, dict or default) or in-cluster."""
-    kubeconfig = params.get("kubeconfig")
-    context = params.get("context")
-    if params.get("host") and not kubeconfig and not context:
-        return
-    try:
-        if isinstance(kubeconfig, dict):
-            k8s_config.load_kube_config_from_dict(kubeconfig, context=context,
-                                                  client_configuration=configuration)
-        else:
-            k8s_config.load_kube_config(config_file=kubeconfig, context=context,
-                                        client_configuration=configuration,
-                                        persist_config=bool(params.get("persist_config")))
-    except (ConfigException, OSError) as exc:
-        if kubeconfig or context:
-            raise ApiError("cannot load the kubeconfig: %s" % exc, reason="ConfigError")
-        try:
-            k8s_config.load_incluster_config(client_configuration=configuration)
-        except ConfigException:
-            raise ApiError("no cluster to talk to: give kubeconfig (or K8S_AUTH_KUBECONFIG / KUBECONFIG), "
-                           "or host with api_key", reason="ConfigError")
-
-
 def build_client(params: Mapping[str, Any], check_mode: bool = False) -> Client:
     """The Client for the module's connection options (kubernetes.core names)."""
     check_pem_file(params.get("ca_cert"), "ca_cert")
-    configuration = k8s_client.Configuration()
-    _load_config(params, configuration)
-    if params.get("host"):
-        configuration.host = params["host"]
-    if params.get("api_key"):
-        # Older clients read "authorization", newer ones "BearerToken" first: set both, and drop the
-        # kubeconfig's refresh hook so it cannot put its own token back.
-        bearer = "Bearer " + params["api_key"]
-        configuration.api_key = {"authorization": bearer, "BearerToken": bearer}
-        configuration.api_key_prefix = {}
-        configuration.refresh_api_key_hook = None
-    if params.get("validate_certs") is not None:
-        configuration.verify_ssl = params["validate_certs"]
-    for option, attr in (("ca_cert", "ssl_ca_cert"), ("client_cert", "cert_file"), ("client_key", "key_file"),
-                         ("proxy", "proxy"), ("no_proxy", "no_proxy")):
-        if params.get(option):
-            setattr(configuration, attr, params[option])
-    if params.get("proxy_headers"):
-        given = {k: v for k, v in params["proxy_headers"].items() if v}
-        configuration.proxy_headers = urllib3.util.make_headers(**given)
-    if configuration.verify_ssl is False:
+    endpoint = endpoint_for(params)
+    if not endpoint.verify:
         warn("TLS verification of the API server is off (validate_certs: false or insecure-skip-tls-verify): "
              "anyone on the path can read the token and change answers; prefer ca_cert")
-    api_client = k8s_client.ApiClient(configuration)
-    if params.get("username") and params.get("password"):
-        token = base64.b64encode(("%s:%s" % (params["username"], params["password"])).encode()).decode()
-        api_client.set_default_header("Authorization", "Basic " + token)
-    if params.get("impersonate_user"):
-        api_client.set_default_header("Impersonate-User", params["impersonate_user"])
-    if params.get("impersonate_groups"):
-        api_client.set_default_header("Impersonate-Group", ",".join(params["impersonate_groups"]))
-    return Client(api_client_transport(api_client), check_mode=check_mode, request_timeout=params.get("request_timeout") or 30.0)
+    return Client(endpoint_transport(endpoint), check_mode=check_mode,
+                  request_timeout=params.get("request_timeout") or 30.0)

@@ -16,51 +16,19 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.client import (
-    HAS_K8S, K8S_IMPORT_ERROR, Client, build_client,
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.client import Client, build_client
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.transport import (
+    HAS_URLLIB3, URLLIB3_IMPORT_ERROR,
 )
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.apply import (
-    CatalogRequest, CatalogRun, kind_of,
-)
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.entries import (
-    definition_checksum_blocks, entry_checksum_blocks, parse_catalog,
-)
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.manifests import read_manifests
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import TaskError
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import (
-    CLUSTER_VIRTUAL_IMAGE, VIRTUAL_DISK, VIRTUAL_IMAGE, VIRTUAL_MACHINE, Kind,
-)
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.progress import Tracker
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.yaml_support import HAS_YAML
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.disks.info import list_disks
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.disks.request import (
-    disk_request, snapshot_request,
-)
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.disks.runner import DiskRunner
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.disks.snapshot import SnapshotRunner
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.info import list_images
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.request import image_request
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.runner import ImageRunner
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.machines.capture import (
-    CaptureRequest, CaptureRunner,
-)
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.machines.power import (
-    VmOperationRequest, run_operation,
-)
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.namespaces import require_namespace
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.options import args
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.disk import DiskOptions, SnapshotOptions
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.image import ImageOptions
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.upload import (
-    UploadOptions, UploadRequest,
-)
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.validation import (
-    validate_connection, validate_info, validate_upload, validate_upload_target,
-)
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.validation import validate_connection
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.transfer.sums import (
-    ChecksumBlock, SumsResolver, manifest_checksum_blocks,
+    ChecksumBlock, SumsResolver,
 )
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.transfer.upload import UploadRunner
 
 
 class CollectionModule:
@@ -126,8 +94,8 @@ class CollectionModule:
 
 
 def _require_libs(module: AnsibleModule) -> None:
-    if not HAS_K8S:
-        module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(K8S_IMPORT_ERROR))
+    if not HAS_URLLIB3:
+        module.fail_json(msg=missing_required_lib("urllib3"), exception=str(URLLIB3_IMPORT_ERROR))
     if not HAS_YAML:
         module.fail_json(msg=missing_required_lib("PyYAML"))
 
@@ -145,172 +113,3 @@ def source_checksum_blocks(params: Mapping[str, Any]) -> List[ChecksumBlock]:
 def _diff_when_asked(module: AnsibleModule, result: Dict[str, Any]) -> None:
     if not module._diff:
         result.pop("diff", None)
-
-
-class ImageModule(CollectionModule):
-    """virtual_image and cluster_virtual_image."""
-
-    mutually_exclusive = (("definition", "src"),)
-
-    def __init__(self, kind: Kind) -> None:
-        self.kind = kind
-
-    def argument_spec(self) -> Dict[str, Any]:
-        return args.image_arg_spec(cluster=not self.kind.namespaced)
-
-    def request(self, params: Dict[str, Any]) -> Any:
-        options = ImageOptions.from_params(params)
-        self.sums.resolve(manifest_checksum_blocks(options.definition, "definition."))
-        return image_request(options, self.kind)
-
-    def checksum_blocks(self, params: Dict[str, Any]) -> List[ChecksumBlock]:
-        return source_checksum_blocks(params)
-
-    def label(self, request: Any) -> str:
-        return request.ref
-
-    def execute(self, client: Client, request: Any, tracker: Tracker) -> Dict[str, Any]:
-        return ImageRunner(client, request, tracker).run()
-
-
-class UploadModule(CollectionModule):
-    """virtual_image_upload."""
-
-    def argument_spec(self) -> Dict[str, Any]:
-        return args.upload_arg_spec()
-
-    def checksum_blocks(self, params: Dict[str, Any]) -> List[ChecksumBlock]:
-        return [ChecksumBlock(params, "checksum")]
-
-    def request(self, params: Dict[str, Any]) -> Any:
-        kind = CLUSTER_VIRTUAL_IMAGE if params["cluster"] else VIRTUAL_IMAGE
-        validate_upload_target(params, kind)
-        opts = UploadOptions.from_params(params)
-        validate_upload(opts)
-        return UploadRequest(kind, params["name"], None if params["cluster"] else params["namespace"], opts)
-
-    def label(self, request: Any) -> str:
-        return request.kind.ref(request.name, request.namespace)
-
-    def execute(self, client: Client, request: Any, tracker: Tracker) -> Dict[str, Any]:
-        return UploadRunner(client, request.kind, request.name, request.namespace, request.options, tracker).run()
-
-
-class CatalogModule(CollectionModule):
-    """image_catalog_apply."""
-
-    def argument_spec(self) -> Dict[str, Any]:
-        return args.catalog_arg_spec()
-
-    def checksum_blocks(self, params: Dict[str, Any]) -> List[ChecksumBlock]:
-        return entry_checksum_blocks(params, kind_of(params["cluster"]))
-
-    def request(self, params: Dict[str, Any]) -> Any:
-        params["definitions"] = list(params["definitions"]) + read_manifests(params["manifests"])
-        self.sums.resolve(definition_checksum_blocks(params["definitions"]))
-        kind = kind_of(params["cluster"])
-        return CatalogRequest(kind, params, parse_catalog(params, kind))
-
-    def execute(self, client: Client, request: Any, tracker: Tracker) -> Dict[str, Any]:
-        return CatalogRun(client, request.kind, request.params).run(request.entries)
-
-
-class CaptureModule(CollectionModule):
-    """virtual_image_capture."""
-
-    def label(self, request: Any) -> str:
-        return VIRTUAL_DISK.ref(request.disk, request.namespace)
-
-    def argument_spec(self) -> Dict[str, Any]:
-        return args.capture_arg_spec()
-
-    def request(self, params: Dict[str, Any]) -> Any:
-        return CaptureRequest.from_params(params)
-
-    def execute(self, client: Client, request: Any, tracker: Tracker) -> Dict[str, Any]:
-        return CaptureRunner(client, request, tracker).run()
-
-
-class VmOperationModule(CollectionModule):
-    """virtual_machine_operation."""
-
-    def label(self, request: Any) -> str:
-        return VIRTUAL_MACHINE.ref(request.name, request.namespace)
-
-    def argument_spec(self) -> Dict[str, Any]:
-        return args.vm_operation_arg_spec()
-
-    def request(self, params: Dict[str, Any]) -> Any:
-        return VmOperationRequest.from_params(params)
-
-    def execute(self, client: Client, request: Any, tracker: Tracker) -> Dict[str, Any]:
-        return run_operation(client, request, tracker)
-
-
-class InfoModule(CollectionModule):
-    """virtual_image_info."""
-
-    def argument_spec(self) -> Dict[str, Any]:
-        return args.info_arg_spec()
-
-    def request(self, params: Dict[str, Any]) -> Any:
-        validate_info(params)
-        return params
-
-    def namespace(self, request: Any) -> Optional[str]:
-        return request.get("namespace")
-
-    def execute(self, client: Client, request: Any, tracker: Tracker) -> Dict[str, Any]:
-        return dict(list_images(client, request), changed=False)
-
-
-class DiskModule(CollectionModule):
-    """virtual_disk."""
-
-    def argument_spec(self) -> Dict[str, Any]:
-        return args.disk_arg_spec()
-
-    def request(self, params: Dict[str, Any]) -> Any:
-        return disk_request(DiskOptions.from_params(params))
-
-    def checksum_blocks(self, params: Dict[str, Any]) -> List[ChecksumBlock]:
-        return source_checksum_blocks(params)
-
-    def label(self, request: Any) -> str:
-        return request.ref
-
-    def execute(self, client: Client, request: Any, tracker: Tracker) -> Dict[str, Any]:
-        return DiskRunner(client, request, tracker).run()
-
-
-class SnapshotModule(CollectionModule):
-    """virtual_disk_snapshot."""
-
-    def argument_spec(self) -> Dict[str, Any]:
-        return args.disk_snapshot_arg_spec()
-
-    def request(self, params: Dict[str, Any]) -> Any:
-        return snapshot_request(SnapshotOptions.from_params(params))
-
-    def label(self, request: Any) -> str:
-        return request.ref
-
-    def execute(self, client: Client, request: Any, tracker: Tracker) -> Dict[str, Any]:
-        return SnapshotRunner(client, request, tracker).run()
-
-
-class DiskInfoModule(CollectionModule):
-    """virtual_disk_info."""
-
-    def argument_spec(self) -> Dict[str, Any]:
-        return args.disk_info_arg_spec()
-
-    def request(self, params: Dict[str, Any]) -> Any:
-        validate_info(params, VIRTUAL_DISK)
-        return params
-
-    def namespace(self, request: Any) -> Optional[str]:
-        return request.get("namespace")
-
-    def execute(self, client: Client, request: Any, tracker: Tracker) -> Dict[str, Any]:
-        return dict(list_disks(client, request), changed=False)

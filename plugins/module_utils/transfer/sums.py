@@ -27,9 +27,6 @@ import urllib.error
 from typing import Any, Dict, Iterable, List, MutableMapping, NamedTuple, Optional, Tuple
 from urllib.parse import unquote, urlsplit
 
-from ansible.module_utils.urls import ConnectionError as UrlConnectionError
-from ansible.module_utils.urls import open_url
-
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.checks import check_pem, is_digest
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ValidationError
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import CHECKSUM_LENGTHS
@@ -220,7 +217,11 @@ class SumsUnavailable(Exception):
 
 def fetch(url: str, cadata: Optional[str], timeout: float) -> bytes:
     """GET the sums file through Ansible's ``open_url`` (proxies from the environment, ``~/.netrc`` credentials);
-    TLS verified against the image's own CA bundle when it has one, else the system's trust store."""
+    TLS verified against the image's own CA bundle when it has one, else the system's trust store. Imported here:
+    ``ansible.module_utils.urls`` costs a task a tenth of a second, and most tasks read no sums file."""
+    # pylint: disable=import-outside-toplevel
+    from ansible.module_utils.urls import ConnectionError as UrlConnectionError
+    from ansible.module_utils.urls import open_url
     ca_file = None
     try:
         if cadata:
