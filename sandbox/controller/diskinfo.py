@@ -33,7 +33,12 @@ class Checksums:
 
     def __init__(self, expected: dict[str, str] | None, verbatim: bool = False) -> None:
         """verbatim: v1.10.2's importer, which compares the sums as given (an upper-case sum never matches) and
-        checks sha256 before md5; main lower-cases them and checks in the order of the algorithms' names."""
+        checks sha256 before md5, and whose error passes its arguments in the wrong order
+        (dvcr-artifact pkg/registry/registry.go at v1.10.2 calls NewBadImageChecksumError("sha256", expected,
+        actual) whose parameters are (expected, actual, algorithm): `<actual> sum mismatch: sha256 != <expected>`);
+        main lower-cases them, checks in the order of the algorithms' names and says `<algo> sum mismatch:
+        <expected> != <actual>`."""
+        self.verbatim = verbatim
         self.expected = {k: v if verbatim else v.lower() for k, v in (expected or {}).items() if v}
         self._order = ("sha256", "md5") if verbatim else ALGORITHMS
         self._h = {algo: _new_hasher(algo) for algo in ALGORITHMS if algo in self.expected}
@@ -48,6 +53,8 @@ class Checksums:
             if algo in self._h:
                 actual = self._h[algo].hexdigest()
                 if actual != self.expected[algo]:
+                    if self.verbatim:
+                        return f"{actual} sum mismatch: {algo} != {self.expected[algo]}"
                     return f"{algo} sum mismatch: {self.expected[algo]} != {actual}"
         return None
 

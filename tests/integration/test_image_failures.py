@@ -1,6 +1,7 @@
 """virtual_image failure paths: fail fast with the platform's message, blocked, RBAC, bad token, InUse."""
 from __future__ import annotations
 
+import json
 import ssl
 from pathlib import Path
 from typing import Any
@@ -166,6 +167,9 @@ def test_a_failed_image_is_made_anew_once_its_source_is_fixed(play, namespace, s
     shown = url.split("?")[0] + "?<redacted>"
     assert "the URL %s answered HTTP 404" % shown in missing["msg"], missing["msg"]
     assert "secret-query" not in missing["msg"]
+    shown_result = {k: v for k, v in missing.items() if k != "invocation"}   # the task's own arguments, as given
+    assert "secret-query" not in json.dumps(shown_result)
+    assert missing["image"]["spec"]["dataSource"]["http"]["url"] == shown
     assert "the platform does not import a Failed image again by itself" in missing["msg"]
     bad = first["mismatch"]["msg"]
     assert "expected sha256 %s (the task's checksum), the downloaded file's sha256 is %s" % (wrong, digest) in bad, bad

@@ -43,6 +43,16 @@ def test_checksum_mismatch_message_names_algorithm_expected_and_actual(algo: str
     assert ok.mismatch() is None
 
 
+def test_v1_10_compares_as_given_and_says_it_with_its_arguments_swapped() -> None:
+    actual = hashlib.sha256(b"data").hexdigest()
+    upper = Checksums({"sha256": actual.upper()}, verbatim=True)
+    upper.update(b"data")
+    assert upper.mismatch() == f"{actual} sum mismatch: sha256 != {actual.upper()}"
+    wrong = Checksums({"sha256": "0" * 64, "md5": "1" * 32}, verbatim=True)
+    wrong.update(b"data")
+    assert wrong.mismatch() == f"{actual} sum mismatch: sha256 != {'0' * 64}"    # sha256 first
+
+
 def test_every_given_checksum_must_match() -> None:
     good = hashlib.sha256(b"x").hexdigest()
     sums = Checksums({"sha256": good, "md5": "0" * 32})

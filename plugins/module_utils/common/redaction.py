@@ -14,6 +14,7 @@ from typing import Any, Dict, Mapping, Optional
 from urllib.parse import urlsplit
 
 _URL_RE = re.compile(r"https?://[^\s\"'<>]+")
+_WHOLE_URL_RE = re.compile(r"\Ahttps?://\S+\Z")
 
 
 def redact(url: str) -> str:
@@ -40,6 +41,21 @@ def _host(netloc: str) -> str:
 def redact_text(text: str) -> str:
     """Free text (an API server's warning, say) with every URL's path hidden: it may be an upload URL."""
     return _URL_RE.sub(lambda match: redact(match.group(0)), text)
+
+
+def redact_urls(value: Any) -> Any:
+    """A copy of a result with every value that is a URL carrying user information or a query shown as
+    ``redact_query`` shows it: the objects a result holds repeat what the user gave (an image's
+    ``spec.dataSource.http.url``), and a token in a URL's query must not reach a registered result or a log."""
+    if isinstance(value, dict):
+        return {key: redact_urls(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [redact_urls(item) for item in value]
+    if isinstance(value, str) and _WHOLE_URL_RE.match(value):
+        parts = value.partition("://")[2]
+        if "?" in parts or "@" in parts.split("/", 1)[0]:
+            return redact_query(value)
+    return value
 
 
 def redact_image(obj: Optional[Mapping[str, Any]]) -> Optional[Dict[str, Any]]:

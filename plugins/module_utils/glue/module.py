@@ -22,6 +22,7 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.trans
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import TaskError
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.progress import Tracker
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.redaction import redact_urls
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.yaml_support import HAS_YAML
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.namespaces import require_namespace
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.options import args
@@ -88,9 +89,9 @@ class CollectionModule:
             failure["phases"] = tracker.phases if tracker is not None else []
             failure.update(exc.details)
             _diff_when_asked(module, failure)
-            module.fail_json(msg=exc.msg, **failure)
+            module.fail_json(msg=exc.msg, **redact_urls(failure))
         _diff_when_asked(module, result)
-        module.exit_json(**result)
+        module.exit_json(**redact_urls(result))
 
 
 def _require_libs(module: AnsibleModule) -> None:

@@ -17,8 +17,10 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.re
 
 # The importer's words for an HTTP answer other than 200, and for a digest that does not match.
 _HTTP_STATUS = re.compile(r"expected status code 200, got (\d{3})")
-_SUM_MISMATCH = re.compile(r"\b(md5|sha1|sha256|sha512|streebog256|streebog512) sum mismatch: ([0-9a-fA-F]+) != "
-                           r"([0-9a-fA-F]+)")
+_ALGORITHMS = r"(md5|sha1|sha256|sha512|streebog256|streebog512)"
+_SUM_MISMATCH = re.compile(r"\b%s sum mismatch: ([0-9a-fA-F]+) != ([0-9a-fA-F]+)" % _ALGORITHMS)
+# DVP v1.10.2 passes the importer's arguments in the wrong order: `<actual> sum mismatch: <algo> != <expected>`.
+_SUM_MISMATCH_V1_10 = re.compile(r"\b([0-9a-fA-F]+) sum mismatch: %s != ([0-9a-fA-F]+)" % _ALGORITHMS)
 FAILED_IS_FINAL = ("the platform does not import a Failed image again by itself: fix the source, then run the task "
                    "again (it makes the image anew)")
 _IMAGE_KINDS = ("VirtualImage", "ClusterVirtualImage")
@@ -34,9 +36,12 @@ def explain_failure(obj: Mapping[str, Any], msg: str) -> str:
     status = _HTTP_STATUS.search(msg)
     if status and url:
         notes.append("the URL %s answered HTTP %s" % (redact_query(url), status.group(1)))
-    mismatch = _SUM_MISMATCH.search(msg)
-    if mismatch:
-        algo, expected, actual = mismatch.groups()
+    mismatch, swapped = _SUM_MISMATCH.search(msg), _SUM_MISMATCH_V1_10.search(msg)
+    if mismatch or swapped:
+        if mismatch:
+            algo, expected, actual = mismatch.groups()
+        else:
+            actual, algo, expected = swapped.groups()
         notes.append("expected %s %s (the task's checksum), the downloaded file's %s is %s"
                      % (algo, expected, algo, actual))
     if obj.get("kind") in _IMAGE_KINDS:

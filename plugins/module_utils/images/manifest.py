@@ -24,7 +24,9 @@ def _b64(text: str) -> str:
 
 
 def _checksum(checksum: Optional[Mapping[str, Any]]) -> Optional[Dict[str, str]]:
-    given = {algo: value for algo, value in (checksum or {}).items() if value is not None}
+    """Digests in lower case: DVP v1.10 compares the importer's lower-case hex with the spec as written, so an
+    upper-case digest never matches (the import retries for a quarter of an hour, then fails)."""
+    given = {algo: str(value).lower() for algo, value in (checksum or {}).items() if value is not None}
     return given or None
 
 

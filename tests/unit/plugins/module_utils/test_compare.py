@@ -55,3 +55,13 @@ def test_merge_patch_deletes_what_is_gone_and_replaces_blocks():
 
 def test_merge_patch_of_equal_is_empty():
     assert merge_patch(LIVE, LIVE) == {}
+
+
+def test_a_digest_in_another_case_is_the_same_digest_and_nothing_else_is():
+    upper = {"storage": "ContainerRegistry",
+             "dataSource": {"type": "HTTP", "http": {"url": "http://a", "checksum": {"md5": "AB" * 16}}}}
+    lower = {"storage": "ContainerRegistry",
+             "dataSource": {"type": "HTTP", "http": {"url": "http://a", "checksum": {"md5": "ab" * 16}}}}
+    assert spec_differences(lower, upper) == []
+    assert spec_differences(dict(lower, storage="PersistentVolumeClaim"), dict(upper, storage="persistentvolumeclaim")) \
+        == ["spec.storage"]

@@ -140,3 +140,9 @@ def test_src_is_read(tmp_path):
     params = {"src": str(path), "definition": None, "name": None}
     options = ImageOptions.from_params(params)
     assert options.name == "f" and options.definition["metadata"]["name"] == "f"
+
+
+def test_digests_are_sent_in_lower_case():
+    manifest = build_manifest(vi(source={"http": {"url": "https://x/a.qcow2", "checksum": {"sha256": "AB" * 32}}}),
+                              VIRTUAL_IMAGE)
+    assert manifest["spec"]["dataSource"]["http"]["checksum"] == {"sha256": "ab" * 32}

@@ -23,6 +23,11 @@ def test_a_mismatch_labels_both_digests():
     assert "expected sha256 aa11 (the task's checksum), the downloaded file's sha256 is bb22" in msg
 
 
+def test_v1_10s_swapped_mismatch_text_is_labelled_the_right_way_round():
+    msg = explain_failure(image(), "x: phase Failed: source streaming error: bb22 sum mismatch: sha256 != aa11")
+    assert "expected sha256 aa11 (the task's checksum), the downloaded file's sha256 is bb22" in msg
+
+
 def test_only_failed_images_get_notes_and_disks_no_promise_of_a_remake():
     assert explain_failure(image(phase="ImageLost"), "m") == "m"
     disk = explain_failure(image(kind="VirtualDisk"), "d: phase Failed: expected status code 200, got 500")
