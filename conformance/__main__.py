@@ -1,4 +1,5 @@
-"""`python -m conformance`: the sandbox's API server side by side with the real one (see README.md).
+"""`python -m conformance`: the sandbox's API server side by side with the real one (see the development guide,
+docs/docsite/rst/guide_development.rst).
 
     python -m conformance --binary PATH [--platform dev|v1.10|all] [--only GLOB] [--verbose] [--keep] [--strict]
 
