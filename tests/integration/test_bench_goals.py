@@ -53,7 +53,8 @@ def test_bench_script_fails_when_any_benchmark_misses_and_runs_them_all(tmp_path
                           env=env, check=False, timeout=60)
     assert proc.returncode == 1, (proc.stdout, proc.stderr)
     assert "goals missed or runs failed in: catalog" in proc.stderr
-    assert ran.read_text().split() == ["bench/catalog/run.py", "bench/upload/run.py", "bench/upload/run.py"]
+    assert ran.read_text().split() == ["bench/taskcost/run.py", "bench/catalog/run.py", "bench/upload/run.py",
+                                       "bench/upload/run.py"]
     proc = subprocess.run(["bash", str(tmp_path / "scripts" / "bench.sh"), "upload"], capture_output=True,
                           text=True, env=env, check=False, timeout=60)
     assert proc.returncode == 0 and "every goal met" in proc.stdout, (proc.stdout, proc.stderr)

@@ -13,6 +13,10 @@ from typing import Any, Callable, Dict, List, Mapping, Optional
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common import conditions as cond
 
 
+# What a dry run records where a real run records "Created": the server accepted the object, nothing was stored.
+WOULD_CREATE = "would be created (check mode)"
+
+
 def _utc_now() -> str:
     return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
@@ -21,8 +25,9 @@ class Tracker:
     """Called with every object version the waiter sees."""
 
     def __init__(self, label: str, progress_file: Optional[str] = None,
-                 now: Callable[[], str] = _utc_now) -> None:
+                 now: Callable[[], str] = _utc_now, dry_run: bool = False) -> None:
         self.label = label
+        self.dry_run = dry_run      # check mode: an object the server only dry-ran was not created
         self.progress_file = progress_file
         self.now = now
         self.phases: List[Dict[str, Any]] = []
@@ -33,7 +38,7 @@ class Tracker:
         if obj is None:
             current_phase, current_progress, speed = "Deleted", None, None
         else:
-            current_phase = cond.phase(obj) or "Created"
+            current_phase = cond.phase(obj) or (WOULD_CREATE if self.dry_run else "Created")
             current_progress = cond.progress(obj)
             speed = ((obj.get("status") or {}).get("downloadSpeed") or {}).get("current")
         if not self.phases or self.phases[-1]["phase"] != current_phase:
@@ -49,7 +54,7 @@ class Tracker:
 
     def child(self, label: str) -> "Tracker":
         """A tracker for another object of the same task, writing to the same progress file."""
-        return Tracker(label, self.progress_file, self.now)
+        return Tracker(label, self.progress_file, self.now, self.dry_run)
 
     def note(self, text: str) -> None:
         """A free-form line, e.g. "deleting to recreate"."""

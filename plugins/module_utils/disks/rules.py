@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Mapping, Optional
 
+from ansible.module_utils.common.warnings import warn
+
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.client import Client
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ValidationError
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import (
@@ -96,6 +98,11 @@ def check_source_exists(client: Client, data_source: Optional[Mapping[str, Any]]
     if kind is None:
         return
     source = client.get(kind.object_path(ref["name"], namespace))
+    if source is None and client.check_mode:
+        # a pipeline in check mode: an earlier task may only have dry-run the source
+        warn("%s: %s does not exist; in a real run this task fails unless an earlier task makes it"
+             % (option, kind.ref(ref["name"], namespace)))
+        return
     if source is None:
         raise ValidationError("%s: %s does not exist; nothing was written" % (option, kind.ref(ref["name"], namespace)))
     if size is not None and kind.kind in _IMAGE_KINDS:

@@ -78,7 +78,7 @@ class CollectionModule:
             self.sums = SumsResolver(params.get("request_timeout") or 30.0)
             self.sums.resolve(self.checksum_blocks(params))
             request = self.request(params)
-            tracker = Tracker(self.label(request), params.get("progress_file"))
+            tracker = Tracker(self.label(request), params.get("progress_file"), dry_run=module.check_mode)
             client = build_client(params, check_mode=module.check_mode)
             namespace = self.namespace(request)
             if namespace:

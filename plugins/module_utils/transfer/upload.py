@@ -44,7 +44,7 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.d
     KEEP, REFUSE, SpecLock, decide,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.replace import recreate
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.views import view
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.views import view, without_managed_fields
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.upload import UploadOptions
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.transfer.resume import sending_mark, sent_from
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.transfer.stream import (
@@ -475,7 +475,7 @@ class UploadRunner:
         sent = self.sent
         result: Dict[str, Any] = {
             "changed": self.changed,
-            "image": redact_image(obj),
+            "image": redact_image(without_managed_fields(obj)),
             "phase": cond.phase(obj),
             "progress": cond.progress(obj),
             "bytes": sent.sent if sent else 0,
@@ -485,8 +485,9 @@ class UploadRunner:
             "checksums": self.checksums,
             # who checked the bytes against a checksum: the module (given or spec checksums, before the last
             # byte) and the platform (only what the image's spec.dataSource.upload.checksum holds)
-            "verified_by": (["module"] if self.opts.checksum or _spec_checksums(obj or {}) else [])
-            + (["platform"] if _spec_checksums(obj or {}) else []),
+            "verified_by": [] if self.client.check_mode else (
+                (["module"] if self.opts.checksum or _spec_checksums(obj or {}) else [])
+                + (["platform"] if _spec_checksums(obj or {}) else [])),   # a dry run verifies nothing
             "attempts": self.attempts,
             "endpoint": self.endpoint,
             "phases": self.tracker.phases,

@@ -233,3 +233,18 @@ def test_capture_options_belong_to_their_method():
     with pytest.raises(ValidationError, match="stop_vm cannot be used with method: snapshot"):
         CaptureRequest.from_params({"namespace": "ns", "disk": "root", "name": "img", "method": "snapshot",
                                     "stop_vm": True})
+
+
+def test_in_check_mode_a_missing_source_is_a_warning_and_the_task_says_what_it_would_create(monkeypatch):
+    from ansible_collections.deckhouse.virtualization.plugins.module_utils.disks import rules
+    warned = []
+    monkeypatch.setattr(rules, "warn", warned.append)
+    client = FakeClient({}, check_mode=True)
+    tracker = Tracker("VirtualDisk ns/d", dry_run=True)
+    result = DiskRunner(client, disk_request(DiskOptions(name="d", namespace="ns", wait=False, source={
+        "object_ref": {"kind": "VirtualImage", "name": "made-earlier"}})), tracker).run()
+    assert warned == ["source.object_ref.name: VirtualImage ns/made-earlier does not exist; in a real run this task "
+                      "fails unless an earlier task makes it"]
+    assert result["changed"] is True and client.writes == [
+        ("POST", "/apis/virtualization.deckhouse.io/v1alpha2/namespaces/ns/virtualdisks")]
+    assert [p["phase"] for p in tracker.phases] == ["would be created (check mode)"]
