@@ -56,3 +56,25 @@ def test_secrets_never_show_in_real_runs(play, sandbox, kube, namespace, registr
     for path in leftovers:  # anything the collection left in Ansible's temp dir
         if path.is_file():
             assert not any(s in path.read_text(errors="replace") for s in urls + [token])
+
+
+def test_a_pipeline_in_check_mode_warns_of_the_source_an_earlier_task_only_dry_ran(play, sandbox, namespace, sources,
+                                                                                   admin_writes):
+    """An image then a disk made from it, in check mode at -v: the disk task warns that its source does not
+    exist yet and says what it would create; nothing is written, and no line says "Created"."""
+    image = {"name": "base", "namespace": namespace, "source": {"http": {"url": sources["qcow2"]}}}
+    disk = {"name": "root", "namespace": namespace,
+            "source": {"object_ref": {"kind": "VirtualImage", "name": "base"}}}
+    run = play([{VI: image, "register": "image"}, {NS + "virtual_disk": disk, "register": "disk"}],
+               check=True, verbosity=1)
+    assert run.rc == 0, run.fatal()
+    assert run["image"]["changed"] is True and run["disk"]["changed"] is True
+    assert ("source.object_ref.name: VirtualImage %s/base does not exist; in a real run this task fails unless an "
+            "earlier task makes it" % namespace) in " ".join(run["disk"].get("warnings") or [])
+    assert run["disk"]["disk"]["spec"]["dataSource"]["objectRef"] == {"kind": "VirtualImage", "name": "base"}
+    for name in ("image", "disk"):
+        assert [p["phase"] for p in run[name]["phases"]][:1] == ["would be created (check mode)"], run[name]["phases"]
+    assert "would be created (check mode)" in run.stdout and ": Created" not in run.stdout
+    assert admin_writes.real_anywhere() == []
+    real = play([{NS + "virtual_disk": dict(disk, wait=False), "register": "disk", "ignore_errors": True}])
+    assert real["disk"]["failed"] is True and "does not exist; nothing was written" in real["disk"]["msg"]
