@@ -136,7 +136,7 @@ def test_vmop_rules_by_run_policy(sandbox: Any, api: Api, namespace: str, seeded
         op = ops.wait_phase("stop", "Failed", 30)
         done = cond(op, "Completed")
         assert (done["status"], done["reason"], done["message"]) == (
-            "False", "NotApplicableForRunPolicy",
+            "False", "NotApplicableForVirtualMachineRunPolicy",
             "Operation type Stop is not applicable for VirtualMachine with runPolicy AlwaysOn")
         assert vms.last("always")["status"]["phase"] == "Running"
         api.patch("VirtualMachine", namespace, "always", {"spec": {"runPolicy": "AlwaysOff"}})
@@ -155,4 +155,20 @@ def test_vmop_rules_by_run_policy(sandbox: Any, api: Api, namespace: str, seeded
         assert vms.last("manual")["status"]["phase"] == "Running"
     finally:
         vms.stop()
+        ops.stop()
+
+
+def test_a_vmop_for_a_vm_that_does_not_exist_fails(sandbox: Any, api: Api, namespace: str) -> None:
+    """vmop/service/service.go (v1.10.2 and main): Failed, Completed False VirtualMachineNotFound, a Warning event."""
+    ops = Recorder(api, "VirtualMachineOperation", namespace)
+    try:
+        api.create(_vmop(namespace, "ghost-start", "ghost", "Start"))
+        op = ops.wait_phase("ghost-start", "Failed", 30)
+        done = cond(op, "Completed")
+        assert (done["status"], done["reason"], done["message"]) == (
+            "False", "VirtualMachineNotFound", "VirtualMachine not found")
+        events = [e for e in api.events(namespace) if e["involvedObject"]["name"] == "ghost-start"]
+        assert [(e["type"], e["reason"], e["message"]) for e in events] == [
+            ("Warning", "VirtualMachineOperationFailed", "VirtualMachine not found")]
+    finally:
         ops.stop()

@@ -1,6 +1,7 @@
 """The VirtualMachineOperation reconciler: Start, Stop and Restart with the platform's rules.
 
-An operation is checked once (run policy, then VM phase; messages as the platform words them),
+An operation is checked once (its VM exists, then run policy, then VM phase; reasons and messages as the platform's
+vmop/service/service.go words them at v1.10.2 and main),
 then changes what its VM wants (..power) and completes when the VM got there.
 """
 from __future__ import annotations
@@ -40,8 +41,9 @@ class VirtualMachineOperationReconciler:
                 st.get("conditions"), [condition("Completed", status, reason, message, gen)])}
             await self.ctx.writer.write_status(VMOP, op, new)
 
-        if vm is None:
-            await put("Pending", False, "VirtualMachineNotFound", f'VirtualMachine "{vm_name}" not found')
+        if vm is None:     # vmop/service/service.go FetchVirtualMachineOrSetFailedPhase (v1.10.2 and main)
+            await put("Failed", False, "VirtualMachineNotFound", "VirtualMachine not found")
+            await self.ctx.writer.event(VMOP, op, "Warning", "VirtualMachineOperationFailed", "VirtualMachine not found")
             return
         if typ not in ("Start", "Stop", "Restart"):
             await put("Failed", False, "NotSupported", f"Operation type {typ} is not supported by the sandbox")
@@ -53,12 +55,12 @@ class VirtualMachineOperationReconciler:
             allowed = policy in RUN_POLICIES_OK[typ]
             if not allowed:
                 msg = f"Operation type {typ} is not applicable for VirtualMachine with runPolicy {policy}"
-                await put("Failed", False, "NotApplicableForRunPolicy", msg)
+                await put("Failed", False, "NotApplicableForVirtualMachineRunPolicy", msg)
                 await self.ctx.writer.event(VMOP, op, "Warning", "VirtualMachineOperationFailed", msg)
                 return
             if vm_phase not in VM_PHASES_OK[typ]:
                 msg = f"Operation type {typ} is not applicable for VirtualMachine in phase {vm_phase}"
-                await put("Failed", False, "NotApplicableForVMPhase", msg)
+                await put("Failed", False, "NotApplicableForVirtualMachinePhase", msg)
                 await self.ctx.writer.event(VMOP, op, "Warning", "VirtualMachineOperationFailed", msg)
                 return
             if typ == "Start":
