@@ -269,3 +269,23 @@ def test_info_lists_gets_and_summarizes(play, namespace, kube, sources):
     assert first["attached_to"] == ["web"] and first["image_being_made"] is False
     assert [s["source"] for s in run["one"]["summary"]] == ["VirtualImage base"]
     assert [s["name"] for s in run["web"]["summary"]] == ["a"] and run["failed_only"]["disks"] == []
+
+
+def test_a_storage_class_that_does_not_exist_is_named_before_any_write(play, namespace, admin_writes, sandbox):
+    """The platform's vd webhook refuses a disk on a class that does not exist; the module says so first, naming
+    the option. Without it (the sandbox as a cluster would answer), the refusal is the platform's, not an RBAC one."""
+    run = play([{DISK: disk(namespace, "typo", size="8Mi", storage_class="local-pth"), "register": "typo",
+                 "ignore_errors": True}])
+    assert run["typo"]["failed"] is True
+    assert run["typo"]["msg"].startswith('storage_class: storage class "local-pth" not found; name an existing '
+                                         "StorageClass"), run["typo"]["msg"]
+    assert admin_writes(namespace) == []
+    import requests
+    body = {"apiVersion": "virtualization.deckhouse.io/v1alpha2", "kind": "VirtualDisk",
+            "metadata": {"name": "typo", "namespace": namespace},
+            "spec": {"persistentVolumeClaim": {"size": "8Mi", "storageClassName": "local-pth"}}}
+    refused = requests.post("%s/apis/virtualization.deckhouse.io/v1alpha2/namespaces/%s/virtualdisks"
+                            % (sandbox.api_url, namespace), json=body, verify=sandbox.ca_path, timeout=30,
+                            headers={"Authorization": "Bearer %s" % sandbox.tokens["admin"]})
+    assert refused.status_code == 403 and refused.json()["message"].endswith(
+        'denied the request: storage class "local-pth" not found')

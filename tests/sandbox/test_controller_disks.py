@@ -331,3 +331,24 @@ def test_v110_disk_differences(v110: Any) -> None:
         rec.stop()
         vms.stop()
         api.delete("Namespace", None, ns)
+
+
+def test_a_storage_class_that_does_not_exist_is_refused_at_admission(sandbox: Any, api: Api, namespace: str,
+                                                                      vds: Recorder) -> None:
+    """vd storage_class_validator.go: named at create, or changed while Pending, the class must exist (403 from the
+    vd webhook); a disk on an existing class is admitted and a Pending one may move to another existing class."""
+    hook = 'admission webhook "vd.virtualization-controller.validate.d8-virtualization" denied the request: '
+    r = api.s.post(api.base + api.path("VirtualDisk", namespace), json=vd(namespace, "lost", sc="no-such-class"),
+                   verify=api.ca, timeout=30)
+    assert (r.status_code, r.json()["message"]) == (403, hook + 'storage class "no-such-class" not found')
+    assert api.get("VirtualDisk", namespace, "lost") is None
+    waiting = vd(namespace, "waiting", source={"type": "ObjectRef", "objectRef": {"kind": "VirtualImage",
+                                                                                   "name": "not-yet"}}, sc="local-path")
+    api.create(waiting)
+    vds.wait_phase("waiting", "Pending", 30)
+    r = api.s.patch(api.base + api.path("VirtualDisk", namespace, "waiting"),
+                    json={"spec": {"persistentVolumeClaim": {"storageClassName": "gone-class"}}},
+                    headers={"Content-Type": "application/merge-patch+json"}, verify=api.ca, timeout=30)
+    assert (r.status_code, r.json()["message"]) == (403, hook + 'target storage class "gone-class" not found')
+    api.patch("VirtualDisk", namespace, "waiting", {"spec": {"persistentVolumeClaim": {
+        "storageClassName": "local-path-wffc"}}})

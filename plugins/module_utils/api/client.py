@@ -36,6 +36,7 @@ RETRYABLE_STATUS = (429, 500, 502, 503, 504)
 _WARNING_RE = re.compile(r'(\d{3})\s+\S+\s+"((?:[^"\\]|\\.)*)"')
 VERBS = {"GET": "get", "POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
 MERGE_PATCH = "application/merge-patch+json"
+_WEBHOOK_DENIAL = "admission webhook \""
 
 
 class Gone(Exception):
@@ -81,6 +82,10 @@ def translate(status: Optional[int], body: Any, method: str, path: str) -> ApiEr
         return ApiError("Unauthorized (401): the API server rejected the credentials while trying to %s %s%s; "
                         "check api_key, the kubeconfig user or its token" % (verb, resource, where),
                         status=status, reason=reason or "Unauthorized")
+    if status == 403 and message.startswith(_WEBHOOK_DENIAL):
+        # the platform's validating webhook said no: a rule of the platform, not a missing permission
+        return ApiError("the platform refused to %s %s%s: %s" % (verb, resource, where, message),
+                        status=status, reason=reason or "Forbidden")
     if status == 403:
         return ApiError("Forbidden (403): not allowed to %s %s%s: %s" % (verb, resource, where, message),
                         status=status, reason=reason or "Forbidden")

@@ -109,6 +109,16 @@ def check_source_exists(client: Client, data_source: Optional[Mapping[str, Any]]
         check_fits(size, source, kind.ref(ref["name"], namespace))
 
 
+def check_storage_class_exists(client: Client, name: str) -> None:
+    """The StorageClass ``storage_class`` names exists, before any write: the platform's vd webhook refuses a disk
+    made on (or moved while Pending to) a class that does not exist. Unknowable (no right to read classes): the
+    write goes on and the platform's refusal is quoted."""
+    if client.exists("/apis/storage.k8s.io/v1/storageclasses/%s" % name) is False:
+        raise ValidationError('storage_class: storage class "%s" not found; name an existing StorageClass '
+                              "(kubectl get storageclass) or leave storage_class out for the cluster's default; "
+                              "nothing was written" % name)
+
+
 def _binary_text(n: int) -> str:
     """Whole MiB as the largest binary unit that divides them: ``4Mi``, ``2Gi``."""
     for unit, factor in (("Ti", 1 << 40), ("Gi", 1 << 30), ("Mi", 1 << 20)):

@@ -24,7 +24,8 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.pr
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.redaction import redact_image
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.disks.request import DiskRequest
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.disks.rules import (
-    DISK_LOCK, DISK_UPLOAD, attached_vms, check_source_exists, describe_vms, why_not_recreate,
+    DISK_LOCK, DISK_UPLOAD, attached_vms, check_source_exists, check_storage_class_exists, describe_vms,
+    why_not_recreate,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.disks.summary import summarize_disk
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.runner import ImageRunner
@@ -68,6 +69,9 @@ class DiskRunner(ImageRunner):
         claim = (wanted.get("spec") or {}).get("persistentVolumeClaim") or {}
         if source != ((live or {}).get("spec") or {}).get("dataSource"):
             check_source_exists(self.client, source, self.namespace, size=claim.get("size"))
+        live_class = (((live or {}).get("spec") or {}).get("persistentVolumeClaim") or {}).get("storageClassName")
+        if claim.get("storageClassName") and claim["storageClassName"] != live_class:
+            check_storage_class_exists(self.client, claim["storageClassName"])
         size = (((live or {}).get("spec") or {}).get("persistentVolumeClaim") or {}).get("size")
         if size is None or claim.get("size") is not None:
             return wanted

@@ -29,11 +29,14 @@ def check_vd(r: Review) -> list[str]:
         if spec.get("dataSource") is None and size is None:
             raise Denied("if the data source is not specified, it's necessary to set "
                          "spec.PersistentVolumeClaim.size to create blank virtual disk")
+        _check_storage_class(r, "storage class")
         return []
     warnings = []
     if "." in r.name:
         warnings.append(dot_in_name_warning("VirtualDisk", r.name, "disk"))
     _check_size_update(r, warnings)
+    if r.generation_changed() and r.phase() == "Pending":
+        _check_storage_class(r, "target storage class", warnings)
     if r.generation_changed():
         if r.ready() or r.phase() in _PROVISIONED:
             if spec.get("dataSource") != r.old_spec().get("dataSource"):
@@ -42,6 +45,15 @@ def check_vd(r: Review) -> list[str]:
         elif r.phase() == "Terminating" and spec != r.old_spec():
             raise Denied("spec cannot be changed if the VirtualDisk is the process of termination", warnings)
     return warnings
+
+
+def _check_storage_class(r: Review, what: str, warnings: list[str] | None = None) -> None:
+    """vd/internal/validator/storage_class_validator.go (v1.10.2 and main): a class named in the spec must exist
+    when the disk is created, or changed while it is Pending (later changes are volume migrations). A class that
+    disappears after that leaves the disk Pending (the controller's StorageClassReady says so)."""
+    name = get(r.spec(), "persistentVolumeClaim", "storageClassName")
+    if name and r.lookup is not None and r.lookup("StorageClass", "", name) is None:
+        raise Denied(f'{what} "{name}" not found', warnings)
 
 
 def _check_size_update(r: Review, warnings: list[str]) -> None:

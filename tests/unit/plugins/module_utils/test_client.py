@@ -158,3 +158,14 @@ def test_exists_tells_missing_from_unknowable():
     client = Client(lambda method, path, *rest: answers[path], retry_budget=0.0)
     names = ("here", "gone", "secret", "nocore", "badtoken", "tls")
     assert [client.exists("/api/v1/namespaces/%s" % n) for n in names] == [True, False, None, None, None, None]
+
+
+def test_a_webhook_denial_is_the_platform_refusing_not_a_missing_permission():
+    body = json.dumps({"kind": "Status", "reason": "Forbidden", "code": 403, "message":
+                       'admission webhook "vd.virtualization-controller.validate.d8-virtualization" denied the '
+                       'request: storage class "x" not found'}).encode()
+    err = translate(403, body, "POST", "/apis/virtualization.deckhouse.io/v1alpha2/namespaces/ns/virtualdisks")
+    assert err.msg == ('the platform refused to create virtualdisks in namespace ns: admission webhook '
+                       '"vd.virtualization-controller.validate.d8-virtualization" denied the request: storage class '
+                       '"x" not found')
+    assert err.status == 403

@@ -248,3 +248,14 @@ def test_in_check_mode_a_missing_source_is_a_warning_and_the_task_says_what_it_w
     assert result["changed"] is True and client.writes == [
         ("POST", "/apis/virtualization.deckhouse.io/v1alpha2/namespaces/ns/virtualdisks")]
     assert [p["phase"] for p in tracker.phases] == ["would be created (check mode)"]
+
+
+def test_a_storage_class_that_does_not_exist_is_refused_before_any_write():
+    class Classes(FakeClient):
+        def exists(self, path):
+            return path.rsplit("/", 1)[-1] in ("fast",)
+    client = Classes({})
+    with pytest.raises(ValidationError) as err:
+        run_disk(client, size="1Gi", storage_class="fats")
+    assert err.value.msg.startswith('storage_class: storage class "fats" not found') and client.writes == []
+    assert run_disk(client, size="1Gi", storage_class="fast")["changed"] is True
