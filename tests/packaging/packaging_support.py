@@ -5,11 +5,15 @@ a user's environment, process checks.
   another sandbox (PYTHONPATH, VIRTUAL_ENV, DVP_SANDBOX_*, KUBECONFIG, K8S_AUTH_*, ANSIBLE_*, MOLECULE_*).
 - `assert_nothing_left(state_dir)`: no process recorded in the state dir's pids/ lives, and no process has
   the state dir in its command line.
+- `pip_cache()`: pip's cache folder of this user, for a test that gives pip a HOME of its own.
+- `check_apt(lines)`: documented `apt-get` lines install exactly the packages of the programs `up --seed` runs
+  (they are not run: the test skips when a program is missing here).
 """
 from __future__ import annotations
 
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +25,7 @@ REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 STRIP_PREFIXES = ("DVP_SANDBOX_", "K8S_AUTH_", "ANSIBLE_", "MOLECULE_")
 STRIP = ("PYTHONPATH", "VIRTUAL_ENV", "KUBECONFIG", "PYTHONHOME")
+SEED_PROGRAMS = ("qemu-img", "docker-registry", "xorriso")   # the system programs `dvp-sandbox up --seed` runs
 
 
 def stopped_all() -> str:
@@ -46,6 +51,27 @@ def run(argv: List[str], env: Dict[str, str], cwd: Path, timeout: float = 300, c
         pytest.fail("%s exited %d\n--- stdout\n%s\n--- stderr\n%s" % (
             shlex.join(str(a) for a in argv), proc.returncode, proc.stdout[-4000:], proc.stderr[-4000:]))
     return proc
+
+
+def pip_cache() -> str:
+    return os.environ.get("PIP_CACHE_DIR") or str(Path(os.environ.get("XDG_CACHE_HOME") or
+                                                       Path.home() / ".cache") / "pip")
+
+
+def check_apt(lines: List[str]) -> None:
+    """apt-get lines only, installing exactly the packages of the programs `up --seed` runs (present here)."""
+    from sandbox import tools
+    packages = set()
+    for line in (line.strip() for line in lines if line.strip()):
+        words = shlex.split(line, comments=True)
+        words = words[1:] if words[0] == "sudo" else words
+        assert words[0] == "apt-get", line
+        if words[1] == "install":
+            packages.update(w for w in words[2:] if not w.startswith("-"))
+    assert packages == {tools.TOOLS[name].package for name in SEED_PROGRAMS}, packages
+    for name in SEED_PROGRAMS:
+        if not shutil.which(name):
+            pytest.skip("%s is not installed on this machine" % name)
 
 
 def fresh_venv(where: Path, *requirements: str, cwd: Path) -> Path:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
 import shutil
 import string
 import subprocess
@@ -31,18 +30,10 @@ import pytest
 
 from conformance.gate import unavailable
 import yaml
-from packaging_support import REPO, assert_nothing_left, fresh_venv, stopped_all, user_env
-
-from sandbox import tools
+from packaging_support import REPO, assert_nothing_left, check_apt, fresh_venv, pip_cache, stopped_all, user_env
 
 EXAMPLES = REPO / "docs" / "examples" / "ci"
-SEED_PROGRAMS = ("qemu-img", "docker-registry", "xorriso")
 GITHUB_ACTIONS = {"actions/checkout@v4", "actions/setup-python@v5"}
-
-
-def _pip_cache() -> str:
-    return os.environ.get("PIP_CACHE_DIR") or str(Path(os.environ.get("XDG_CACHE_HOME") or
-                                                       Path.home() / ".cache") / "pip")
 
 
 def _machine(tmp_path: Path) -> Tuple[Path, Dict[str, str]]:
@@ -51,24 +42,9 @@ def _machine(tmp_path: Path) -> Tuple[Path, Dict[str, str]]:
     work.mkdir()
     shutil.copy(EXAMPLES / "sandbox-smoke.yml", work / "sandbox-smoke.yml")
     python = fresh_venv(tmp_path / "python", cwd=tmp_path)
-    env = user_env([python], HOME=str(tmp_path / "home"), PIP_CACHE_DIR=_pip_cache(), ANSIBLE_NOCOLOR="1")
+    env = user_env([python], HOME=str(tmp_path / "home"), PIP_CACHE_DIR=pip_cache(), ANSIBLE_NOCOLOR="1")
     env["PATH"] = os.pathsep.join(p for p in env["PATH"].split(os.pathsep) if not p.startswith(str(REPO)))
     return work, env
-
-
-def _check_apt(lines: List[str]) -> None:
-    """apt-get lines only, installing exactly the packages of the programs `up --seed` runs (present here)."""
-    packages = set()
-    for line in (line.strip() for line in lines if line.strip()):
-        words = shlex.split(line)
-        words = words[1:] if words[0] == "sudo" else words
-        assert words[0] == "apt-get", line
-        if words[1] == "install":
-            packages.update(w for w in words[2:] if not w.startswith("-"))
-    assert packages == {tools.TOOLS[name].package for name in SEED_PROGRAMS}, packages
-    for name in SEED_PROGRAMS:
-        if not shutil.which(name):
-            pytest.skip("%s is not installed on this machine" % name)
 
 
 def _bash(script: str, env: Dict[str, str], cwd: Path, name: str) -> subprocess.CompletedProcess:
@@ -117,7 +93,7 @@ def test_github_actions_example(wheel: Path, collection_tarball: Path, tmp_path:
         name, script, condition = step["name"], step["run"], step.get("if", "success()")
         assert condition in ("success()", "failure()", "always()"), condition
         if "apt-get" in script:
-            _check_apt(script.splitlines())
+            check_apt(script.splitlines())
             continue
         if condition == "success()" and failed or condition == "failure()" and not failed:
             continue
@@ -151,7 +127,7 @@ def test_gitlab_ci_example(wheel: Path, collection_tarball: Path, tmp_path: Path
     assert [str(state.relative_to(work)) + "/logs/"] == job["artifacts"]["paths"]
 
     before = [line for line in job["before_script"] if "apt-get" not in line]
-    _check_apt([line for line in job["before_script"] if "apt-get" in line])
+    check_apt([line for line in job["before_script"] if "apt-get" in line])
     main = _bash("\n".join(before + job["script"]) + "\n", env, work, "script")
     after = _bash("\n".join(job["after_script"]) + "\n", env, work, "after_script")
 
