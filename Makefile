@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 
 .PHONY: help venv test lint yamllint ansible-lint changelog-lint sanity units pytest molecule demo \
         sandbox-up sandbox-down bench chaos build clean \
-        docs docs-lint changelog ee-context test-matrix realapi realapi-lock conformance realapi-test
+        docs docs-lint changelog ee-context test-matrix test-released realapi realapi-lock conformance realapi-test
 
 help:
 	@echo "make test          lint, ansible-test sanity and units, pytest suites, molecule"
@@ -22,7 +22,9 @@ help:
 	@echo "make docs          build the docs site into docs/_build/html (warnings are errors)"
 	@echo "make changelog     render CHANGELOG.rst for the next release without consuming fragments"
 	@echo "make ee-context    build the collection and an execution-environment build context in .build/ee/"
-	@echo "make test-matrix   sanity, units and a smoke run on the newest ansible-core and Python 3.13"
+	@echo "make test-matrix   sanity, units and a smoke run on the newest ansible-core and Python 3.13,"
+	@echo "                   then make test-released"
+	@echo "make test-released the module and role suites against the released platform line (DVP v1.10)"
 	@echo "make conformance   the sandbox's API server side by side with the real one (builds it once, cached),"
 	@echo "                   then make realapi-test"
 	@echo "make realapi-test  the modules against the real API server, both platform lines (builds it once, cached)"
@@ -57,8 +59,8 @@ sanity: venv
 units: venv
 	scripts/ansible-test.sh units --local --python 3.11 --color no
 
-# The released platform line (DVP v1.10) runs the module and role suites a second time, against a sandbox
-# serving it; suites about the build, the docs or the test tooling itself run once.
+# The released platform line (DVP v1.10) runs the module and role suites a second time (make test-released),
+# against a sandbox serving it; suites about the build, the docs or the test tooling itself run once.
 RELEASED_LINE_TESTS ?= tests/integration/test_platform_lines.py tests/integration/test_virtual_image.py \
 	tests/integration/test_cluster_image_and_info.py tests/integration/test_upload.py \
 	tests/integration/test_catalog.py tests/integration/test_capture.py tests/integration/test_capture_playbook.py \
@@ -69,6 +71,10 @@ RELEASED_LINE_TESTS ?= tests/integration/test_platform_lines.py tests/integratio
 
 pytest: venv
 	$(BIN)/pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+
+# The platform matrix's other line: the module and role suites against a sandbox serving DVP v1.10 (make
+# test-matrix runs it after the ansible-core matrix; CI runs both).
+test-released: venv
 	DVP_SANDBOX_PLATFORM=v1.10 $(BIN)/pytest -n 2 --dist loadfile $(PYTEST_ARGS) $(RELEASED_LINE_TESTS)
 
 molecule: venv
@@ -106,6 +112,7 @@ ee-context: build
 
 test-matrix: venv
 	scripts/test-matrix.sh
+	$(MAKE) test-released
 
 # The upstream API server for custom resources, built from pinned Debian sid packages into
 # ${XDG_CACHE_HOME:-~/.cache}/deckhouse-virtualization/realapi (a second build with the same inputs costs nothing).
