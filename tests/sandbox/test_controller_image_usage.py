@@ -227,8 +227,8 @@ def test_v110_checksum_mismatch_is_retried_then_reported(v110_full: Any) -> None
             assert (ready["status"], ready["reason"]) == ("False", "ProvisioningFailed")
             assert re.fullmatch(
                 re.escape(f"Provisioning failed: Pod {pod} termination message: no success after 20 attempts "
-                          "within ") + r"\d+s" + re.escape(f", last attempt error: source streaming error: sha256 "
-                                                            f"sum mismatch: {expected} != {sha}."),
+                          "within ") + r"\d+s" + re.escape(f", last attempt error: source streaming error: {sha} "
+                                                            f"sum mismatch: sha256 != {expected}."),  # v1.10.2's order
                 ready["message"]), ready["message"]
             assert "Provisioning" in [(h.get("status") or {}).get("phase") for h in rec.history(image)]
         session = requests.Session()
