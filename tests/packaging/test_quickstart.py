@@ -198,7 +198,7 @@ def test_the_quick_start_runs_as_written(wheel: Path, collection_tarball: Path, 
         if not stopped:
             _stop(state)
 
-    outputs = {cmd: proc for cmd, proc in shell.ran}
+    outputs = dict(shell.ran)
     venv = Path(shell.env["VIRTUAL_ENV"])
     assert venv.is_relative_to(home) and (venv / "pyvenv.cfg").is_file(), venv    # the docs' own, fresh venv
     for program in ("ansible-playbook", "dvp-sandbox"):
