@@ -120,13 +120,32 @@ conditions:
   elements: dict
 """
 
+from typing import Any, Dict
+
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import CLUSTER_VIRTUAL_IMAGE
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.glue.images import ImageModule
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.args import (
+    image_spec, with_task_options,
+)
+
+
+def argument_spec() -> Dict[str, Any]:
+    """The options of cluster_virtual_image: an image's, without a namespace or a storage (always DVCR)."""
+    return with_task_options(image_spec(CLUSTER_VIRTUAL_IMAGE))
+
+
+class ClusterVirtualImageModule(ImageModule):
+    """cluster_virtual_image: the image modules' run (glue/images.py) for a cluster-wide image."""
+
+    kind = CLUSTER_VIRTUAL_IMAGE
+
+    def argument_spec(self) -> Dict[str, Any]:
+        return argument_spec()
 
 
 def main() -> None:
-    """Entry point: ImageModule (module_utils/glue/images.py) for this kind; the glue base runs it."""
-    ImageModule(CLUSTER_VIRTUAL_IMAGE).main()
+    """Entry point: the class above says what the module takes and does; the glue base runs it."""
+    ClusterVirtualImageModule().main()
 
 
 if __name__ == "__main__":

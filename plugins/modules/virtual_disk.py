@@ -232,33 +232,55 @@ conditions:
 from typing import Any, Dict, List
 
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.client import Client
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import VIRTUAL_DISK
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.progress import Tracker
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.disks.request import disk_request
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.disks.request import DiskRequest, disk_request
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.disks.runner import DiskRunner
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.glue.module import (
     CollectionModule, source_checksum_blocks,
 )
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.options import args
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.args import (
+    PRESENCE_SPEC, source_spec, with_task_options,
+)
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.disk import DiskOptions
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.transfer.sums import ChecksumBlock
 
+WAIT_FOR_CHOICES = ("WaitForFirstConsumer", "Ready")
 
-class DiskModule(CollectionModule):
+
+def argument_spec() -> Dict[str, Any]:
+    """The options of virtual_disk (a fresh copy: AnsibleModule changes it)."""
+    return with_task_options(dict(
+        name={"type": "str", "required": True},
+        namespace={"type": "str", "required": True},
+        state=PRESENCE_SPEC,
+        source=source_spec(VIRTUAL_DISK),
+        size={"type": "str"},
+        storage_class={"type": "str"},
+        labels={"type": "dict"},
+        annotations={"type": "dict"},
+        recreate={"type": "bool", "default": False},
+        force={"type": "bool", "default": False},
+        wait_for={"type": "str", "default": WAIT_FOR_CHOICES[0], "choices": list(WAIT_FOR_CHOICES)},
+    ))
+
+
+class DiskModule(CollectionModule[DiskRequest]):
     """virtual_disk."""
 
     def argument_spec(self) -> Dict[str, Any]:
-        return args.disk_arg_spec()
+        return argument_spec()
 
-    def request(self, params: Dict[str, Any]) -> Any:
+    def request(self, params: Dict[str, Any]) -> DiskRequest:
         return disk_request(DiskOptions.from_params(params))
 
     def checksum_blocks(self, params: Dict[str, Any]) -> List[ChecksumBlock]:
         return source_checksum_blocks(params)
 
-    def label(self, request: Any) -> str:
+    def label(self, request: DiskRequest) -> str:
         return request.ref
 
-    def execute(self, client: Client, request: Any, tracker: Tracker) -> Dict[str, Any]:
+    def execute(self, client: Client, request: DiskRequest, tracker: Tracker) -> Dict[str, Any]:
         return DiskRunner(client, request, tracker).run()
 
 

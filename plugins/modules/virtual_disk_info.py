@@ -139,28 +139,40 @@ summary:
 from typing import Any, Dict, Optional
 
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.client import Client
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import VIRTUAL_DISK
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import DISK_PHASES
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.progress import Tracker
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.disks.info import list_disks
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.glue.module import CollectionModule
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.options import args
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.validation import validate_info
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.args import (
+    AUTH_ARG_SPEC, copy_spec,
+)
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.info import ListQuery, disk_query
 
 
-class DiskInfoModule(CollectionModule):
+def argument_spec() -> Dict[str, Any]:
+    """The options of virtual_disk_info: which disks, and the connection (no wait: nothing is waited for)."""
+    return dict(
+        copy_spec(AUTH_ARG_SPEC),
+        namespace={"type": "str"},
+        name={"type": "str"},
+        label_selectors={"type": "list", "elements": "str"},
+        phase={"type": "list", "elements": "str", "choices": list(DISK_PHASES)},
+    )
+
+
+class DiskInfoModule(CollectionModule[ListQuery]):
     """virtual_disk_info."""
 
     def argument_spec(self) -> Dict[str, Any]:
-        return args.disk_info_arg_spec()
+        return argument_spec()
 
-    def request(self, params: Dict[str, Any]) -> Any:
-        validate_info(params, VIRTUAL_DISK)
-        return params
+    def request(self, params: Dict[str, Any]) -> ListQuery:
+        return disk_query(params)
 
-    def namespace(self, request: Any) -> Optional[str]:
-        return request.get("namespace")
+    def namespace(self, request: ListQuery) -> Optional[str]:
+        return request.namespace
 
-    def execute(self, client: Client, request: Any, tracker: Tracker) -> Dict[str, Any]:
+    def execute(self, client: Client, request: ListQuery, tracker: Tracker) -> Dict[str, Any]:
         return dict(list_disks(client, request), changed=False)
 
 

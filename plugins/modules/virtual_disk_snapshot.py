@@ -138,26 +138,43 @@ from typing import Any, Dict
 
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.client import Client
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.progress import Tracker
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.disks.request import snapshot_request
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.disks.request import (
+    SnapshotRequest, snapshot_request,
+)
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.disks.snapshot import SnapshotRunner
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.glue.module import CollectionModule
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.options import args
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.args import (
+    PRESENCE_SPEC, with_task_options,
+)
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.disk import SnapshotOptions
 
 
-class SnapshotModule(CollectionModule):
+def argument_spec() -> Dict[str, Any]:
+    """The options of virtual_disk_snapshot (a fresh copy: AnsibleModule changes it)."""
+    return with_task_options(dict(
+        name={"type": "str", "required": True},
+        namespace={"type": "str", "required": True},
+        state=PRESENCE_SPEC,
+        disk={"type": "str"},
+        required_consistency={"type": "bool", "default": True},
+        labels={"type": "dict"},
+        annotations={"type": "dict"},
+    ))
+
+
+class SnapshotModule(CollectionModule[SnapshotRequest]):
     """virtual_disk_snapshot."""
 
     def argument_spec(self) -> Dict[str, Any]:
-        return args.disk_snapshot_arg_spec()
+        return argument_spec()
 
-    def request(self, params: Dict[str, Any]) -> Any:
+    def request(self, params: Dict[str, Any]) -> SnapshotRequest:
         return snapshot_request(SnapshotOptions.from_params(params))
 
-    def label(self, request: Any) -> str:
+    def label(self, request: SnapshotRequest) -> str:
         return request.ref
 
-    def execute(self, client: Client, request: Any, tracker: Tracker) -> Dict[str, Any]:
+    def execute(self, client: Client, request: SnapshotRequest, tracker: Tracker) -> Dict[str, Any]:
         return SnapshotRunner(client, request, tracker).run()
 
 

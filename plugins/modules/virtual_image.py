@@ -141,13 +141,40 @@ conditions:
   elements: dict
 """
 
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import VIRTUAL_IMAGE
+from typing import Any, Dict
+
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import (
+    STORAGE_CHOICES, VIRTUAL_IMAGE,
+)
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.glue.images import ImageModule
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.args import (
+    image_spec, with_task_options,
+)
+
+
+def argument_spec() -> Dict[str, Any]:
+    """The options of virtual_image: an image's, its namespace and where it is stored (a fresh copy)."""
+    return with_task_options(dict(
+        image_spec(VIRTUAL_IMAGE),
+        namespace={"type": "str"},
+        # No default: it would collide with definition and src; images/manifest.py applies it.
+        storage={"type": "str", "choices": list(STORAGE_CHOICES)},
+        storage_class={"type": "str"},
+    ))
+
+
+class VirtualImageModule(ImageModule):
+    """virtual_image: the image modules' run (glue/images.py) for a namespaced image."""
+
+    kind = VIRTUAL_IMAGE
+
+    def argument_spec(self) -> Dict[str, Any]:
+        return argument_spec()
 
 
 def main() -> None:
-    """Entry point: ImageModule (module_utils/glue/images.py) for this kind; the glue base runs it."""
-    ImageModule(VIRTUAL_IMAGE).main()
+    """Entry point: the class above says what the module takes and does; the glue base runs it."""
+    VirtualImageModule().main()
 
 
 if __name__ == "__main__":

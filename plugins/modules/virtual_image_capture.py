@@ -208,28 +208,49 @@ diff:
 from typing import Any, Dict
 
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.client import Client
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import VIRTUAL_DISK
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import (
+    STORAGE_CHOICES, VIRTUAL_DISK,
+)
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.progress import Tracker
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.glue.module import CollectionModule
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.machines.capture import (
-    CaptureRequest, CaptureRunner,
+    CAPTURE_METHODS, CaptureRequest, CaptureRunner,
 )
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.options import args
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.args import with_task_options
 
 
-class CaptureModule(CollectionModule):
+def argument_spec() -> Dict[str, Any]:
+    """The options of virtual_image_capture (a fresh copy: AnsibleModule changes it)."""
+    return with_task_options(dict(
+        namespace={"type": "str", "required": True},
+        disk={"type": "str", "required": True},
+        name={"type": "str", "required": True},
+        method={"type": "str", "default": CAPTURE_METHODS[0], "choices": list(CAPTURE_METHODS)},
+        keep_snapshot={"type": "bool", "default": False},
+        required_consistency={"type": "bool", "default": True},
+        storage={"type": "str", "choices": list(STORAGE_CHOICES)},
+        storage_class={"type": "str"},
+        labels={"type": "dict"},
+        cluster_image={"type": "str"},
+        stop_vm={"type": "bool", "default": False},
+        allow_run_policy_change={"type": "bool", "default": False},
+        restart_vm_on_failure={"type": "bool", "default": True},
+    ))
+
+
+class CaptureModule(CollectionModule[CaptureRequest]):
     """virtual_image_capture."""
 
-    def label(self, request: Any) -> str:
+    def argument_spec(self) -> Dict[str, Any]:
+        return argument_spec()
+
+    def label(self, request: CaptureRequest) -> str:
         return VIRTUAL_DISK.ref(request.disk, request.namespace)
 
-    def argument_spec(self) -> Dict[str, Any]:
-        return args.capture_arg_spec()
-
-    def request(self, params: Dict[str, Any]) -> Any:
+    def request(self, params: Dict[str, Any]) -> CaptureRequest:
         return CaptureRequest.from_params(params)
 
-    def execute(self, client: Client, request: Any, tracker: Tracker) -> Dict[str, Any]:
+    def execute(self, client: Client, request: CaptureRequest, tracker: Tracker) -> Dict[str, Any]:
         return CaptureRunner(client, request, tracker).run()
 
 

@@ -223,27 +223,43 @@ newest:
 from typing import Any, Dict, Optional
 
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.client import Client
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import IMAGE_PHASES
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.progress import Tracker
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.glue.module import CollectionModule
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.info import list_images
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.options import args
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.validation import validate_info
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.args import (
+    AUTH_ARG_SPEC, copy_spec,
+)
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.info import ListQuery, image_query
 
 
-class InfoModule(CollectionModule):
+def argument_spec() -> Dict[str, Any]:
+    """The options of virtual_image_info: which images, and the connection (no wait: nothing is waited for)."""
+    return dict(
+        copy_spec(AUTH_ARG_SPEC),
+        namespace={"type": "str"},
+        name={"type": "str"},
+        cluster={"type": "bool", "default": False},
+        label_selectors={"type": "list", "elements": "str"},
+        phase={"type": "list", "elements": "str", "choices": list(IMAGE_PHASES)},
+        track={"type": "str"},
+        catalog={"type": "str"},
+    )
+
+
+class InfoModule(CollectionModule[ListQuery]):
     """virtual_image_info."""
 
     def argument_spec(self) -> Dict[str, Any]:
-        return args.info_arg_spec()
+        return argument_spec()
 
-    def request(self, params: Dict[str, Any]) -> Any:
-        validate_info(params)
-        return params
+    def request(self, params: Dict[str, Any]) -> ListQuery:
+        return image_query(params)
 
-    def namespace(self, request: Any) -> Optional[str]:
-        return request.get("namespace")
+    def namespace(self, request: ListQuery) -> Optional[str]:
+        return request.namespace
 
-    def execute(self, client: Client, request: Any, tracker: Tracker) -> Dict[str, Any]:
+    def execute(self, client: Client, request: ListQuery, tracker: Tracker) -> Dict[str, Any]:
         return dict(list_images(client, request), changed=False)
 
 

@@ -190,7 +190,9 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.ki
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.progress import Tracker
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.glue.module import CollectionModule
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.options import args
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.args import (
+    UPLOAD_OPTIONS_SPEC, copy_spec, with_task_options,
+)
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.upload import (
     UploadOptions, UploadRequest,
 )
@@ -201,26 +203,36 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.transfer.
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.transfer.upload import UploadRunner
 
 
-class UploadModule(CollectionModule):
+def argument_spec() -> Dict[str, Any]:
+    """The options of virtual_image_upload: which image, how the file is sent (shared with source.upload)."""
+    return with_task_options(dict(
+        name={"type": "str", "required": True},
+        namespace={"type": "str"},
+        cluster={"type": "bool", "default": False},
+        **copy_spec(UPLOAD_OPTIONS_SPEC)
+    ))
+
+
+class UploadModule(CollectionModule[UploadRequest]):
     """virtual_image_upload."""
 
     def argument_spec(self) -> Dict[str, Any]:
-        return args.upload_arg_spec()
+        return argument_spec()
 
     def checksum_blocks(self, params: Dict[str, Any]) -> List[ChecksumBlock]:
         return [ChecksumBlock(params, "checksum")]
 
-    def request(self, params: Dict[str, Any]) -> Any:
+    def request(self, params: Dict[str, Any]) -> UploadRequest:
         kind = CLUSTER_VIRTUAL_IMAGE if params["cluster"] else VIRTUAL_IMAGE
         validate_upload_target(params, kind)
         opts = UploadOptions.from_params(params)
         validate_upload(opts)
         return UploadRequest(kind, params["name"], None if params["cluster"] else params["namespace"], opts)
 
-    def label(self, request: Any) -> str:
+    def label(self, request: UploadRequest) -> str:
         return request.kind.ref(request.name, request.namespace)
 
-    def execute(self, client: Client, request: Any, tracker: Tracker) -> Dict[str, Any]:
+    def execute(self, client: Client, request: UploadRequest, tracker: Tracker) -> Dict[str, Any]:
         return UploadRunner(client, request.kind, request.name, request.namespace, request.options, tracker).run()
 
 

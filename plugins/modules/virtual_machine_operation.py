@@ -98,28 +98,39 @@ duration:
 from typing import Any, Dict
 
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.client import Client
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import VIRTUAL_MACHINE
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import (
+    VIRTUAL_MACHINE, VM_OPERATIONS,
+)
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.progress import Tracker
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.glue.module import CollectionModule
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.machines.power import (
     VmOperationRequest, run_operation,
 )
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.options import args
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.args import with_task_options
 
 
-class VmOperationModule(CollectionModule):
+def argument_spec() -> Dict[str, Any]:
+    """The options of virtual_machine_operation (a fresh copy: AnsibleModule changes it)."""
+    return with_task_options(dict(
+        namespace={"type": "str", "required": True},
+        name={"type": "str", "required": True},
+        type={"type": "str", "required": True, "choices": list(VM_OPERATIONS)},
+    ))
+
+
+class VmOperationModule(CollectionModule[VmOperationRequest]):
     """virtual_machine_operation."""
 
-    def label(self, request: Any) -> str:
+    def argument_spec(self) -> Dict[str, Any]:
+        return argument_spec()
+
+    def label(self, request: VmOperationRequest) -> str:
         return VIRTUAL_MACHINE.ref(request.name, request.namespace)
 
-    def argument_spec(self) -> Dict[str, Any]:
-        return args.vm_operation_arg_spec()
-
-    def request(self, params: Dict[str, Any]) -> Any:
+    def request(self, params: Dict[str, Any]) -> VmOperationRequest:
         return VmOperationRequest.from_params(params)
 
-    def execute(self, client: Client, request: Any, tracker: Tracker) -> Dict[str, Any]:
+    def execute(self, client: Client, request: VmOperationRequest, tracker: Tracker) -> Dict[str, Any]:
         return run_operation(client, request, tracker)
 
 

@@ -6,15 +6,15 @@ with the disks' flat summaries."""
 
 from __future__ import annotations
 
-from typing import Any, Dict, Mapping
+from typing import Any, Dict
 
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.client import Client
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import VIRTUAL_DISK
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.disks.summary import summarize_disk
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.info import list_objects
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.info import ListQuery
 
 
-def list_disks(client: Client, params: Mapping[str, Any]) -> Dict[str, Any]:
+def list_disks(client: Client, query: ListQuery) -> Dict[str, Any]:
     """``disks`` (as the API gives them) and ``summary``, same order (namespace, name)."""
-    disks = list_objects(client, VIRTUAL_DISK, params.get("namespace"), params)
+    disks = list_objects(client, query)
     return {"disks": disks, "summary": [summarize_disk(obj) for obj in disks]}

@@ -10,9 +10,8 @@ Every module is a subclass with one ``request`` (every check, before any request
 
 from __future__ import annotations
 
-import copy
 import time
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, Generic, List, Mapping, Optional, Sequence, Tuple, TypeVar
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
@@ -25,15 +24,19 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.pr
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.redaction import redact_urls
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.yaml_support import HAS_YAML
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.namespaces import require_namespace
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.options import args
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.args import merge_connection
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.validation import validate_connection
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.transfer.sums import (
     ChecksumBlock, SumsResolver,
 )
 
 
-class CollectionModule:
-    """One module run. Subclasses say which options they take, how a request is built, what runs it."""
+Request = TypeVar("Request")
+
+
+class CollectionModule(Generic[Request]):
+    """One module run. A module file subclasses it with its options, how its typed request is built and what
+    carries the request out."""
 
     mutually_exclusive: Sequence[Tuple[str, ...]] = ()
     sums = SumsResolver()   # main() gives each run its own (with the run's request_timeout)
@@ -42,15 +45,15 @@ class CollectionModule:
         """The module's options (a fresh copy: AnsibleModule mutates it)."""
         raise NotImplementedError
 
-    def request(self, params: Dict[str, Any]) -> Any:
-        """The typed request: every option check, no request sent."""
+    def request(self, params: Mapping[str, Any]) -> Request:
+        """The typed request: every option check, no request sent; ``params`` is not changed."""
         raise NotImplementedError
 
-    def execute(self, client: Client, request: Any, tracker: Tracker) -> Dict[str, Any]:
+    def execute(self, client: Client, request: Request, tracker: Tracker) -> Dict[str, Any]:
         """Carry the request out; a result dict, or an TaskError."""
         raise NotImplementedError
 
-    def label(self, request: Any) -> str:
+    def label(self, request: Request) -> str:
         """How progress lines name what the run works on."""
         return ""
 
@@ -58,7 +61,7 @@ class CollectionModule:
         """Where this module's parameters hold checksums; a value there may be a sums file URL."""
         return []
 
-    def namespace(self, request: Any) -> Optional[str]:
+    def namespace(self, request: Request) -> Optional[str]:
         """The one namespace the run works in, checked to exist before anything else (None: none, or the module
         checks its namespaces itself, as the catalog does)."""
         return getattr(request, "namespace", None)
@@ -70,13 +73,12 @@ class CollectionModule:
                                mutually_exclusive=[list(pair) for pair in self.mutually_exclusive])
         _require_libs(module)
         started = time.monotonic()
-        params = copy.deepcopy(module.params)
-        args.merge_connection(params)
+        params = merge_connection(module.params)
         tracker: Optional[Tracker] = None
         try:
             validate_connection(params)
             self.sums = SumsResolver(params.get("request_timeout") or 30.0)
-            self.sums.resolve(self.checksum_blocks(params))
+            params = self.sums.resolved(params, self.checksum_blocks)
             request = self.request(params)
             tracker = Tracker(self.label(request), params.get("progress_file"), dry_run=module.check_mode)
             client = build_client(params, check_mode=module.check_mode)

@@ -5,12 +5,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List
 
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.client import Client
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ApiError
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import (
-    API_VERSION, CLUSTER_VIRTUAL_IMAGE, VIRTUAL_IMAGE, Kind,
+    API_VERSION, Kind,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.labels import (
     CATALOG_LABEL, TRACK_LABEL, track_sequence,
@@ -18,28 +18,25 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.la
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.redaction import redact_image
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.summary import summarize
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.usage import Usage, UsageIndex
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.info import ListQuery
 
 
-def list_images(client: Client, params: Mapping[str, Any]) -> Dict[str, Any]:
+def list_images(client: Client, query: ListQuery) -> Dict[str, Any]:
     """``images`` (as the API gives them) and ``summary``, same order (namespace, name); with ``track``, only that
     track's versions, oldest to newest (``sequence``, then ``created``), and ``newest``, the summary of the one
     carrying the newest label (None before any is Ready)."""
-    kind = CLUSTER_VIRTUAL_IMAGE if params.get("cluster") else VIRTUAL_IMAGE
-    owned = [("%s=%s" % (label, params[option])) for option, label in (("track", TRACK_LABEL),
-                                                                       ("catalog", CATALOG_LABEL))
-             if params.get(option)]
-    if owned:
-        params = dict(params, label_selectors=list(params.get("label_selectors") or []) + owned)
-    images = list_objects(client, kind, None if params.get("cluster") else params.get("namespace"), params)
-    if params.get("track"):
+    labels = ((TRACK_LABEL, query.track), (CATALOG_LABEL, query.catalog))
+    owned = tuple("%s=%s" % (label, value) for label, value in labels if value)
+    images = list_objects(client, query._replace(label_selectors=query.label_selectors + owned))
+    if query.track:
         # a track's versions oldest to newest: by their place in the track, then by creation
         images.sort(key=lambda obj: (track_sequence(obj), (obj.get("metadata") or {}).get("creationTimestamp") or "",
                                      (obj.get("metadata") or {}).get("namespace") or "",
                                      (obj.get("metadata") or {}).get("name")))
     usage = UsageIndex(client)
-    summary = [_with_usage(summarize(obj), usage.of(obj, kind), kind) for obj in images]
+    summary = [_with_usage(summarize(obj), usage.of(obj, query.kind), query.kind) for obj in images]
     result: Dict[str, Any] = {"images": images, "summary": summary}
-    if params.get("track"):
+    if query.track:
         newest = [(track_sequence(obj), row) for obj, row in zip(images, summary) if row["newest"]]
         result["newest"] = max(newest, key=lambda pair: pair[0])[1] if newest else None
     return result
@@ -53,26 +50,28 @@ def _with_usage(row: Dict[str, Any], usage: Usage, kind: Kind) -> Dict[str, Any]
     return row
 
 
-def list_objects(client: Client, kind: Kind, namespace: Optional[str], params: Mapping[str, Any]) -> List[Dict[str, Any]]:
-    """The objects of ``kind`` that ``name``, ``label_selectors`` and ``phase`` select, sorted by (namespace, name),
-    upload URLs redacted. An API the cluster does not serve is an error, not an empty list."""
-    field_selector = "metadata.name=%s" % params["name"] if params.get("name") else None
-    selector = ",".join(params.get("label_selectors") or []) or None
+def list_objects(client: Client, query: ListQuery) -> List[Dict[str, Any]]:
+    """The objects the query selects, sorted by (namespace, name), upload URLs redacted. An API the cluster does
+    not serve is an error, not an empty list."""
+    kind = query.kind
+    field_selector = "metadata.name=%s" % query.name if query.name else None
+    selector = query.selector
     try:
-        page = client.list(kind.collection_path(namespace), label_selector=selector, field_selector=field_selector)
+        page = client.list(kind.collection_path(query.namespace if kind.namespaced else None),
+                           label_selector=selector, field_selector=field_selector)
     except ApiError as exc:
         if exc.status == 404:
             raise ApiError("the API %s/%s is not served by this cluster: is the Deckhouse virtualization "
                            "module enabled?" % (API_VERSION, kind.plural), status=404, reason="NotFound")
         if exc.status == 400 and selector:  # the API server is the one parser of selectors: name the option
-            raise ApiError("label_selectors %r: %s" % (params.get("label_selectors"), exc.msg), status=400,
+            raise ApiError("label_selectors %r: %s" % (list(query.label_selectors), exc.msg), status=400,
                            reason=exc.reason)
         raise
     found: List[Dict[str, Any]] = []
     for item in page.get("items") or []:
         item.setdefault("apiVersion", API_VERSION)
         item.setdefault("kind", kind.kind)
-        if params.get("phase") and (item.get("status") or {}).get("phase") not in params["phase"]:
+        if query.phases and (item.get("status") or {}).get("phase") not in query.phases:
             continue
         found.append(redact_image(item))  # upload URLs are credentials: never in a result
     found.sort(key=lambda o: ((o["metadata"].get("namespace") or ""), o["metadata"]["name"]))

@@ -47,6 +47,7 @@ class Stopped(NamedTuple):
 
 
 SNAPSHOT_SUFFIX = "-capture"
+CAPTURE_METHODS = ("stop", "snapshot")   # how the disk is held still while it is read; the first is the default
 
 
 def snapshot_name(params: Mapping[str, Any]) -> str:

@@ -6,13 +6,12 @@
 from __future__ import annotations
 
 import copy
-from typing import Any, Dict
+from typing import Any, Dict, Mapping
 
 from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import (
-    CHECKSUM_ALGORITHMS, CLUSTER_VIRTUAL_IMAGE, DISK_PHASES, IMAGE_PHASES, STORAGE_CHOICES, VIRTUAL_DISK,
-    VIRTUAL_IMAGE, VM_OPERATIONS, Kind, object_ref_kinds,
+    CHECKSUM_ALGORITHMS, Kind, object_ref_kinds,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.upload import UPLOAD_ENDPOINTS
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.validation import FANOUT_CHOICES
@@ -123,12 +122,17 @@ def source_spec(target: Kind) -> Dict[str, Any]:
     }
 
 
-def image_arg_spec(cluster: bool) -> Dict[str, Any]:
-    """Full argument spec of ``virtual_image`` / ``cluster_virtual_image``."""
-    spec: Dict[str, Any] = {
+# ``state`` of every module that ensures one object.
+PRESENCE_SPEC: Dict[str, Any] = {"type": "str", "default": "present", "choices": ["present", "absent"]}
+
+
+def image_spec(kind: Kind) -> Dict[str, Any]:
+    """The options virtual_image and cluster_virtual_image share: the image's identity and ``state``, its
+    ``source`` (typed) or a whole ``definition``, and how a change or a delete is carried out."""
+    return {
         "name": {"type": "str"},
-        "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
-        "source": source_spec(CLUSTER_VIRTUAL_IMAGE if cluster else VIRTUAL_IMAGE),
+        "state": copy.deepcopy(PRESENCE_SPEC),
+        "source": source_spec(kind),
         "labels": {"type": "dict"},
         "annotations": {"type": "dict"},
         "definition": {"type": "raw"},
@@ -136,12 +140,6 @@ def image_arg_spec(cluster: bool) -> Dict[str, Any]:
         "recreate": {"type": "bool", "default": False},
         "force": {"type": "bool", "default": False},
     }
-    if not cluster:
-        spec["namespace"] = {"type": "str"}
-        # No argspec default: it would collide with definition/src; spec.py applies it.
-        spec["storage"] = {"type": "str", "choices": list(STORAGE_CHOICES)}
-        spec["storage_class"] = {"type": "str"}
-    return with_task_options(spec)
 
 
 # The auth options a role may pass as one ``connection`` dict.
@@ -163,10 +161,13 @@ def connection_spec() -> Dict[str, Any]:
 AUTH_ARG_SPEC["connection"] = connection_spec()
 
 
-def merge_connection(params: Dict[str, Any]) -> None:
-    """Fold a ``connection`` dict into the top-level auth options (given keys win)."""
-    given = params.pop("connection", None) or {}
-    params.update({key: value for key, value in given.items() if value is not None})
+def merge_connection(params: Mapping[str, Any]) -> Dict[str, Any]:
+    """A deep copy of ``params`` with the ``connection`` dict folded into the top-level auth options (its keys
+    that are set win) and the ``connection`` key itself gone."""
+    merged = {key: copy.deepcopy(value) for key, value in params.items() if key != "connection"}
+    given = params.get("connection") or {}
+    merged.update({key: value for key, value in given.items() if value is not None})
+    return merged
 
 
 def copy_spec(*specs: Dict[str, Any]) -> Dict[str, Any]:
@@ -178,20 +179,9 @@ def copy_spec(*specs: Dict[str, Any]) -> Dict[str, Any]:
 
 
 def with_task_options(own: Dict[str, Any]) -> Dict[str, Any]:
-    """A module's own options plus what every module that waits takes: wait, connection, progress."""
-    own.update(copy_spec(WAIT_ARG_SPEC, AUTH_ARG_SPEC, PROGRESS_ARG_SPEC))
-    return own
-
-
-def upload_arg_spec() -> Dict[str, Any]:
-    """virtual_image_upload: image identity, upload options, wait and connection options."""
-    spec: Dict[str, Any] = {
-        "name": {"type": "str", "required": True},
-        "namespace": {"type": "str"},
-        "cluster": {"type": "bool", "default": False},
-    }
-    spec.update(copy_spec(UPLOAD_OPTIONS_SPEC))
-    return with_task_options(spec)
+    """A fresh copy of a module's own options plus what every module that waits takes: wait, connection,
+    progress."""
+    return copy_spec(own, WAIT_ARG_SPEC, AUTH_ARG_SPEC, PROGRESS_ARG_SPEC)
 
 
 def catalog_arg_spec() -> Dict[str, Any]:
@@ -210,96 +200,3 @@ def catalog_arg_spec() -> Dict[str, Any]:
         "fanout": {"type": "str", "choices": list(FANOUT_CHOICES), "default": "none"},
     }
     return with_task_options(spec)
-
-
-WAIT_FOR_CHOICES = ("WaitForFirstConsumer", "Ready")
-CAPTURE_METHODS = ("stop", "snapshot")
-
-
-def disk_arg_spec() -> Dict[str, Any]:
-    """virtual_disk."""
-    spec: Dict[str, Any] = {
-        "name": {"type": "str", "required": True},
-        "namespace": {"type": "str", "required": True},
-        "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
-        "source": source_spec(VIRTUAL_DISK),
-        "size": {"type": "str"},
-        "storage_class": {"type": "str"},
-        "labels": {"type": "dict"},
-        "annotations": {"type": "dict"},
-        "recreate": {"type": "bool", "default": False},
-        "force": {"type": "bool", "default": False},
-        "wait_for": {"type": "str", "default": WAIT_FOR_CHOICES[0], "choices": list(WAIT_FOR_CHOICES)},
-    }
-    return with_task_options(spec)
-
-
-def disk_snapshot_arg_spec() -> Dict[str, Any]:
-    """virtual_disk_snapshot."""
-    spec: Dict[str, Any] = {
-        "name": {"type": "str", "required": True},
-        "namespace": {"type": "str", "required": True},
-        "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
-        "disk": {"type": "str"},
-        "required_consistency": {"type": "bool", "default": True},
-        "labels": {"type": "dict"},
-        "annotations": {"type": "dict"},
-    }
-    return with_task_options(spec)
-
-
-def disk_info_arg_spec() -> Dict[str, Any]:
-    """virtual_disk_info."""
-    spec = copy_spec(AUTH_ARG_SPEC)
-    spec.update(
-        namespace={"type": "str"},
-        name={"type": "str"},
-        label_selectors={"type": "list", "elements": "str"},
-        phase={"type": "list", "elements": "str", "choices": list(DISK_PHASES)},
-    )
-    return spec
-
-
-def capture_arg_spec() -> Dict[str, Any]:
-    """virtual_image_capture."""
-    spec: Dict[str, Any] = {
-        "namespace": {"type": "str", "required": True},
-        "disk": {"type": "str", "required": True},
-        "name": {"type": "str", "required": True},
-        "method": {"type": "str", "default": CAPTURE_METHODS[0], "choices": list(CAPTURE_METHODS)},
-        "keep_snapshot": {"type": "bool", "default": False},
-        "required_consistency": {"type": "bool", "default": True},
-        "storage": {"type": "str", "choices": list(STORAGE_CHOICES)},
-        "storage_class": {"type": "str"},
-        "labels": {"type": "dict"},
-        "cluster_image": {"type": "str"},
-        "stop_vm": {"type": "bool", "default": False},
-        "allow_run_policy_change": {"type": "bool", "default": False},
-        "restart_vm_on_failure": {"type": "bool", "default": True},
-    }
-    return with_task_options(spec)
-
-
-def vm_operation_arg_spec() -> Dict[str, Any]:
-    """virtual_machine_operation."""
-    spec: Dict[str, Any] = {
-        "namespace": {"type": "str", "required": True},
-        "name": {"type": "str", "required": True},
-        "type": {"type": "str", "required": True, "choices": list(VM_OPERATIONS)},
-    }
-    return with_task_options(spec)
-
-
-def info_arg_spec() -> Dict[str, Any]:
-    """virtual_image_info."""
-    spec = copy_spec(AUTH_ARG_SPEC)
-    spec.update(
-        namespace={"type": "str"},
-        name={"type": "str"},
-        cluster={"type": "bool", "default": False},
-        label_selectors={"type": "list", "elements": "str"},
-        phase={"type": "list", "elements": "str", "choices": list(IMAGE_PHASES)},
-        track={"type": "str"},
-        catalog={"type": "str"},
-    )
-    return spec

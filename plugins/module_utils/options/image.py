@@ -59,15 +59,18 @@ class ImageOptions(NamedTuple):
 
 
 def _load_definition(definition: Any, src: Optional[str]) -> Optional[Dict[str, Any]]:
-    """``definition`` (YAML text or mapping) or the file ``src``, parsed into a private copy."""
-    if definition is not None and src:
-        raise ValidationError("definition and src are mutually exclusive")
+    """``definition`` (YAML text or mapping), parsed into a private copy.
+
+    ``src`` is a file on the controller: the module's action plugin reads it (the one way local files reach a
+    module, with the lookup, vault and relative-path rules of ``copy``) and passes its text as ``definition``. A
+    ``src`` that arrives here means the action plugin was bypassed; reading the path on the managed host instead
+    would be a second, different file policy, so it is refused.
+    """
     if src:
-        try:
-            with open(src, encoding="utf-8") as stream:
-                definition = stream.read()
-        except OSError as exc:
-            raise ValidationError("src %r cannot be read: %s" % (src, exc.strerror))
+        raise ValidationError("src: %r reached the module unread: the manifest file is read on the controller by the "
+                              "module's action plugin, which this run bypassed; run the task as "
+                              "deckhouse.virtualization.virtual_image or cluster_virtual_image, or give the "
+                              "manifest itself as definition" % src)
     if definition is None:
         return None
     if isinstance(definition, str):

@@ -261,25 +261,6 @@ def validate_catalog_options(params: Mapping[str, Any], kind: Kind) -> None:
         raise ValidationError("namespaces do not apply to ClusterVirtualImages")
 
 
-def validate_info(params: Mapping[str, Any], kind: Optional[Kind] = None) -> None:
-    """The options of an info module (virtual_image_info; virtual_disk_info with ``kind``) before any request."""
-    kind = kind or (CLUSTER_VIRTUAL_IMAGE if params.get("cluster") else VIRTUAL_IMAGE)
-    if params.get("cluster") and params.get("namespace"):
-        raise ValidationError("namespace cannot be used with cluster: true (ClusterVirtualImages are cluster-wide)")
-    if params.get("namespace") is not None:
-        check_namespace(params["namespace"])
-    if params.get("name") is not None:
-        check_name(params["name"], "name", kind.kind)
-    if params.get("track") is not None and not params.get("cluster") and params.get("namespace") is None:
-        raise ValidationError("track needs namespace: each namespace holds its own versions of a track")
-    if params.get("catalog") is not None and not is_name_part(params["catalog"], LABEL_VALUE_MAX):
-        raise ValidationError("catalog %r is not the name of a catalog: at most %d lower-case letters, digits and '-'"
-                              % (params["catalog"], LABEL_VALUE_MAX))
-    if params.get("track") is not None and not is_name_part(params["track"], LABEL_VALUE_MAX):
-        raise ValidationError("track %r is not the name of a track: a catalog entry's name, at most %d lower-case "
-                              "letters, digits and '-'" % (params["track"], LABEL_VALUE_MAX))
-
-
 def validate_vm_operation(params: Mapping[str, Any]) -> None:
     """virtual_machine_operation's options, before any request."""
     check_namespace(params.get("namespace"))

@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import copy
 import http.client
 import os
 import posixpath
 import re
 import tempfile
 import urllib.error
-from typing import Any, Dict, Iterable, List, MutableMapping, NamedTuple, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, List, MutableMapping, NamedTuple, Optional, Tuple, TypeVar
 from urllib.parse import unquote, urlsplit
 
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.checks import check_pem, is_digest
@@ -42,6 +43,9 @@ _TAGS = {"MD5": "md5", "SHA1": "sha1", "SHA256": "sha256", "SHA2256": "sha256", 
          "SHA2512": "sha512", "STREEBOG256": "streebog256", "STREEBOG512": "streebog512",
          "MDGOST12256": "streebog256", "MDGOST12512": "streebog512", "GOST2012256": "streebog256",
          "GOST2012512": "streebog512"}
+
+
+T = TypeVar("T")
 
 
 class SumsLine(NamedTuple):
@@ -150,8 +154,16 @@ class SumsResolver:
             self.files[key] = parse_sums(body.decode("utf-8", errors="replace"))
         return self.files[key]
 
+    def resolved(self, tree: T, blocks_of: Callable[[T], Iterable[ChecksumBlock]]) -> T:
+        """A copy of ``tree`` (parameters, a manifest, a list of them) in which every URL checksum value of the
+        blocks ``blocks_of`` finds is the digest its sums file lists; ``tree`` itself is left as it was."""
+        copied = copy.deepcopy(tree)
+        self.resolve(blocks_of(copied))
+        return copied
+
     def resolve(self, blocks: Iterable[ChecksumBlock]) -> None:
-        """Replace every URL checksum value of ``blocks`` by the digest its sums file lists (in place)."""
+        """Replace every URL checksum value of ``blocks`` by the digest its sums file lists (in place: callers
+        outside this module use ``resolved``, on a copy)."""
         for item in blocks:
             checksum = item.block.get("checksum")
             if not isinstance(checksum, MutableMapping):

@@ -13,15 +13,15 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.a
 def test_set_connection_keys_win_and_null_ones_keep_the_top_level_option():
     params = {"kubeconfig": "/from/module_defaults", "host": "https://defaults", "validate_certs": True,
               "connection": {"kubeconfig": None, "host": "https://role", "validate_certs": False}}
-    merge_connection(params)
-    assert params == {"kubeconfig": "/from/module_defaults", "host": "https://role", "validate_certs": False}
+    given = {key: dict(value) if isinstance(value, dict) else value for key, value in params.items()}
+    assert merge_connection(params) == {"kubeconfig": "/from/module_defaults", "host": "https://role",
+                                        "validate_certs": False}
+    assert params == given   # the module's parameters are left as they were
 
 
 def test_a_missing_or_null_connection_changes_nothing():
     for given in ({}, {"connection": None}, {"connection": {}}):
-        params = dict(given, context="ctx")
-        merge_connection(params)
-        assert params == {"context": "ctx"}
+        assert merge_connection(dict(given, context="ctx")) == {"context": "ctx"}
 
 
 def test_connection_suboptions_match_the_auth_options_without_env_fallbacks_or_aliases():

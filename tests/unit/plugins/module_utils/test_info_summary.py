@@ -13,6 +13,7 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.la
     CATALOG_LABEL, NEWEST_LABEL, SEQUENCE_ANNOTATION, TRACK_LABEL, VERSION_LABEL,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.info import list_images
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.info import image_query
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.summary import summarize
 
 READY = {"kind": "VirtualImage", "metadata": {"name": "b", "namespace": "ns"},
@@ -67,7 +68,7 @@ def test_a_track_gives_its_newest_version_and_what_uses_each():
         seen.append((path, query))
         return HttpResponse(200, {}, json.dumps({"items": bodies.get(path.rsplit("/", 1)[1], [])}).encode())
 
-    result = list_images(Client(send), {"namespace": "ns", "track": "noble", "catalog": "gold"})
+    result = list_images(Client(send), image_query({"namespace": "ns", "track": "noble", "catalog": "gold"}))
     assert ("labelSelector", "%s=noble,%s=gold" % (TRACK_LABEL, CATALOG_LABEL)) in seen[0][1]
     assert result["newest"]["name"] == "noble-v3"        # two carry the label (a run was stopped): the later one
     assert [row["name"] for row in result["summary"]] == ["noble-v1", "noble-v2", "noble-v3"]   # oldest first
@@ -86,21 +87,22 @@ def test_a_track_gives_its_newest_version_and_what_uses_each():
 def test_list_sorts_filters_and_sends_selectors():
     seen = []
     client = Client(transport(200, {"items": [READY, PENDING], "metadata": {}}, seen))
-    result = list_images(client, {"namespace": "ns", "name": "b", "label_selectors": ["a=b", "c"],
-                                  "phase": ["Ready"]})
+    result = list_images(client, image_query({"namespace": "ns", "name": "b", "label_selectors": ["a=b", "c"],
+                                              "phase": ["Ready"]}))
     assert [s["name"] for s in result["summary"]] == ["b"]
     path, query = seen[0]
     assert path.endswith("/namespaces/ns/virtualimages")
     assert ("labelSelector", "a=b,c") in query and ("fieldSelector", "metadata.name=b") in query
-    both = list_images(client, {"namespace": "ns"})
+    both = list_images(client, image_query({"namespace": "ns"}))
     assert [i["metadata"]["name"] for i in both["images"]] == ["a", "b"]
 
 
 def test_missing_api_is_an_error_not_empty():
     client = Client(transport(404, {"kind": "Status", "reason": "NotFound", "message": "the server could not find"}))
     with pytest.raises(ApiError, match="is not served by this cluster"):
-        list_images(client, {"cluster": True})
+        list_images(client, image_query({"cluster": True}))
 
 
 def test_empty_namespace_is_empty_lists():
-    assert list_images(Client(transport(200, {"items": []})), {"namespace": "x"}) == {"images": [], "summary": []}
+    found = list_images(Client(transport(200, {"items": []})), image_query({"namespace": "x"}))
+    assert found == {"images": [], "summary": []}

@@ -134,12 +134,12 @@ def test_definition_bad_yaml():
         ImageOptions.from_params({"definition": "a: [1"})
 
 
-def test_src_is_read(tmp_path):
+def test_src_that_bypassed_the_action_plugin_is_refused_unread(tmp_path):
     path = tmp_path / "vi.yaml"
     path.write_text("kind: VirtualImage\nmetadata: {name: f}\nspec: {}\n")
     params = {"src": str(path), "definition": None, "name": None}
-    options = ImageOptions.from_params(params)
-    assert options.name == "f" and options.definition["metadata"]["name"] == "f"
+    with pytest.raises(ValidationError, match=r"^src: .* read on the controller by the module's action plugin"):
+        ImageOptions.from_params(params)
 
 
 def test_digests_are_sent_in_lower_case():
