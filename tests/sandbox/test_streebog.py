@@ -14,7 +14,8 @@ from sandbox.controller import streebog
 from sandbox.controller.diskinfo import Checksums
 
 # GOST R 34.11-2012 (RFC 6986) M1 and M2 in the byte order of the platform's Go library (shared with the unit tests).
-_DOC = json.loads((Path(__file__).resolve().parents[1] / "unit/plugins/module_utils/streebog_vectors.json").read_text())
+_VECTORS = Path(__file__).resolve().parents[1] / "unit/plugins/module_utils/common/streebog_vectors.json"
+_DOC = json.loads(_VECTORS.read_text())
 MESSAGES = {name: bytes.fromhex(value) for name, value in _DOC["messages"].items()}
 M1 = MESSAGES["M1"]
 VECTORS = [(MESSAGES[name], algo, digest) for name, algo, digest in _DOC["digests"]]

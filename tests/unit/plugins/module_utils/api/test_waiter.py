@@ -7,10 +7,11 @@ import pytest
 
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.client import Gone
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.waiter import (
-    DONE, FAIL, WAIT, Waiter, is_absent, is_ready,
+    DONE, FAIL, PREDICATES, WAIT, Waiter, is_absent, is_ready, is_vmop_completed,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ObjectFailed, WaitTimeout
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import VIRTUAL_IMAGE
+from ansible_collections.deckhouse.virtualization.tests.unit.helpers.disks import live_disk
 
 
 def image(phase=None, generation=1, observed=1, rv="1", conditions=(), deleting=False, progress=None):
@@ -177,3 +178,41 @@ def test_a_delete_waiting_on_cleanup_says_what_it_waits_for():
     verdict = is_absent(image("Terminating", deleting=True,
                               conditions=[cond("Terminating", "True", "CleanupPending", msg)]))
     assert verdict.state == WAIT and verdict.message == "blocked: Terminating True/CleanupPending: " + msg
+
+
+@pytest.mark.parametrize("goal,phase,state", [
+    ("disk-ready", "WaitForFirstConsumer", DONE), ("disk-data-ready", "WaitForFirstConsumer", WAIT),
+    ("disk-ready", "Resizing", WAIT), ("disk-ready", "Ready", DONE), ("disk-ready", "PVCLost", FAIL),
+])
+def test_disk_waits(goal, phase, state):
+    obj = live_disk(phase=phase)
+    if phase != "Ready":
+        obj["status"]["conditions"] = [{"type": "Ready", "status": "False", "reason": phase, "observedGeneration": 1}]
+    assert PREDICATES[goal][0](obj).state == state
+
+
+def test_a_ready_disk_short_of_its_size_is_still_resizing():
+    obj = live_disk()
+    obj["status"]["capacity"] = "5Gi"
+    verdict = PREDICATES["disk-ready"][0](obj)
+    assert verdict.state == WAIT and "capacity 5Gi of 10Gi" in verdict.message
+
+
+@pytest.mark.parametrize("phase,state", [("Pending", WAIT), ("InProgress", WAIT), ("Ready", DONE), ("Failed", FAIL)])
+def test_snapshot_wait(phase, state):
+    obj = {"metadata": {"generation": 1}, "status": {"phase": phase, "observedGeneration": 1, "conditions": [
+        {"type": "VirtualDiskSnapshotReady", "status": "False", "reason": "PotentiallyInconsistent",
+         "message": "Cannot take a consistent snapshot"}]}}
+    verdict = PREDICATES["snapshot-ready"][0](obj)
+    assert verdict.state == state
+    if state == FAIL:
+        assert "Cannot take a consistent snapshot" in verdict.message
+
+
+@pytest.mark.parametrize("phase,state", [("Completed", DONE), ("InProgress", WAIT), ("Failed", FAIL),
+                                         ("Superseded", FAIL)])
+def test_vmop_predicate(phase, state):
+    op = {"status": {"phase": phase, "conditions": [{"type": "Completed", "message": "why"}]}}
+    assert is_vmop_completed(op).state == state
+    assert PREDICATES["vm-stopped"][0]({"metadata": {}, "status": {"phase": "Stopped"}}).state == DONE
+    assert PREDICATES["vm-running"][0](None).state == FAIL

@@ -1,5 +1,5 @@
 # -*- coding: utf-8 -*-
-"""The info library: summaries, filters, order, and an absent API as an error."""
+"""images/info.py: image lists filtered, ordered and with what uses each image; an absent API is an error."""
 
 from __future__ import annotations
 
@@ -14,12 +14,8 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.la
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.info import list_images
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.info import image_query
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.summary import summarize
+from ansible_collections.deckhouse.virtualization.tests.unit.helpers.images import READY_IMAGE as READY
 
-READY = {"kind": "VirtualImage", "metadata": {"name": "b", "namespace": "ns"},
-         "status": {"phase": "Ready", "progress": "100%", "format": "qcow2", "cdrom": False,
-                    "size": {"stored": "285.3Mi", "unpacked": "2Gi"}, "target": {"registryURL": "dvcr/vi/ns/b:u"},
-                    "conditions": [{"type": "Ready", "status": "True", "reason": "Ready", "message": ""}]}}
 PENDING = {"metadata": {"name": "a", "namespace": "ns"}, "status": {"phase": "Pending"}}
 
 
@@ -29,21 +25,6 @@ def transport(status, body, seen=None):
             seen.append((path, query))
         return HttpResponse(status, {}, json.dumps(body).encode())
     return send
-
-
-def test_summary_flattens():
-    assert summarize(READY) == {
-        "name": "b", "namespace": "ns", "kind": "VirtualImage", "phase": "Ready", "progress": "100%",
-        "format": "qcow2", "cdrom": False, "stored_size": "285.3Mi", "unpacked_size": "2Gi",
-        "registry_url": "dvcr/vi/ns/b:u", "pvc_name": None, "ready_reason": "Ready", "ready_message": "",
-        "stored_size_bytes": 299158732, "unpacked_size_bytes": 2147483648, "track": None, "version": None,
-        "newest": None, "sequence": None, "created": None}
-
-
-def test_sizes_in_bytes_are_the_platforms_own_when_given():
-    obj = {"status": {"size": {"stored": "285.3Mi", "storedBytes": "299159552", "unpacked": "2Gi"}}}
-    assert (summarize(obj)["stored_size_bytes"], summarize(obj)["unpacked_size_bytes"]) == (299159552, 2147483648)
-    assert summarize({"status": {}})["stored_size_bytes"] is None
 
 
 def version(name, number, newest):

@@ -1,11 +1,11 @@
-"""Input checks on labels/annotations (keys, and label values) and on CA files (readable, PEM text):
-each failure names the option."""
+"""common/checks.py: input checks on labels/annotations (keys, and label values), on CA files (readable, PEM text)
+and on sizes: each failure names the option."""
 from __future__ import annotations
 
 import pytest
 
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.checks import (
-    check_metadata_keys, check_pem_file,
+    check_metadata_keys, check_pem_file, check_size,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ValidationError
 
@@ -36,3 +36,12 @@ def test_ca_file_must_hold_pem(tmp_path):
     with pytest.raises(ValidationError, match="^upload_ca_cert .* is not a readable file"):
         check_pem_file(str(tmp_path / "missing.pem"), "upload_ca_cert")
     check_pem_file(None, "ca_cert")
+
+
+@pytest.mark.parametrize("size,message", [("-1Gi", "greater than 0"), ("0", "greater than 0"),
+                                          ("ten", "a size like 10Gi"), ("1.5", "whole number of bytes"),
+                                          ("10GB", "a size like 10Gi")])
+def test_bad_sizes_name_the_option(size, message):
+    with pytest.raises(ValidationError) as err:
+        check_size(size, "size")
+    assert err.value.msg.startswith("size ") and message in err.value.msg

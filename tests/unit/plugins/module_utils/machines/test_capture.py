@@ -1,15 +1,11 @@
 # -*- coding: utf-8 -*-
-"""Capture decisions before any VM is touched: Ready means hands off, mounted and AlwaysOn are explained."""
+"""machines/capture.py: capture decisions before any VM is touched (Ready means hands off, mounted and AlwaysOn are
+explained), and capture by snapshot in check mode."""
 
 from __future__ import annotations
 
-import copy
-
 import pytest
 
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.waiter import (
-    DONE, FAIL, PREDICATES, WAIT, is_vmop_completed,
-)
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import TaskError, ValidationError
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.progress import Tracker
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.machines.capture import CaptureRequest
@@ -17,9 +13,10 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.machines.
     CaptureRunner as _CaptureRunner,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.machines.capture import image_options
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.machines.power import (
-    STOPPED_BY, StopMark, mounting_vms, refusal, stop_mark,
-)
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.machines.power import StopMark
+from ansible_collections.deckhouse.virtualization.tests.unit.helpers.clients import ObjectsClient
+from ansible_collections.deckhouse.virtualization.tests.unit.helpers.disks import live_disk
+from ansible_collections.deckhouse.virtualization.tests.unit.helpers.machines import vm
 
 
 def CaptureRunner(client, params):  # noqa: N802 - stands in for the class the tests construct
@@ -29,33 +26,6 @@ def CaptureRunner(client, params):  # noqa: N802 - stands in for the class the t
 
 def validate_capture(params):
     CaptureRequest.from_params(params)
-
-
-class FakeClient:
-    """Objects by the last path segment of their kind; records every write and list."""
-
-    def __init__(self, objects, check_mode=False):
-        self.objects = objects
-        self.check_mode = check_mode
-        self.writes = []
-        self.lists = []
-
-    def get(self, path):
-        plural, name = path.rstrip("/").split("/")[-2:]
-        return copy.deepcopy(self.objects.get((plural, name)))
-
-    def list(self, path, **_kw):
-        self.lists.append(path)
-        plural = path.rstrip("/").split("/")[-1]
-        return {"items": [copy.deepcopy(o) for (p, _n), o in self.objects.items() if p == plural]}
-
-    def create(self, path, body):
-        self.writes.append(("POST", path))
-        return body
-
-    def patch(self, path, body):
-        self.writes.append(("PATCH", path))
-        return body
 
 
 def params(**kw):
@@ -86,8 +56,8 @@ VM_LIST = "/apis/virtualization.deckhouse.io/v1alpha2/namespaces/ns/virtualmachi
 
 def test_ready_image_never_touches_vms():
     """It only lists them once, for VMs an earlier run stopped (marked) and was killed before starting again."""
-    client = FakeClient({("virtualimages", "img"): ready_image(), ("virtualdisks", "root"): {"status": {}},
-                         ("virtualmachines", "web"): vm("web", "Running")})
+    client = ObjectsClient({("virtualimages", "img"): ready_image(), ("virtualdisks", "root"): {"status": {}},
+                            ("virtualmachines", "web"): vm("web", "Running")})
     result = CaptureRunner(client, params(stop_vm=True)).run()
     assert result["changed"] is False and result["vm_actions"] == []
     assert client.writes == [] and client.lists == [VM_LIST]
@@ -97,14 +67,14 @@ def test_ready_image_never_touches_vms():
 def test_failed_image_fails_without_touching_vms():
     failed = ready_image()
     failed["status"] = {"phase": "Failed", "conditions": [{"type": "Ready", "status": "False", "message": "boom"}]}
-    client = FakeClient({("virtualimages", "img"): failed, ("virtualmachines", "web"): vm("web", "Running")})
+    client = ObjectsClient({("virtualimages", "img"): failed, ("virtualmachines", "web"): vm("web", "Running")})
     with pytest.raises(TaskError, match="is Failed \\(boom\\).*delete it"):
         CaptureRunner(client, params(stop_vm=True)).run()
     assert client.writes == [] and client.lists == [VM_LIST]
 
 
 def test_mounted_disk_without_stop_vm_names_the_vm():
-    client = FakeClient({("virtualdisks", "root"): {"status": {}}, ("virtualmachines", "web"): vm("web", "Running")})
+    client = ObjectsClient({("virtualdisks", "root"): {"status": {}}, ("virtualmachines", "web"): vm("web", "Running")})
     with pytest.raises(TaskError) as err:
         CaptureRunner(client, params()).run()
     assert 'mounted by VirtualMachine "web" (phase Running)' in err.value.msg
@@ -112,9 +82,9 @@ def test_mounted_disk_without_stop_vm_names_the_vm():
 
 
 def test_always_on_is_refused_with_the_options_before_anything_stops():
-    client = FakeClient({("virtualdisks", "root"): {"status": {}},
-                         ("virtualmachines", "a"): vm("a", "Running"),
-                         ("virtualmachines", "b"): vm("b", "Running", "AlwaysOn")})
+    client = ObjectsClient({("virtualdisks", "root"): {"status": {}},
+                            ("virtualmachines", "a"): vm("a", "Running"),
+                            ("virtualmachines", "b"): vm("b", "Running", "AlwaysOn")})
     with pytest.raises(TaskError) as err:
         CaptureRunner(client, params(stop_vm=True)).run()
     assert "runPolicy AlwaysOn" in err.value.msg and "allow_run_policy_change: true" in err.value.msg
@@ -123,21 +93,7 @@ def test_always_on_is_refused_with_the_options_before_anything_stops():
 
 def test_missing_disk_is_an_error():
     with pytest.raises(TaskError, match="VirtualDisk ns/root not found"):
-        CaptureRunner(FakeClient({}), params()).run()
-
-
-def test_mounted_means_listed_and_not_stopped():
-    client = FakeClient({("virtualmachines", n): vm(n, p) for n, p in
-                         (("run", "Running"), ("halting", "Stopping"), ("off", "Stopped"), ("pend", "Pending"))})
-    client.objects[("virtualmachines", "elsewhere")] = vm("elsewhere", "Running", disk="other")
-    assert sorted(v["metadata"]["name"] for v in mounting_vms(client, "ns", "root")) == ["halting", "pend", "run"]
-
-
-def test_run_policy_rules():
-    assert refusal("Stop", "vm", "Manual") is None and refusal("Start", "vm", "AlwaysOn") is None
-    assert "runPolicy AlwaysOff" in refusal("Restart", "vm", "AlwaysOff")
-    assert refusal("Stop", "vm", "AlwaysOn").startswith(
-        "Operation type Stop is not applicable for VirtualMachine with runPolicy AlwaysOn")
+        CaptureRunner(ObjectsClient({}), params()).run()
 
 
 def test_chain_params_and_validation():
@@ -152,15 +108,6 @@ def test_chain_params_and_validation():
         validate_capture(params(disk="Bad"))
 
 
-@pytest.mark.parametrize("phase,state", [("Completed", DONE), ("InProgress", WAIT), ("Failed", FAIL),
-                                         ("Superseded", FAIL)])
-def test_vmop_predicate(phase, state):
-    op = {"status": {"phase": phase, "conditions": [{"type": "Completed", "message": "why"}]}}
-    assert is_vmop_completed(op).state == state
-    assert PREDICATES["vm-stopped"][0]({"metadata": {}, "status": {"phase": "Stopped"}}).state == DONE
-    assert PREDICATES["vm-running"][0](None).state == FAIL
-
-
 def test_a_vm_an_earlier_run_stopped_is_started_again_and_one_the_user_stopped_is_not():
     """The killed run marked "web" before stopping it and got as far as its Start: the next run only removes the
     mark. "idle" was stopped by its user (no mark), "other" by a capture of another disk: neither is touched."""
@@ -169,18 +116,28 @@ def test_a_vm_an_earlier_run_stopped_is_started_again_and_one_the_user_stopped_i
         obj["metadata"]["annotations"] = StopMark("virtual_image_capture of VirtualDisk ns/%s" % disk,
                                                   "Manual").annotation()
         return obj
-    client = FakeClient({("virtualimages", "img"): ready_image(), ("virtualdisks", "root"): {"status": {}},
-                         ("virtualmachines", "web"): marked("web", "Starting", "root"),
-                         ("virtualmachines", "other"): marked("other", "Stopped", "data"),
-                         ("virtualmachines", "idle"): vm("idle", "Stopped")})
+    client = ObjectsClient({("virtualimages", "img"): ready_image(), ("virtualdisks", "root"): {"status": {}},
+                            ("virtualmachines", "web"): marked("web", "Starting", "root"),
+                            ("virtualmachines", "other"): marked("other", "Stopped", "data"),
+                            ("virtualmachines", "idle"): vm("idle", "Stopped")})
     result = CaptureRunner(client, params(stop_vm=True)).run()
     assert client.writes == [("PATCH", VM_LIST + "/web")]
     assert result["vms_restarted"] == ["web"] and result["changed"] is True and result["vm_actions"] == []
 
 
-def test_the_stop_mark_reads_back_and_ignores_what_is_not_ours():
-    mark = StopMark("virtual_image_capture of VirtualDisk ns/root", "AlwaysOn")
-    assert stop_mark({"metadata": {"annotations": mark.annotation()}}) == mark
-    for value in ("not json", "[1]", '{"runPolicy": "Manual"}'):
-        assert stop_mark({"metadata": {"annotations": {STOPPED_BY: value}}}) is None
-    assert stop_mark({"metadata": {}}) is None
+def test_capture_by_snapshot_in_check_mode_sends_dry_runs_and_no_vm_operation():
+    client = ObjectsClient({("virtualdisks", "root"): live_disk(attached=["web"])}, check_mode=True)
+    request = CaptureRequest.from_params({"namespace": "ns", "disk": "root", "name": "img", "cluster_image": "cimg",
+                                          "method": "snapshot", "wait_timeout": 5})
+    result = _CaptureRunner(client, request, Tracker("VirtualDisk ns/root")).run()
+    assert [path.rsplit("/", 1)[-1] for _verb, path in client.writes] == [
+        "virtualdisksnapshots", "virtualimages", "clustervirtualimages"]
+    assert result["vm_actions"] == [] and result["image"]["spec"]["dataSource"]["objectRef"] == {
+        "kind": "VirtualDiskSnapshot", "name": "img-capture"}
+    assert result["cluster_image"]["spec"]["dataSource"]["objectRef"]["namespace"] == "ns"
+
+
+def test_capture_options_belong_to_their_method():
+    with pytest.raises(ValidationError, match="stop_vm cannot be used with method: snapshot"):
+        CaptureRequest.from_params({"namespace": "ns", "disk": "root", "name": "img", "method": "snapshot",
+                                    "stop_vm": True})
