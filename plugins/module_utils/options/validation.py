@@ -19,8 +19,8 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.ch
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ValidationError
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import (
-    API_VERSION, CHECKSUM_LENGTHS, CLUSTER_VIRTUAL_IMAGE, PVC_STORAGE, SOURCE_TYPES, STORAGE_CHOICES, VIRTUAL_DISK,
-    VIRTUAL_DISK_SNAPSHOT, VIRTUAL_IMAGE, Kind, object_ref_kinds,
+    API_VERSION, CHECKSUM_LENGTHS, PVC_STORAGE, SOURCE_TYPES, STORAGE_CHOICES, VIRTUAL_DISK, VIRTUAL_DISK_SNAPSHOT,
+    Kind, object_ref_kinds,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.disk import DiskOptions, SnapshotOptions
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.image import ImageOptions
