@@ -7,14 +7,14 @@ Present: wait out a previous object that is still terminating, take a last look 
 (``before_writes``), write what the object needs first (``write_first``), then carry out decision.decide's verdict
 (create, patch, recreate, keep or refuse) and wait for the kind's ready goal. Absent: refuse what must not be
 deleted (``refuse_delete``), delete, wait for the kind's absent goal. Every result and every failure names the
-object under the kind's ``result_key``, as a result shows it. What differs per kind is what ObjectRunner's
-methods below say it may override; the request is read through ObjectRequest.
+object under the kind's ``result_key``, as a result shows it. What differs per kind is in KindRules (kind.py);
+the request is read through ObjectRequest.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any, Dict, Generic, List, Mapping, Optional, Protocol, Tuple, TypeVar
+from typing import Any, Dict, Generic, Mapping, Optional, Protocol, Tuple, TypeVar
 
 from ansible.module_utils.common.warnings import warn
 
@@ -22,20 +22,16 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.clien
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.waiter import Waiter
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common import conditions as cond
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.compare import spec_differences
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import (
-    ApiError, ImmutableSpec, TaskError,
-)
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ApiError, TaskError
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import Kind
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.progress import Tracker
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.redaction import redact_image
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.decision import (
-    CREATE, IMAGE_LOCK, KEEP, RECREATE, REFUSE, Decision, SpecLock, decide,
+    CREATE, KEEP, RECREATE, REFUSE, decide,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.ensure import EnsureRunner
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.kind import KindRules
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.replace import delete, recreate
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.views import (
-    patched_view, view, without_managed_fields,
-)
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.views import patched_view, view
 
 # The key under which the waiter and the upload runner name the object in an error's details (and the upload
 # runner in its result): each kind's runner gives it under its own ``result_key`` (see named).
@@ -84,12 +80,9 @@ def named(details: Dict[str, Any], key: str, shown: Any) -> None:
         details[key] = shown(found[-1])
 
 
-class ObjectRunner(EnsureRunner, Generic[R]):
-    """One run of one object's request. A kind sets ``result_key`` (and ``lock`` when its spec locks otherwise
-    than an image's) and overrides the methods whose docstrings say what a kind may change."""
-
-    result_key = ""           # the object's key in results and failures: "image", "disk", "snapshot"
-    lock: SpecLock = IMAGE_LOCK
+class ObjectRunner(KindRules, EnsureRunner, Generic[R]):
+    """One run of one object's request; what a kind may change is in KindRules (kind.py), and the two steps after
+    a write, ``after_write`` and ``wait_ready``, here."""
 
     def __init__(self, client: Client, request: R, tracker: Tracker) -> None:
         self.client = client
@@ -123,48 +116,6 @@ class ObjectRunner(EnsureRunner, Generic[R]):
             named(exc.details, self.result_key, self.shown)
             raise
 
-    # -- what a kind may change ---------------------------------------------------------------------
-    def shown(self, obj: Optional[Mapping[str, Any]]) -> Optional[Dict[str, Any]]:
-        """The object as results show it: no bookkeeping, no upload URLs (they are credentials)."""
-        return redact_image(without_managed_fields(obj))
-
-    def described(self, obj: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
-        """The kind's own result keys besides the object, its phase and the run's bookkeeping."""
-        return {}
-
-    def before_writes(self, wanted: Dict[str, Any], live: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
-        """The last look before any write: ``wanted`` completed with what the user left to the live object, or an
-        error for what must not be written."""
-        return wanted
-
-    def write_first(self) -> bool:
-        """Write what the object needs before it exists (an image's pull Secret); True when something was written."""
-        return False
-
-    def create(self, wanted: Dict[str, Any]) -> Dict[str, Any]:
-        """POST the object."""
-        return self.client.create(self.collection, wanted)
-
-    def patch(self, patch: Dict[str, Any]) -> Dict[str, Any]:
-        """PATCH the object."""
-        return self.client.patch(self.path, patch)
-
-    def refusal(self, decision: Decision, live: Mapping[str, Any]) -> TaskError:
-        """The error of a change the platform rejects (decide's REFUSE)."""
-        return ImmutableSpec(decision.message, differing_fields=decision.differing, conditions=cond.conditions(live),
-                             **{self.result_key: live})
-
-    def check_recreate(self, live: Mapping[str, Any], differing: List[str]) -> None:
-        """Raise when ``live`` must not be recreated although its spec differs (by default always allowed)."""
-
-    def remake_reason(self, live: Mapping[str, Any]) -> str:
-        """Why ``live`` is made anew although its spec is as wanted ("" when it is not)."""
-        return ""
-
-    def ready_goal(self) -> str:
-        """The waiter goal of ``wait``."""
-        return "ready"
-
     def wait_ready(self, obj: Mapping[str, Any]) -> Any:
         """Wait for ``ready_goal``; a kind may add to the failure's words."""
         return self.waiter.wait(self.ready_goal(), self._timeout(), obj)
@@ -176,22 +127,6 @@ class ObjectRunner(EnsureRunner, Generic[R]):
         else:
             self.tracker.update(obj)
         return self.result(changed, obj)
-
-    def refuse_delete(self, live: Mapping[str, Any]) -> List[str]:
-        """Before any write of ``state: absent``: raise when ``live`` must not be deleted; else the users that hold
-        it (a forced delete), which ``absent_goal`` and ``deleted`` are given."""
-        return []
-
-    def absent_goal(self, users: List[str]) -> Any:
-        """What "deleted" means for this kind (the waiter goal)."""
-        return "absent"
-
-    def after_delete(self, live: Mapping[str, Any]) -> None:
-        """Delete what the run owns with the object (an image's pull Secret)."""
-
-    def deleted(self, result: Dict[str, Any], users: List[str]) -> Dict[str, Any]:
-        """The result of a delete, with what the kind says of an object still held."""
-        return result
 
     # -- the shared run -----------------------------------------------------------------------------
     def ensure_present(self) -> Dict[str, Any]:
