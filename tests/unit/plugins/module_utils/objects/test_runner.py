@@ -141,8 +141,8 @@ def test_create_writes_what_before_writes_completed_and_returns_the_shared_keys(
     runner = WidgetRunner(client, WidgetRequest(manifest=wanted()))
     result = runner.run()
     assert runner.calls == ["before_writes", "write_first"]
-    assert client.writes == [("POST", WIDGET.collection_path("ns"), dict(wanted(), spec={"colour": "red",
-                                                                                        "filled": "by the kind"}))]
+    completed = dict(wanted(), spec={"colour": "red", "filled": "by the kind"})
+    assert client.writes == [("POST", WIDGET.collection_path("ns"), completed)]
     assert set(result) == {"changed", "widget", "phase", "colour", "duration", "phases", "diff"}
     assert result["changed"] is True and result["colour"] == "red"
     assert "managedFields" not in result["widget"]["metadata"]
