@@ -84,4 +84,3 @@ class KindRules:
     def deleted(self, result: Dict[str, Any], users: List[str]) -> Dict[str, Any]:
         """The result of a delete, with what the kind says of an object still held."""
         return result
-
