@@ -13,8 +13,8 @@ from typing import Any, Optional
 
 
 class TaskError(Exception):
-    """Whatever fails a task (an image, a VM operation, a catalog): ``msg`` is safe to show; ``details`` are
-    extra result keys."""
+    """Whatever fails a task (an object's run, a VM operation, a catalog): ``msg`` is safe to show; ``details`` are
+    extra result keys (the object in trouble under its kind's result key: ``image``, ``disk``, ``snapshot``)."""
 
     def __init__(self, msg: str, **details: Any) -> None:
         super().__init__(msg)
@@ -36,7 +36,8 @@ class ApiError(TaskError):
 
 
 class ObjectFailed(TaskError):
-    """An object reports a terminal state (an image Failed, ImageLost or PVCLost; a VM operation Failed)."""
+    """An object reports a terminal state (an image or a disk Failed or PVCLost, an image ImageLost, a snapshot
+    Failed, a VM operation Failed)."""
 
 
 class FieldsUnknown(TaskError):
@@ -48,8 +49,10 @@ class WaitTimeout(TaskError):
 
 
 class InUse(TaskError):
-    """An image or a disk something uses, asked to be deleted without ``force``: refused before any write."""
+    """An object something uses (an image a disk or a VM uses, a disk attached to a VM), asked to be deleted without
+    ``force``: refused before any write."""
 
 
 class ImmutableSpec(TaskError):
-    """The spec differs from a provisioned image, which the platform rejects."""
+    """The spec differs from what an object's lock allows (a provisioned image or disk, any snapshot): the platform
+    rejects the change, and recreating it is not asked for or not allowed."""

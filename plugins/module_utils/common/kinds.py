@@ -13,7 +13,8 @@ API_VERSION = GROUP + "/" + VERSION
 
 
 class Kind(NamedTuple):
-    """An image kind: what the URL and messages need to know about it."""
+    """A kind of the platform's objects (images, disks, snapshots, virtual machines and their operations): what
+    URLs and messages need to know about it."""
 
     kind: str
     plural: str

@@ -29,18 +29,18 @@ def build_disk_manifest(options: DiskOptions) -> Dict[str, Any]:
     """The VirtualDisk the options describe: only the fields the user controls."""
     spec: Dict[str, Any] = {}
     if has_source(options):
-        spec["dataSource"] = data_source(options, VIRTUAL_DISK)  # type: ignore[arg-type]  # same field names
+        spec["dataSource"] = data_source(options, VIRTUAL_DISK)
     claim = {key: value for key, value in (("size", options.size), ("storageClassName", options.storage_class))
              if value is not None}
     if claim:
         spec["persistentVolumeClaim"] = claim
     return {"apiVersion": API_VERSION, "kind": VIRTUAL_DISK.kind,
-            "metadata": object_metadata(options, VIRTUAL_DISK), "spec": spec}  # type: ignore[arg-type]
+            "metadata": object_metadata(options, VIRTUAL_DISK), "spec": spec}
 
 
 def build_snapshot_manifest(options: SnapshotOptions) -> Dict[str, Any]:
     """The VirtualDiskSnapshot of ``options.disk``; ``requiredConsistency`` always set (the server default is true,
     so a re-run compares like with like)."""
     return {"apiVersion": API_VERSION, "kind": VIRTUAL_DISK_SNAPSHOT.kind,
-            "metadata": object_metadata(options, VIRTUAL_DISK_SNAPSHOT),  # type: ignore[arg-type]
+            "metadata": object_metadata(options, VIRTUAL_DISK_SNAPSHOT),
             "spec": {"virtualDiskName": options.disk, "requiredConsistency": options.required_consistency}}

@@ -25,8 +25,7 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.v
 
 
 class DiskRequest(NamedTuple):
-    """Ensure one disk present (``manifest`` set) or absent (``manifest`` None). The fields the image runner reads
-    have its names (the disk runner is one of its kind)."""
+    """Ensure one disk present (``manifest`` set) or absent (``manifest`` None)."""
 
     name: str
     namespace: str
@@ -58,7 +57,7 @@ def disk_request(options: DiskOptions) -> DiskRequest:
     return DiskRequest(
         name=str(options.name), namespace=str(options.namespace),
         manifest=build_disk_manifest(options) if options.present else None,
-        pull_secret=build_pull_secret(options, VIRTUAL_DISK) if options.present else None,  # type: ignore[arg-type]
+        pull_secret=build_pull_secret(options, VIRTUAL_DISK) if options.present else None,
         upload=upload, recreate=options.recreate, force=options.force, wait=options.wait, wait_for=options.wait_for,
         wait_timeout=float(options.wait_timeout or 0))
 
@@ -71,11 +70,14 @@ class SnapshotRequest(NamedTuple):
     manifest: Optional[Dict[str, Any]]
     wait: bool = True
     wait_timeout: float = 1800.0
+    kind: Kind = VIRTUAL_DISK_SNAPSHOT
+    recreate: bool = False   # the platform never changes a snapshot: a different one is refused, never recreated
+    how_to_recreate: str = ""
 
     @property
     def ref(self) -> str:
         """``VirtualDiskSnapshot ns/name``."""
-        return VIRTUAL_DISK_SNAPSHOT.ref(self.name, self.namespace)
+        return self.kind.ref(self.name, self.namespace)
 
 
 def snapshot_request(options: SnapshotOptions) -> SnapshotRequest:

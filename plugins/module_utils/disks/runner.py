@@ -3,10 +3,10 @@
 # Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
 """The disk runner: ensure one VirtualDisk present or absent, as a DiskRequest asks.
 
-A disk lives like an image (created, patched before it holds data, locked after; its pull Secret owned; its upload
-streamed by the same upload runner), so this is the image runner with the disk's rules (rules.py): its size grows
-in place and the wait goes through Resizing; the wait may count WaitForFirstConsumer as done; a disk a VM uses is
-never recreated, and deleting it is refused before any write unless ``force``.
+A disk is filled from the same sources as an image (its pull Secret owned, its upload streamed by the same upload
+runner: images/sourced.py), with the disk's rules (rules.py): its size grows in place and the wait goes through
+Resizing; the wait may count WaitForFirstConsumer as done; a Failed disk is remade only with ``recreate``; a disk a
+VM uses is never recreated, and deleting it is refused before any write unless ``force``.
 """
 
 from __future__ import annotations
@@ -18,49 +18,34 @@ from ansible.module_utils.common.warnings import warn
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.client import Client
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common import conditions as cond
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import (  # noqa: F401
-    ImmutableSpec, InUse, TaskError,  # InUse: named here too, where the disk tests import it
+    ImmutableSpec, InUse,  # InUse: named here too, where the disk tests import it
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.progress import Tracker
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.redaction import redact_image
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.disks.request import DiskRequest
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.disks.rules import (
     DISK_LOCK, DISK_UPLOAD, attached_vms, check_source_exists, check_storage_class_exists, describe_vms,
     why_not_recreate,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.disks.summary import summarize_disk
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.runner import ImageRunner
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.views import without_managed_fields
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.sourced import SourcedRunner
 
 
-class DiskRunner(ImageRunner):
+class DiskRunner(SourcedRunner[DiskRequest]):
     """One run of a DiskRequest (virtual_disk)."""
 
-    lock = DISK_LOCK
-    remakes_failed = False  # a Failed disk may still be attached to a VM: its remaking is the user's call (recreate)
-    summarize = staticmethod(summarize_disk)
-
-    def absent_goal(self) -> Any:
-        """Gone, or Terminating while a VirtualMachine holds it (the platform deletes it when the VM lets go)."""
-        return "released"
     result_key = "disk"
+    lock = DISK_LOCK
 
     def __init__(self, client: Client, request: DiskRequest, tracker: Tracker) -> None:
-        super().__init__(client, request, tracker)  # type: ignore[arg-type]  # a DiskRequest has its fields
-        self.disk_request = request
+        super().__init__(client, request, tracker)
         self.upload_rules = DISK_UPLOAD._replace(ready=self.ready_goal())
 
-    def run(self) -> Dict[str, Any]:
-        """The image runner's run; a failure names the disk as ``disk`` in its result, as a success does."""
-        try:
-            return super().run()
-        except TaskError as exc:
-            if "image" in exc.details:
-                exc.details["disk"] = redact_image(without_managed_fields(exc.details.pop("image")))
-            raise
+    def summarize(self, obj: Mapping[str, Any]) -> Dict[str, Any]:
+        return summarize_disk(obj)
 
     def ready_goal(self) -> str:
         """``wait_for: Ready`` waits for the data; by default a disk waiting for its first consumer is done."""
-        return "disk-data-ready" if self.disk_request.wait_for == "Ready" else "disk-ready"
+        return "disk-data-ready" if self.request.wait_for == "Ready" else "disk-ready"
 
     def before_writes(self, wanted: Dict[str, Any], live: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
         """A source object the task would write must exist (a missing snapshot is a typo, not a wait); a size left
@@ -68,17 +53,17 @@ class DiskRunner(ImageRunner):
         source = (wanted.get("spec") or {}).get("dataSource")
         claim = (wanted.get("spec") or {}).get("persistentVolumeClaim") or {}
         if source != ((live or {}).get("spec") or {}).get("dataSource"):
-            check_source_exists(self.client, source, self.namespace, size=claim.get("size"))
+            check_source_exists(self.client, source, self.request.namespace, size=claim.get("size"))
         live_class = (((live or {}).get("spec") or {}).get("persistentVolumeClaim") or {}).get("storageClassName")
         if claim.get("storageClassName") and claim["storageClassName"] != live_class:
             check_storage_class_exists(self.client, claim["storageClassName"])
         size = (((live or {}).get("spec") or {}).get("persistentVolumeClaim") or {}).get("size")
-        if size is None or claim.get("size") is not None:
-            return wanted
-        spec = dict(wanted["spec"], persistentVolumeClaim=dict(claim, size=size))
-        return dict(wanted, spec=spec)
+        if size is not None and claim.get("size") is None:
+            wanted = dict(wanted, spec=dict(wanted["spec"], persistentVolumeClaim=dict(claim, size=size)))
+        return super().before_writes(wanted, live)
 
-    def check_recreate(self, live: Mapping[str, Any], differing: Any) -> None:
+    def check_recreate(self, live: Mapping[str, Any], differing: List[str]) -> None:
+        """A disk a VM uses is never recreated (its data would be lost under the VM)."""
         refused = why_not_recreate(live)
         if refused:
             raise ImmutableSpec("%s is already provisioned and its spec differs (%s), but %s."
@@ -86,22 +71,23 @@ class DiskRunner(ImageRunner):
                                 differing_fields=differing, attached_to=attached_vms(live))
 
     def refuse_delete(self, live: Mapping[str, Any]) -> List[str]:
-        """A disk's users are its virtual machines, checked by ensure_absent below (with the disk's own words)."""
-        return []
-
-    def ensure_absent(self) -> Dict[str, Any]:
-        """Refuse to delete a disk a VM uses (naming the VM) before any write, unless ``force``; then delete and
-        wait until it is gone, or until it is held by the VM (Terminating until the VM lets go: reported)."""
-        live = self.client.get(self.path)
-        vms = attached_vms(live or {})
-        deleting = bool(((live or {}).get("metadata") or {}).get("deletionTimestamp"))
-        if vms and not deleting and not self.disk_request.force:
+        """Refuse to delete a disk a VM uses (naming the VM) before any write, unless ``force``. The users of a
+        disk are reported by ``deleted`` (from the disk's InUse condition), so none are returned."""
+        vms = attached_vms(live)
+        if vms and not (live.get("metadata") or {}).get("deletionTimestamp") and not self.request.force:
             raise InUse("%s is attached to %s: deleting it would take the disk from under the virtual machine. "
                         "Detach it (or delete the virtual machine) first, or set force: true to delete it anyway "
                         "(the platform keeps it Terminating until no virtual machine uses it)."
                         % (self.request.ref, describe_vms(vms)), attached_to=vms)
-        result = super().ensure_absent()
-        held = result.get("disk")
+        return []
+
+    def absent_goal(self, users: List[str]) -> Any:
+        """Gone, or Terminating while a VirtualMachine holds it (the platform deletes it when the VM lets go)."""
+        return "released"
+
+    def deleted(self, result: Dict[str, Any], users: List[str]) -> Dict[str, Any]:
+        """A disk still Terminating because a VM uses it: reported (``held_by``) and warned about."""
+        held = result[self.result_key]
         if held is not None and (held.get("metadata") or {}).get("deletionTimestamp"):
             in_use = cond.condition(held, "InUse") or {}
             if in_use.get("status") == "True":

@@ -8,7 +8,7 @@ from __future__ import annotations
 import base64
 import copy
 import json
-from typing import Any, Dict, Mapping, Optional, Tuple
+from typing import Any, Dict, Mapping, Optional, Protocol, Tuple
 
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import (
     API_VERSION, DEFAULT_STORAGE, OWNED_SECRET_LABEL, PULL_SECRET_TYPE, SOURCE_TYPES, Kind,
@@ -17,6 +17,29 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.i
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.validation import chosen_source
 
 DEFAULT_SECRET_NAMESPACE = "default"
+
+
+class Described(Protocol):
+    """What object_metadata reads of typed options (an image's, a disk's or a snapshot's)."""
+
+    @property
+    def name(self) -> Optional[str]: ...
+
+    @property
+    def namespace(self) -> Optional[str]: ...
+
+    @property
+    def labels(self) -> Optional[Dict[str, Any]]: ...
+
+    @property
+    def annotations(self) -> Optional[Dict[str, Any]]: ...
+
+
+class Sourced(Described, Protocol):
+    """What the ``source`` builders read of typed options (an image's or a disk's: the same ``source`` blocks)."""
+
+    @property
+    def source(self) -> Optional[Dict[str, Any]]: ...
 
 
 def _b64(text: str) -> str:
@@ -34,7 +57,7 @@ def _drop_none(block: Dict[str, Any]) -> Dict[str, Any]:
     return {key: value for key, value in block.items() if value is not None}
 
 
-def owned_secret_ref(options: ImageOptions, kind: Kind) -> Optional[Tuple[str, str]]:
+def owned_secret_ref(options: Sourced, kind: Kind) -> Optional[Tuple[str, str]]:
     """(namespace, name) of the pull Secret the module manages, or None without credentials."""
     block = (options.source or {}).get("container_image") or {}
     if block.get("registry_credentials") is None:
@@ -47,7 +70,7 @@ def owned_secret_ref(options: ImageOptions, kind: Kind) -> Optional[Tuple[str, s
     return given.get("namespace") or DEFAULT_SECRET_NAMESPACE, given.get("name") or default_name
 
 
-def data_source(options: ImageOptions, kind: Kind) -> Dict[str, Any]:
+def data_source(options: Sourced, kind: Kind) -> Dict[str, Any]:
     """``spec.dataSource`` for the options' one ``source`` block, for an image or a disk (the same blocks)."""
     source = options.source or {}
     key = chosen_source(source)
@@ -80,7 +103,7 @@ def data_source(options: ImageOptions, kind: Kind) -> Dict[str, Any]:
     return chosen
 
 
-def object_metadata(options: ImageOptions, kind: Kind) -> Dict[str, Any]:
+def object_metadata(options: Described, kind: Kind) -> Dict[str, Any]:
     """name, namespace (namespaced kinds), labels and annotations (values as strings) of the object to write."""
     metadata: Dict[str, Any] = {"name": options.name}
     if kind.namespaced:
@@ -122,7 +145,7 @@ def dockerconfigjson(image: str, username: str, password: str) -> str:
     return _b64(json.dumps(config, sort_keys=True, separators=(",", ":")))
 
 
-def build_pull_secret(options: ImageOptions, kind: Kind) -> Optional[Dict[str, Any]]:
+def build_pull_secret(options: Sourced, kind: Kind) -> Optional[Dict[str, Any]]:
     """The dockerconfigjson Secret the module owns, or None when no credentials are given."""
     ref = owned_secret_ref(options, kind)
     if ref is None:
