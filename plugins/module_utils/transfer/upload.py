@@ -41,10 +41,10 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.u
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.transfer.resume import finished_unrecorded
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.transfer.stream import Outcome, Sender, probe
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.transfer.upload_progress import sent_figures
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.transfer.upload_record import (  # noqa: F401
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.transfer.upload_record import (
     ANNOTATION, RecordWriter, fresh_manifest, record_diff, record_text, record_value, recorded,
 )
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.transfer.upload_rules import (  # noqa: F401
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.transfer.upload_rules import (
     IMAGE_UPLOAD, UploadRules, can_send, waiting_for_upload,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.transfer.upload_scrub import UrlScrubber
@@ -79,8 +79,9 @@ class UploadRunner:  # pylint: disable=too-many-instance-attributes
         self.size = os.path.getsize(opts.path)
         self.urls = UrlScrubber(opts.upload_url)
         self.record = RecordWriter(client, self.path, opts.path, self.size)
-        self.sending = UploadSend(client, self.ref, self.path, self.waiter, tracker, opts, self.size, rules.holds_data,
-                                  self.record.mark_sending, self._remaining, self.urls.scrub, clock, sleep, sender, prober)
+        self.sending = UploadSend(client, self.ref, self.path, self.waiter, tracker, opts, self.size,
+                                  rules.holds_data, self.record.mark_sending, self._remaining, self.urls.scrub,
+                                  clock, sleep, sender, prober)
         self.retries_left = opts.retries
         self.sent: Optional[Outcome] = None
         self.diff: Dict[str, Any] = {}
@@ -160,6 +161,7 @@ class UploadRunner:  # pylint: disable=too-many-instance-attributes
         return self._recreate(obj, "it failed (%s)" % (ready.get("reason") or message))
 
     def _write_record(self, obj: Mapping[str, Any]) -> Mapping[str, Any]:
+        """The record of this run's checksums written: the object as patched (the diff is the record's)."""
         patched, self.diff = self.record.write(obj, self.checksums)
         self.changed = True
         return patched
