@@ -92,8 +92,8 @@ class RecordWriter:
     def mark_sending(self) -> None:
         """The mark in the record's place, before the last byte (and after the given checksums matched): a run killed
         between the last byte and the record leaves it, and the next run finishes the record (resume.py)."""
-        self.client.patch(self.path, {"metadata": {"annotations": {ANNOTATION: sending_mark(self.file_path,
-                                                                                             self.size)}}})
+        mark = sending_mark(self.file_path, self.size)
+        self.client.patch(self.path, {"metadata": {"annotations": {ANNOTATION: mark}}})
 
     def write(self, obj: Mapping[str, Any], checksums: Mapping[str, str]) -> Tuple[Mapping[str, Any], Dict[str, Any]]:
         """Write what was uploaded (checksums and size) on the object: (the object as patched, the diff)."""

@@ -63,7 +63,7 @@ def test_the_writer_marks_this_file_then_records_it(tmp_path):
     before = json.loads(json.dumps(obj))
     patched, diff = writer.write(before, {"sha1": "aa" * 20})
     assert record_text(patched) == record_value({"sha1": "aa" * 20}, 5)
-    assert [path for path, _ in client.patches] == ["/apis/x/img", "/apis/x/img"]
+    assert [patch[0] for patch in client.patches] == ["/apis/x/img", "/apis/x/img"]
     assert diff["after"]["metadata"]["annotations"][ANNOTATION] == record_value({"sha1": "aa" * 20}, 5)
     assert diff["before"]["metadata"]["annotations"][ANNOTATION] == record_text(before)
 

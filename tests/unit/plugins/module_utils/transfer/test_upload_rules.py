@@ -35,7 +35,7 @@ def test_only_published_urls_not_yet_sent_to_allow_a_send():
 
 
 def test_the_goal_is_met_by_a_phase_the_runner_acts_on_and_fails_on_deletion():
-    predicate, _ = actionable({URL}, ("Ready",))
+    predicate = actionable({URL}, ("Ready",))[0]
     assert predicate(image("Ready")).state == DONE and predicate(image("Failed")).state == DONE
     assert predicate(image("WaitForUserUpload", external=URL)).state == WAIT
     assert predicate(image("WaitForUserUpload", external=URL + "2")).state == DONE

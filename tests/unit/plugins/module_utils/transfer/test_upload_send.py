@@ -87,14 +87,14 @@ def test_no_retry_when_the_backoff_would_pass_the_deadline():
 def test_an_object_that_moved_on_during_the_backoff_is_returned_unsent():
     ready = image("Ready")
     ready["status"]["imageUploadURLs"] = {}
-    send, _ = make([ConnectFailed("refused")], Client(ready))
+    send = make([ConnectFailed("refused")], Client(ready))[0]
     assert send.send(image()) == (None, ready)
 
 
 def test_an_interrupted_send_waits_for_the_next_phase():
     failed = image("Failed")
     waiter = Waiter(failed)
-    send, _ = make([Interrupted("reset", 3)], Client(image()), remaining=0.2, waiter=waiter)
+    send = make([Interrupted("reset", 3)], Client(image()), remaining=0.2, waiter=waiter)[0]
     assert send.send(image()) == (None, failed) and waiter.timeouts == [1.0]
 
 
@@ -102,19 +102,19 @@ def test_auto_takes_external_when_in_cluster_does_not_answer_and_a_missing_url_i
     send, calls = make([OK], Client(image()), probe=False)
     send.send(image())
     assert calls["urls"] == [EXTERNAL] and send.endpoint == "external"
-    send, _ = make([], Client(image()), endpoint="in_cluster")
+    send = make([], Client(image()), endpoint="in_cluster")[0]
     with pytest.raises(ObjectFailed, match="has no inCluster upload URL .*has: external"):
         send.send(image(external=EXTERNAL))
 
 
 def test_a_checksum_mismatch_and_a_rejected_certificate_end_the_task():
     mismatch = ChecksumMismatch("md5 differs", 3, {"sha1": "bb" * 20})
-    send, _ = make([mismatch], Client(image()), checksum={"sha1": "aa" * 20})
+    send = make([mismatch], Client(image()), checksum={"sha1": "aa" * 20})[0]
     with pytest.raises(ObjectFailed, match="does not match the given checksum.*stopped before its last byte"):
         send.send(image())
-    send, _ = make([mismatch], Client(image()))
+    send = make([mismatch], Client(image()))[0]
     with pytest.raises(ObjectFailed, match="spec.dataSource.upload.checksum: md5 differs"):
         send.send(image())
-    send, _ = make([TlsRejected("certificate verify failed")], Client(image()))
+    send = make([TlsRejected("certificate verify failed")], Client(image()))[0]
     with pytest.raises(ObjectFailed, match="certificate verify failed; nothing was sent"):
         send.send(image())
