@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from typing import Optional
+from typing import Mapping, Optional
 
 SENDING = "sending"
 
@@ -40,3 +40,12 @@ def sent_from(value: Optional[str], path: str, size: int) -> bool:
     except (ValueError, AttributeError):
         return False
     return isinstance(mark, dict) and mark == {"file": file_identity(path), "size": size}
+
+
+def finished_unrecorded(recorded_sums: Mapping[str, str], recorded_size: Optional[int], value: Optional[str],
+                        path: str, size: int) -> bool:
+    """The object holds what this very file sent, from a run killed before it recorded it: only the record is left.
+
+    ``recorded_sums``/``recorded_size``: what the object's record says (no checksums when it holds a mark);
+    ``value``: the annotation in the record's place."""
+    return not recorded_sums and recorded_size in (None, size) and sent_from(value, path, size)
