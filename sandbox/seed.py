@@ -21,7 +21,7 @@ from pathlib import Path
 
 from . import dvcr, tools
 from .config import State
-from .controller.processes import registry_credentials
+from .registryauth import registry_credentials
 
 DISK_FORMATS = ("qcow2", "raw", "vmdk", "vdi")
 VIRTUAL_SIZE = 4 * 1024 * 1024  # 4Mi: virtual sizes differ from file sizes for the sparse formats

@@ -8,7 +8,7 @@ components it is about to start need, before it starts anything: a missing progr
 package to install and the variable to set, and nothing is left running. Nothing is ever downloaded.
 
 `openssl` is not required: without it (or without its GOST provider) streebog checksums fall back to the
-pure-Python gostcrypto (`controller/streebog.py`).
+pure-Python gostcrypto (`controller/imports/streebog.py`).
 """
 from __future__ import annotations
 

@@ -32,7 +32,7 @@ from typing import Any, Dict, List, Tuple
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from sandbox.controller import streebog  # noqa: E402  (after the path tweak)
+from sandbox.controller.imports import streebog  # noqa: E402  (after the path tweak)
 from sandbox.handle import Sandbox  # noqa: E402
 
 VI = "virtualization.deckhouse.io/v1alpha2"

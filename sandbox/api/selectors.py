@@ -221,11 +221,6 @@ def parse_label_selector(text: str | None) -> list[Requirement]:
         raise errors.bad_request(str(exc)) from None
 
 
-def label_matcher(text: str | None) -> Matcher:
-    reqs = parse_label_selector(text)
-    return lambda obj: all(r.matches(obj.get("metadata", {}).get("labels") or {}) for r in reqs)
-
-
 def _field_value(obj: dict[str, Any], label: str) -> str:
     cur: Any = obj
     for part in label.split("."):

@@ -18,7 +18,7 @@ import os
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from ..config import atomic_write
 from .resources import RESOURCES, ResourceType
@@ -91,13 +91,6 @@ class Store:
     def get(self, key: Key) -> dict[str, Any] | None:
         obj = self.objects.get(key)
         return copy.deepcopy(obj) if obj is not None else None
-
-    def iter_type(self, r: ResourceType, namespace: str | None = None) -> Iterator[tuple[Key, dict[str, Any]]]:
-        """(key, object) of one resource type, sorted by namespace then name (not copies)."""
-        res = rid(r)
-        keys = sorted(k for k in self.objects if k[0] == res and (namespace is None or k[1] == namespace))
-        for k in keys:
-            yield k, self.objects[k]
 
     def by_uid(self, uid: str) -> dict[str, Any] | None:
         key = self.uids.get(uid)

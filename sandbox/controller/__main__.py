@@ -8,7 +8,7 @@ from .. import logsafe
 from ..config import State
 from ..seed import seed
 from .app import Controller
-from .settings import Settings
+from .model.settings import Settings
 
 
 def main(argv: list[str] | None = None) -> None:

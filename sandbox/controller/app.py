@@ -13,25 +13,25 @@ from typing import Callable
 
 from ..config import State
 from ..dvcr import Registry
-from .cache import Cache
-from .context import Context, Reconciler
-from .files import Files
-from .diskimport import DiskImports
-from .imageimport import ImageImports
-from .imagejob import ImageJobs
-from .informer import Informer
-from .kinds import CVI, PVC, SECRET, STORAGECLASS, VD, VDSNAP, VI, VM, VMOP, Kind
-from .kube import ApiError, Kube
-from .power import Freezes, Power
+from .imports.diskimport import DiskImports
+from .imports.imageimport import ImageImports
+from .imports.imagejob import ImageJobs
+from .imports.uploader import UploadHub
+from .model.kinds import CVI, PVC, SECRET, STORAGECLASS, VD, VDSNAP, VI, VM, VMOP, Kind
+from .model.power import Freezes, Power
+from .model.settings import Settings
 from .reconcilers.virtualdisk import VirtualDiskReconciler
 from .reconcilers.virtualdisksnapshot import VirtualDiskSnapshotReconciler
 from .reconcilers.virtualimage import VirtualImageReconciler
 from .reconcilers.virtualmachine import VirtualMachineReconciler
 from .reconcilers.virtualmachineoperation import VirtualMachineOperationReconciler
-from .settings import Settings
-from .uploader import UploadHub
-from .workqueue import Key, WorkQueue
-from .writer import Writer
+from .runtime.cache import Cache
+from .runtime.context import Context, Reconciler
+from .runtime.files import Files
+from .runtime.informer import Informer
+from .runtime.kube import ApiError, Kube
+from .runtime.workqueue import Key, WorkQueue
+from .runtime.writer import Writer
 
 log = logging.getLogger(__name__)
 KINDS = (VI, CVI, VD, VDSNAP, VM, VMOP, SECRET, PVC, STORAGECLASS)

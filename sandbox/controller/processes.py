@@ -5,33 +5,12 @@ registries and, with `--seed`, the file server.
 """
 from __future__ import annotations
 
-import secrets
-
 from .. import tools
 from ..component import Component, UpOptions, https_health, python_argv
-from ..config import NotRecorded, State, atomic_write
+from ..config import State, atomic_write
 from ..dvcr import htpasswd_line, registry_config
 from ..pki import ensure_leaf
-
-REGISTRY_USER = "sandbox"
-
-
-def registry_credentials(state: State) -> tuple[str, str]:
-    """The user registry's basic-auth pair, as recorded in sandbox.json (by the registry's prepare)."""
-    creds = state.load_info().get("registry_auth")
-    if not creds:
-        raise NotRecorded(f"registry_auth is not in {state.info_path} yet: the registry's prepare step "
-                          f"records it")
-    return creds["username"], creds["password"]
-
-
-def ensure_registry_credentials(state: State) -> tuple[str, str]:
-    """Make the user registry's basic-auth pair once and keep it in sandbox.json."""
-    info = state.load_info()
-    if not info.get("registry_auth"):
-        info["registry_auth"] = {"username": REGISTRY_USER, "password": secrets.token_urlsafe(18)}
-        state.save_info(info)
-    return registry_credentials(state)
+from ..registryauth import ensure_registry_credentials, registry_credentials
 
 
 def _registry_prepare(name: str, with_auth: bool):

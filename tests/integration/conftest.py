@@ -191,7 +191,7 @@ def registry_image(sandbox: Any, sources: Dict[str, str]) -> Dict[str, str]:
     """A container image with disk/ in the sandbox's user registry (needs credentials)."""
     from sandbox import dvcr
     from sandbox.config import State
-    from sandbox.controller.processes import registry_credentials
+    from sandbox.registryauth import registry_credentials
     state = State(sandbox.state_dir)
     reg_info = sandbox.components["registry"]
     www = Path(sandbox.components["fileserver"]["www"])

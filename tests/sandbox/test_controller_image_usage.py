@@ -14,7 +14,7 @@ from typing import Any, Iterator
 import pytest
 from _controller_support import GROUP, Api, Recorder, cond, cvi, http_source, need_controller, unique, vi
 
-from sandbox.controller.status import in_use_message
+from sandbox.controller.model.status import in_use_message
 
 PROTECT = {"VirtualImage": "virtualization.deckhouse.io/vi-protection",
            "ClusterVirtualImage": "virtualization.deckhouse.io/cvi-protection"}

@@ -10,8 +10,8 @@ from typing import Iterator
 
 import pytest
 
-from sandbox.controller import importers
-from sandbox.controller.importers import Cancelled, Feed, ImportFailed, fetch_http
+from sandbox.controller.imports import importers
+from sandbox.controller.imports.importers import Cancelled, Feed, ImportFailed, fetch_http
 
 BODY = b"x" * 4096
 

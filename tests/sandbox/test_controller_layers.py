@@ -10,17 +10,19 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.controller.imagejob import ImageJob, ImageJobs
-from sandbox.controller.power import Power
-from sandbox.controller.workqueue import WorkQueue
+from sandbox.controller.imports.imagejob import ImageJob, ImageJobs
+from sandbox.controller.model.power import Power
+from sandbox.controller.runtime.workqueue import WorkQueue
 
 SANDBOX = Path(__file__).resolve().parents[2] / "sandbox"
-LEAVES = ("config.py", "platform.py", "logsafe.py", "dvcr.py", "tools.py", "controller/kinds.py", "controller/status.py",
-          "controller/settings.py", "controller/diskinfo.py", "controller/streebog.py", "controller/power.py",
-          "controller/workqueue.py", "api/errors.py", "api/resources.py")
+LEAVES = ("config.py", "platform.py", "logsafe.py", "dvcr.py", "tools.py", "api/errors.py", "api/resources.py",
+          "controller/model/kinds.py", "controller/model/status.py", "controller/model/settings.py",
+          "controller/model/power.py", "controller/runtime/workqueue.py", "controller/imports/diskinfo.py",
+          "controller/imports/streebog.py")
 # The leaves a leaf may use (relative imports): diskinfo's checksums use streebog.py; both run system programs
 # found through tools.py.
-LEAF_USES = {"controller/diskinfo.py": {".streebog", "..tools"}, "controller/streebog.py": {"..tools"}}
+LEAF_USES = {"controller/imports/diskinfo.py": {".streebog", "...tools"},
+             "controller/imports/streebog.py": {"...tools"}}
 RECONCILERS = sorted((SANDBOX / "controller" / "reconcilers").glob("[!_]*.py"))
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.controller.diskinfo import Checksums, human_size, inspect_file
-from sandbox.controller.status import merge_conditions, progress_text, status_patch
+from sandbox.controller.imports.diskinfo import Checksums, human_size, inspect_file
+from sandbox.controller.model.status import merge_conditions, progress_text, status_patch
 from sandbox.seed import make_disk, make_iso
 
 # GOST R 34.11-2012 (RFC 6986) example 1: M1 = "0123456789" * 6 + "012" (63 bytes).

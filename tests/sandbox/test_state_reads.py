@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from sandbox.config import NotRecorded, State
-from sandbox.controller.processes import ensure_registry_credentials, registry_credentials
+from sandbox.registryauth import ensure_registry_credentials, registry_credentials
 
 
 def test_reads_of_a_fresh_state_dir_raise_and_write_nothing(tmp_path: Path) -> None:

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.controller import streebog
-from sandbox.controller.diskinfo import Checksums
+from sandbox.controller.imports import streebog
+from sandbox.controller.imports.diskinfo import Checksums
 
 # GOST R 34.11-2012 (RFC 6986) M1 and M2 in the byte order of the platform's Go library (shared with the unit tests).
 _VECTORS = Path(__file__).resolve().parents[1] / "unit/plugins/module_utils/common/streebog_vectors.json"

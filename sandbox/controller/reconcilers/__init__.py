@@ -1,4 +1,4 @@
-"""One reconciler per kind; each gets a `Context` (see ..context), never the controller.
+"""One reconciler per kind; each gets a `Context` (see ..runtime.context), never the controller.
 
 Imports nothing, so importing one reconciler never loads (or cycles through) the others.
 """

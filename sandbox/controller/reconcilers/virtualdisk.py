@@ -18,13 +18,13 @@ import logging
 from ... import tools
 from ...api.admission.quantity import Quantity
 from ...platform import V1_10
-from ..context import Context
-from ..diskimport import DiskImports
-from ..imagejob import ImageJobs
-from ..kinds import PVC, VD
-from ..names import FINALIZER_PREFIX, disk_pvc
-from ..queries import disk_storage_class, disk_users, images_from_disk, snapshots_of
-from ..status import condition, merge_conditions
+from ..imports.diskimport import DiskImports
+from ..imports.imagejob import ImageJobs
+from ..model.kinds import PVC, VD
+from ..model.names import FINALIZER_PREFIX, disk_pvc
+from ..model.status import condition, merge_conditions
+from ..runtime.context import Context
+from ..runtime.queries import disk_storage_class, disk_users, images_from_disk, snapshots_of
 
 log = logging.getLogger(__name__)
 

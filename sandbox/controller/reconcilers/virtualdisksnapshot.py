@@ -18,11 +18,11 @@ from __future__ import annotations
 import shutil
 import time
 
-from ..context import Context
-from ..kinds import PVC, VD, VDSNAP, VM
-from ..names import FINALIZER_PREFIX, volume_snapshot
-from ..power import Freezes
-from ..status import condition, merge_conditions
+from ..model.kinds import PVC, VD, VDSNAP, VM
+from ..model.names import FINALIZER_PREFIX, volume_snapshot
+from ..model.power import Freezes
+from ..model.status import condition, merge_conditions
+from ..runtime.context import Context
 
 CLEANUP = FINALIZER_PREFIX + "vdsnapshot-cleanup"
 ERROR_ANNOTATION = "sandbox.deckhouse.io/snapshot-error"

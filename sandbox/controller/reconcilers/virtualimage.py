@@ -14,12 +14,12 @@ import time
 
 from ... import dvcr
 from ...platform import V1_10
-from ..context import Context
-from ..imageimport import ImageImports
-from ..kinds import PVC, VI, Kind
-from ..names import image_finalizers, image_pvc, image_repo
-from ..queries import image_users
-from ..status import condition, in_use_message, merge_conditions, progress_value
+from ..imports.imageimport import ImageImports
+from ..model.kinds import PVC, VI, Kind
+from ..model.names import image_finalizers, image_pvc, image_repo
+from ..model.status import condition, in_use_message, merge_conditions, progress_value
+from ..runtime.context import Context
+from ..runtime.queries import image_users
 
 log = logging.getLogger(__name__)
 

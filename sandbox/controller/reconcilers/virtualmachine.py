@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import asyncio
 
-from ..context import Context
-from ..kinds import CVI, VD, VI, VM
-from ..power import RUNNING_LIKE, Freezes, Power
-from ..status import condition, merge_conditions
+from ..model.kinds import CVI, VD, VI, VM
+from ..model.power import RUNNING_LIKE, Freezes, Power
+from ..model.status import condition, merge_conditions
+from ..runtime.context import Context
 
 
 GUEST_AGENT_ANNOTATION = "sandbox.deckhouse.io/guest-agent"

@@ -6,10 +6,10 @@ then changes what its VM wants (..power) and completes when the VM got there.
 """
 from __future__ import annotations
 
-from ..context import Context
-from ..kinds import VM, VMOP
-from ..power import Power
-from ..status import condition, merge_conditions
+from ..model.kinds import VM, VMOP
+from ..model.power import Power
+from ..model.status import condition, merge_conditions
+from ..runtime.context import Context
 
 # The platform's applicability rules for VMOPs (run policy, then VM phase).
 RUN_POLICIES_OK = {"Start": ("Manual", "AlwaysOnUnlessStoppedManually"),

@@ -9,10 +9,10 @@ import logging
 import secrets
 from typing import Any
 
+from ..model.kinds import EVENT, PVC, Kind
+from ..model.status import now, status_patch
 from .cache import Cache
-from .kinds import EVENT, PVC, Kind
 from .kube import ApiError, Kube
-from .status import now, status_patch
 
 log = logging.getLogger(__name__)
 

@@ -20,18 +20,18 @@ import subprocess
 from pathlib import Path
 from typing import Callable
 
-from .. import dvcr, tools
-from ..api.admission.quantity import Quantity
-from ..platform import V1_10
-from .context import Context
+from ... import dvcr, tools
+from ...api.admission.quantity import Quantity
+from ...platform import V1_10
+from ..model.kinds import CVI, VD, VDSNAP, VI
+from ..model.names import disk_pvc, dvcr_repo
+from ..runtime.context import Context
+from ..runtime.queries import disk_scheduled, disk_storage_class, disk_users, late_binding
 from .diskinfo import decompress_to, inspect_file, qemu_info
 from .diskjob import (DVCR_CREATE, DVCR_IMPORT, PVC_CREATED, PVC_IMPORT, PVC_POD_FAILED, UPLOAD_DEADLINE,
                       UPLOAD_WAIT, WFFC_NO_VM, WFFC_NOT_SCHEDULED, DiskJob)
 from .imagejob import ImageJob
 from .importers import Cancelled, Feed, Fetched, ImportFailed, pod_says
-from .kinds import CVI, VD, VDSNAP, VI
-from .names import disk_pvc, dvcr_repo
-from .queries import disk_scheduled, disk_storage_class, disk_users, late_binding
 from .sources import Sources
 from .uploader import Uploader, UploadHub, UploadNotStarted, random_path, serve_upload, stop_job
 

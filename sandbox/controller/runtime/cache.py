@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Mapping
 
+from ..model.kinds import Kind
 from .informer import Informer
-from .kinds import Kind
 
 
 class Cache:

@@ -5,7 +5,7 @@ import asyncio
 import logging
 from typing import Callable
 
-from .kinds import Kind
+from ..model.kinds import Kind
 from .kube import Kube
 
 log = logging.getLogger(__name__)

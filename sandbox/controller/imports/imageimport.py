@@ -14,15 +14,15 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from ..platform import V1_10
-from .context import Context
+from ...platform import V1_10
+from ..model.kinds import VI, Kind
+from ..model.names import image_pvc, image_repo
+from ..model.settings import Settings
+from ..runtime.context import Context
+from ..runtime.queries import storage_class_for
 from .imagejob import READY_MSG_PREPARING, UPLOAD_DEADLINE_MSG, ImageJob, ImageJobs
-from .importers import Cancelled, Feed, Fetched, ImportFailed, pod_says
 from .imagestore import ImageStore
-from .kinds import VI, Kind
-from .names import image_pvc, image_repo
-from .queries import storage_class_for
-from .settings import Settings
+from .importers import Cancelled, Feed, Fetched, ImportFailed, pod_says
 from .sources import Fetcher, Sources
 from .uploader import Uploader, UploadHub, UploadNotStarted, random_path, serve_upload, stop_job
 

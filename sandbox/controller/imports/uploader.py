@@ -15,12 +15,17 @@ from pathlib import Path
 from typing import Awaitable, Callable
 
 from aiohttp import web
+from aiohttp.http_exceptions import PayloadEncodingError
 
 from .diskinfo import Checksums
 
 log = logging.getLogger(__name__)
 _ALPHABET = string.ascii_lowercase + string.digits
 _CHUNK = 1 << 20
+# What reading the body and writing the file raise when the client goes away mid-body (aiohttp hands the read a
+# ConnectionResetError), the body cannot be decoded as declared, or the disk fails. Anything else is a bug in the
+# sandbox: it is not answered as a short body.
+_BODY_ERRORS = (OSError, PayloadEncodingError)
 
 
 def random_path() -> str:
@@ -32,13 +37,15 @@ class Uploader:
 
     def __init__(self, token: str, dest: Path, checksum: dict | None,
                  on_start: Callable[[int], None], on_bytes: Callable[[int, int], None],
-                 finish: Callable[[Path | None, str | None], Awaitable[str | None]]) -> None:
+                 finish: Callable[[Path | None, str | Exception | None], Awaitable[str | None]]) -> None:
         self.token = token
         self.dest = dest
         self.checksum = checksum
         self.on_start = on_start
         self.on_bytes = on_bytes
-        self.finish = finish          # (file, error) -> error after storing (None: stored fine)
+        # (file, error) -> error after storing (None: stored fine); the error is the client's text, or the
+        # exception of a bug while receiving
+        self.finish = finish
         self.busy = False
         self.used = False
         self.in_cluster_url = ""
@@ -73,8 +80,12 @@ class Uploader:
         self.busy = True
         self.used = True
         try:
-            error = await self._receive(request)
-            error = await self.finish(None if error else self.dest, error)
+            received: str | Exception | None
+            try:
+                received = await self._receive(request)
+            except Exception as exc:  # a bug of the sandbox: finish ends the upload with it, then raises it
+                received = exc
+            error = await self.finish(None if received else self.dest, received)
         finally:
             self.busy = False
         # The pod exits after one upload: stop the in-cluster listener once this answer is out.
@@ -100,7 +111,7 @@ class Uploader:
                     sums.update(chunk)
                     got += len(chunk)
                     self.on_bytes(got, length)
-        except (ConnectionError, asyncio.CancelledError, Exception) as exc:  # client went away mid-body
+        except _BODY_ERRORS as exc:
             log.info("upload interrupted: %s", exc.__class__.__name__)
             return "source image size mismatch"
         if got != length:
@@ -128,21 +139,28 @@ async def serve_upload(hub: "UploadHub", token: str, dest: Path, checksum: dict 
     """One uploader's life, for images and disks alike: publish the URL pair (`on_ready`), wait for an
     upload to start (UploadNotStarted after `deadline` seconds; None: no deadline), receive it, `store`
     it (None when stored, else the error the client is answered with) and close the URLs.
-    Returns None when stored, else the error text."""
+    Returns None when stored, else the error text; a bug of the sandbox while receiving or storing is raised here
+    (as well as to the HTTP server, which logs it and answers 500), so the job fails as an internal error."""
     done = asyncio.Event()
     started = asyncio.Event()
     outcome: dict[str, str | None] = {}
+    bugs: list[Exception] = []
 
     def start(length: int) -> None:
         started.set()
         on_start(length)
 
-    async def finish(path: Path | None, error: str | None) -> str | None:
+    async def finish(path: Path | None, error: str | Exception | None) -> str | None:
         try:
+            if isinstance(error, Exception):
+                raise error
             if error is None and path is not None:
                 error = await store(path)
             outcome["error"] = error or None
             return error
+        except Exception as exc:
+            bugs.append(exc)
+            raise
         finally:
             done.set()
 
@@ -161,6 +179,8 @@ async def serve_upload(hub: "UploadHub", token: str, dest: Path, checksum: dict 
             raise UploadNotStarted()
         await done.wait()
         await asyncio.sleep(0)   # keep the upload's files until the handler answered
+        if bugs:
+            raise bugs[0]
         return outcome.get("error")
     finally:
         await hub.remove(slot)

@@ -10,13 +10,13 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from .. import dvcr, tools
-from .context import Context
+from ... import dvcr, tools
+from ..model.kinds import Kind
+from ..model.names import image_pvc, image_repo
+from ..runtime.context import Context
 from .diskinfo import DiskInfo, decompress_to, inspect_file
 from .imagejob import ImageJob
 from .importers import Fetched
-from .kinds import Kind
-from .names import image_pvc, image_repo
 
 log = logging.getLogger(__name__)
 

@@ -11,9 +11,9 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..model.status import condition, progress_text
 from .diskinfo import download_speed
 from .importers import Feed
-from .status import condition, progress_text
 from .uploader import Uploader
 
 # Ready=False messages by step (the same on both lines unless said)

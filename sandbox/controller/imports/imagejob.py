@@ -11,10 +11,10 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..model.status import condition, progress_text
 from .diskinfo import DiskInfo, download_speed
 from .importers import Feed
 from .uploader import Uploader
-from .status import condition, progress_text
 
 READY_MSG_PREPARING = "Preparing to import the image."
 READY_MSG_IMPORTING = "The image is being imported."

@@ -5,8 +5,8 @@ reconciler) so no reconciler needs another one to answer them.
 """
 from __future__ import annotations
 
+from ..model.kinds import CVI, PVC, STORAGECLASS, VDSNAP, VI, VM, Kind
 from .cache import Cache
-from .kinds import CVI, PVC, STORAGECLASS, VDSNAP, VI, VM, Kind
 
 STOP_LIKE = ("Stopped",)
 SCHEDULED = ("Starting", "Running", "Migrating", "Pause", "Degraded", "Stopping")

@@ -16,7 +16,7 @@ import subprocess
 import threading
 from typing import Protocol
 
-from .. import tools
+from ... import tools
 
 PACKAGE = "libengine-gost-openssl"
 _DIGESTS = {"streebog256": "md_gost12_256", "streebog512": "md_gost12_512"}

@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from ..dvcr import Registry
+from ...dvcr import Registry
+from ..model.kinds import Kind
+from ..model.settings import Settings
 from .cache import Cache
 from .files import Files
-from .kinds import Kind
-from .settings import Settings
 from .workqueue import WorkQueue
 from .writer import Writer
 

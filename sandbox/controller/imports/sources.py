@@ -9,13 +9,13 @@ import base64
 from functools import partial
 from typing import Callable
 
-from .. import dvcr
-from ..platform import V1_10
+from ... import dvcr
+from ...platform import V1_10
+from ..model.kinds import CVI, SECRET, VD, VDSNAP, VI, Kind
+from ..model.names import dvcr_repo
+from ..runtime.context import Context
 from . import importers
-from .context import Context
 from .imagejob import ImageJob
-from .kinds import CVI, SECRET, VD, VDSNAP, VI, Kind
-from .names import dvcr_repo
 
 Blocked = tuple[str, str]
 Fetcher = Callable[..., importers.Fetched]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .names import disk_pvc
+from ..model.names import disk_pvc
 
 
 class Files:

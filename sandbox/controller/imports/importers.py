@@ -18,8 +18,8 @@ from typing import Callable
 import requests
 from requests.packages.urllib3.exceptions import ProtocolError, ReadTimeoutError, SSLError
 
-from .. import dvcr
-from ..platform import V1_10
+from ... import dvcr
+from ...platform import V1_10
 from .diskinfo import Checksums
 
 _CHUNK = 256 * 1024

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from .. import tools
+from ... import tools
 from .streebog import new as new_streebog
 
 ALGORITHMS = ("md5", "sha1", "sha256", "sha512", "streebog256", "streebog512")

@@ -13,7 +13,7 @@ from typing import Any, AsyncIterator
 
 import aiohttp
 
-from .kinds import Kind
+from ..model.kinds import Kind
 
 class ApiError(Exception):
     """An error answer of the API server (`status` its HTTP code, `body` its Status)."""
