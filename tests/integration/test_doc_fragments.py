@@ -89,11 +89,11 @@ def test_wait_speaks_of_images_only_for_image_modules(docs):
         assert about_images == (module in ("virtual_image", "cluster_virtual_image", "virtual_image_upload")), module
 
 
-def test_upload_options_are_one_text_in_three_modules(docs):
-    """source.upload of both image modules and virtual_image_upload's own options: same suboptions and texts
-    (source.upload.checksum adds that it is also put in the spec; references name the option's place)."""
+def test_upload_options_are_one_text_in_four_modules(docs):
+    """source.upload of both image modules and virtual_disk, and virtual_image_upload's own options: same suboptions
+    and texts (source.upload.checksum adds that it is also put in the spec; references name the option's place)."""
     top = docs["virtual_image_upload"]["options"]
-    for module in ("virtual_image", "cluster_virtual_image"):
+    for module in ("virtual_image", "cluster_virtual_image", "virtual_disk"):
         nested = docs[module]["options"]["source"]["suboptions"]["upload"]["suboptions"]
         for name, option in nested.items():
             description = [line.replace("source.upload.", "") for line in lines(option["description"])]
