@@ -23,7 +23,7 @@ author:
   - Deckhouse virtualization contributors (@deckhouse)
 extends_documentation_fragment:
   - deckhouse.virtualization.auth
-  - deckhouse.virtualization.wait.snapshot
+  - deckhouse.virtualization.wait.timeout
   - deckhouse.virtualization.progress
   - ansible.builtin.action_common_attributes
 attributes:
@@ -66,6 +66,13 @@ options:
   annotations:
     description: Annotations to set on the snapshot (merged into the existing ones).
     type: dict
+  wait:
+    description:
+      - Wait until the snapshot is C(Ready) (C(Pending), C(InProgress), C(Ready)), or gone when it is deleted.
+      - The wait watches the object (no polling) and stops at once on C(Failed) with the platform's message (for
+        example a consistent snapshot of a running virtual machine whose filesystem cannot be frozen).
+    type: bool
+    default: true
 """
 
 EXAMPLES = r"""

@@ -34,9 +34,9 @@ description:
 author:
   - Deckhouse virtualization contributors (@deckhouse)
 extends_documentation_fragment:
-  - deckhouse.virtualization.upload
   - deckhouse.virtualization.auth
   - deckhouse.virtualization.wait.image
+  - deckhouse.virtualization.wait.image_timeout
   - deckhouse.virtualization.progress
   - ansible.builtin.action_common_attributes
 attributes:
@@ -48,6 +48,9 @@ attributes:
     details: Shows the annotation that would be recorded, or the image that would be recreated.
   platform:
     platforms: kubernetes
+requirements:
+  - "for streebog checksums of an uploaded file: OpenSSL 3's GOST provider (package libengine-gost-openssl on Debian,
+    Ubuntu and Astra Linux; about 90 MB/s), else the pure-Python gostcrypto (about 80 KiB/s)"
 options:
   name:
     description: Name of the image.
@@ -70,6 +73,82 @@ options:
         recorded), delete it, create it anew and upload, instead of failing.
     type: bool
     default: false
+  path:
+    description:
+      - The file to upload (qcow2, raw, vmdk, vdi, vhdx, vpc or iso; optionally compressed with gzip or xz, sent as it
+        is and decompressed by the platform).
+      - "When the module runs on the controller (a C(local) connection, including C(delegate_to: localhost)) the path
+        is resolved like C(copy)'s C(src): the role's C(files/), then the playbook directory; a vault-encrypted file
+        is decrypted to a temporary file that is removed when the task ends. With any other connection it is a path on
+        the managed host, read there."
+    type: path
+    required: true
+  checksum:
+    description:
+      - Checksums the file must have. Every one given is computed while sending and checked before the last byte is
+        sent; on a mismatch the upload is stopped so nothing is stored. With a single-buffer file (up to 1 MiB)
+        nothing is sent at all.
+      - When none is given, C(sha1) is computed and recorded (only to tell a re-run whether the file is the same; it
+        is the fastest of these algorithms).
+      - O(checksum.streebog256) and O(checksum.streebog512) are computed by OpenSSL 3's GOST provider (about 90 MB/s)
+        when the package C(libengine-gost-openssl) (Debian, Ubuntu, Astra Linux; C(openssl-gost-engine) on Fedora) is
+        installed where the module runs; no OpenSSL configuration is needed. Without it the pure-Python gostcrypto
+        library computes them at about 80 KiB/s and the task warns.
+      - "A value may be the http(s) URL of the vendor's sums file instead of the digest (as with
+        C(ansible.builtin.get_url)), for example C(https://cloud-images.ubuntu.com/noble/current/SHA256SUMS): it is
+        read once per run, the line naming the file (the file's own name; a vault-encrypted file is decrypted to a
+        temporary name, so give its digest instead) is found in GNU form (C(<hex>  <name>)) or BSD form (the
+        algorithm, the name in parentheses, C(=) and the digest), and its digest is used as if written here. No such
+        line, an HTTP error or a malformed digest fails the task, naming the option, the sums file and the file,
+        before anything is written."
+    type: dict
+    suboptions:
+      md5:
+        description: 32 hex characters.
+        type: str
+      sha1:
+        description: 40 hex characters.
+        type: str
+      sha256:
+        description: 64 hex characters.
+        type: str
+      sha512:
+        description: 128 hex characters.
+        type: str
+      streebog256:
+        description: GOST R 34.11-2012 256 bits, 64 hex characters.
+        type: str
+      streebog512:
+        description: GOST R 34.11-2012 512 bits, 128 hex characters.
+        type: str
+  endpoint:
+    description:
+      - Which of C(status.imageUploadURLs) to use. V(in_cluster) is the uploader's service (reachable from inside the
+        cluster), V(external) the ingress URL (needs a public domain).
+      - V(auto) uses the in-cluster URL when it answers the upload server's C(GET) probe from where the module runs,
+        else the external one.
+    type: str
+    default: auto
+    choices: [auto, external, in_cluster]
+  upload_url:
+    description:
+      - Send to this URL instead of one from the image's status (for example through a proxy or port-forward). The
+        image's phases are still followed through the API.
+      - Like the URLs the image publishes, it is a credential; messages and logs show it redacted.
+    type: str
+  upload_validate_certs:
+    description: Verify the upload server's TLS certificate (independent of the API server's O(validate_certs)).
+    type: bool
+    default: true
+  upload_ca_cert:
+    description: PEM file of the CA to verify the upload server with (the system CAs when omitted).
+    type: path
+  retries:
+    description:
+      - How many times a C(Failed) image (interrupted upload, size or checksum mismatch, missed deadline) is recreated
+        and the file sent again. V(0) fails with the platform's message instead.
+    type: int
+    default: 2
 notes:
   - O(wait) only controls the wait for C(Ready) after the upload; the module always waits (up to O(wait_timeout))
     for the image to publish its upload URLs, since there is nothing to send to before that.

@@ -22,6 +22,7 @@ author:
 extends_documentation_fragment:
   - deckhouse.virtualization.auth
   - deckhouse.virtualization.wait
+  - deckhouse.virtualization.wait.timeout
   - deckhouse.virtualization.progress
   - ansible.builtin.action_common_attributes
 attributes:
