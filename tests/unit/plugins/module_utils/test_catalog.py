@@ -167,18 +167,6 @@ def test_table_has_one_line_per_row_and_failure_messages():
     assert lines[3] == "  ! VirtualImage a/bad: phase Failed: 404"
 
 
-def test_manifests_from_globs_and_a_glob_matching_nothing(tmp_path):
-    from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.manifests import read_manifests
-    (tmp_path / "b.yaml").write_text("kind: VirtualImage\nmetadata: {name: b}\n---\n---\nkind: VirtualImage\n"
-                                     "metadata: {name: c}\n")
-    (tmp_path / "a.yaml").write_text("kind: VirtualImage\nmetadata: {name: a}\n")
-    found = read_manifests([str(tmp_path / "*.yaml")])
-    assert [(f["origin"], f["manifest"]["metadata"]["name"]) for f in found] == [
-        ("a.yaml", "a"), ("b.yaml#0", "b"), ("b.yaml#1", "c")]
-    with pytest.raises(ValidationError, match=r"manifests\[1\]: '.*nothing\*.yml' matches no file"):
-        read_manifests([str(tmp_path / "a.yaml"), str(tmp_path / "nothing*.yml")])
-
-
 def test_a_run_stopped_midway_is_finished_not_refused():
     """An owned image left terminating by a run killed between delete and create is recreated; an owned prune
     left terminating is deleted again (and so waited for)."""
