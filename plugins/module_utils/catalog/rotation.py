@@ -47,8 +47,8 @@ class TrackRotation:
                          self.state.members.get((item.namespace, item.entry.track.name), []))
                 if item.entry.track and item.kind == self.options.kind else item for item in wanted]
 
-    def rotate(self, wanted: List[Wanted], rows: List[Dict[str, Any]]) -> Tuple[List[TrackStep], List[Dict[str, Any]],
-                                                                               List[str]]:
+    def rotate(self, wanted: List[Wanted],
+               rows: List[Dict[str, Any]]) -> Tuple[List[TrackStep], List[Dict[str, Any]], List[str]]:
         """(steps, their rows, hubs retired): every track's step carried out side by side; then, when every
         track went well, the hubs its old versions were copied from."""
         steps = self.plan(wanted, rows)
