@@ -350,36 +350,57 @@ duration:
 from typing import Any, Dict, List
 
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.client import Client
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.apply import (
-    CatalogRequest, CatalogRun, kind_of,
-)
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.apply import CatalogRun, kind_of
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.entries import (
-    definition_checksum_blocks, entry_checksum_blocks, parse_catalog,
+    definition_checksum_blocks, entry_checksum_blocks,
 )
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.manifests import read_manifests
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.options import CatalogOptions
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.rules import (
+    FANOUT_CHOICES, refuse_module_side_manifests,
+)
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.progress import Tracker
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.glue.module import CollectionModule
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.options import args
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.args import with_task_options
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.transfer.sums import ChecksumBlock
+
+
+def argument_spec() -> Dict[str, Any]:
+    """image_catalog_apply's options (a fresh dict each call: AnsibleModule changes it). Entries are plain dicts
+    here: the module checks them itself (catalog/rules.py), so a message can name the entry."""
+    spec: Dict[str, Any] = {
+        "cluster": {"type": "bool", "default": False},
+        "catalog": {"type": "str", "default": "default"},
+        "namespaces": {"type": "list", "elements": "str"},
+        "create_namespaces": {"type": "bool", "default": False},
+        "images": {"type": "list", "elements": "dict", "default": []},
+        "images_option": {"type": "str", "default": "images"},
+        "manifests": {"type": "list", "elements": "str", "default": []},
+        "definitions": {"type": "list", "elements": "dict", "default": []},
+        "prune": {"type": "bool", "default": False},
+        "recreate": {"type": "bool", "default": False},
+        "fanout": {"type": "str", "choices": list(FANOUT_CHOICES), "default": "none"},
+    }
+    return with_task_options(spec)
 
 
 class CatalogModule(CollectionModule):
     """image_catalog_apply."""
 
     def argument_spec(self) -> Dict[str, Any]:
-        return args.catalog_arg_spec()
+        return argument_spec()
 
     def checksum_blocks(self, params: Dict[str, Any]) -> List[ChecksumBlock]:
-        return entry_checksum_blocks(params, kind_of(params["cluster"]))
+        """The checksums of the entries and of the definitions; first (before a sums file is fetched) the refusal
+        of ``manifests`` the action plugin did not read."""
+        refuse_module_side_manifests(params)
+        return entry_checksum_blocks(params, kind_of(params["cluster"])) + definition_checksum_blocks(
+            params["definitions"])
 
-    def request(self, params: Dict[str, Any]) -> Any:
-        params["definitions"] = list(params["definitions"]) + read_manifests(params["manifests"])
-        self.sums.resolve(definition_checksum_blocks(params["definitions"]))
-        kind = kind_of(params["cluster"])
-        return CatalogRequest(kind, params, parse_catalog(params, kind))
+    def request(self, params: Dict[str, Any]) -> CatalogOptions:
+        return CatalogOptions.from_params(params, kind_of(params["cluster"]))
 
-    def execute(self, client: Client, request: Any, tracker: Tracker) -> Dict[str, Any]:
-        return CatalogRun(client, request.kind, request.params).run(request.entries)
+    def execute(self, client: Client, request: CatalogOptions, tracker: Tracker) -> Dict[str, Any]:
+        return CatalogRun(client, request).run()
 
 
 def main() -> None:

@@ -17,6 +17,9 @@ import hashlib
 import json
 from typing import Any, Dict, List, Mapping, NamedTuple, Optional
 
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.rules import (
+    check_catalog_entry, track_version, validate_catalog_options,
+)
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.checks import check_name, check_namespace
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ValidationError
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import (
@@ -27,9 +30,7 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.la
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.manifest import build_manifest
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.image import ImageOptions
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.validation import (
-    check_catalog_entry, track_version, validate_catalog_options, validate_content,
-)
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.validation import validate_content
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.transfer.sums import (
     ChecksumBlock, manifest_checksum_blocks,
 )

@@ -24,6 +24,7 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.la
     NEWEST_LABEL, NEWEST_VALUE, SEQUENCE_ANNOTATION, TRACK_LABEL, is_newest, track_sequence,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.usage import Usage
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.views import patched_view, view
 
 
 class Kept(NamedTuple):
@@ -159,3 +160,21 @@ def step_row(step: TrackStep, error: str, check_mode: bool) -> Dict[str, Any]:
         "note": step.note,
         "error": error,
     }
+
+
+def track_diff(steps: List[TrackStep], diff: Dict[str, Any]) -> None:
+    """The tracks' writes added to the run's ``--diff``: the newest label moving, old versions deleted."""
+    before, after = diff["before"], diff["after"]
+    for step in steps:
+        newest_ref = step.kind.ref(step.newest, step.namespace)
+        if step.add_label and newest_ref in after:          # created (or changed) in this run
+            after[newest_ref] = patched_view(after[newest_ref], newest_patch(True)["metadata"])
+        elif step.add_label and step.current is not None:
+            before[newest_ref] = view(step.current)
+            after[newest_ref] = patched_view(step.current, newest_patch(True)["metadata"])
+        for member in step.remove_label:
+            ref = step.kind.ref(member["metadata"]["name"], step.namespace)
+            before[ref] = view(member)
+            after[ref] = patched_view(member, newest_patch(False)["metadata"])
+        for member in step.delete:
+            before[step.kind.ref(member["metadata"]["name"], step.namespace)] = view(member)

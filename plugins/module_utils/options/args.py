@@ -14,7 +14,6 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.ki
     CHECKSUM_ALGORITHMS, Kind, object_ref_kinds,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.upload import UPLOAD_ENDPOINTS
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.validation import FANOUT_CHOICES
 
 AUTH_ARG_SPEC: Dict[str, Dict[str, Any]] = {
     "kubeconfig": {"type": "raw", "fallback": (env_fallback, ["K8S_AUTH_KUBECONFIG"])},
@@ -182,21 +181,3 @@ def with_task_options(own: Dict[str, Any]) -> Dict[str, Any]:
     """A fresh copy of a module's own options plus what every module that waits takes: wait, connection,
     progress."""
     return copy_spec(own, WAIT_ARG_SPEC, AUTH_ARG_SPEC, PROGRESS_ARG_SPEC)
-
-
-def catalog_arg_spec() -> Dict[str, Any]:
-    """image_catalog_apply (entries are checked by the module, which can name them)."""
-    spec: Dict[str, Any] = {
-        "cluster": {"type": "bool", "default": False},
-        "catalog": {"type": "str", "default": "default"},
-        "namespaces": {"type": "list", "elements": "str"},
-        "create_namespaces": {"type": "bool", "default": False},
-        "images": {"type": "list", "elements": "dict", "default": []},
-        "images_option": {"type": "str", "default": "images"},
-        "manifests": {"type": "list", "elements": "str", "default": []},
-        "definitions": {"type": "list", "elements": "dict", "default": []},
-        "prune": {"type": "bool", "default": False},
-        "recreate": {"type": "bool", "default": False},
-        "fanout": {"type": "str", "choices": list(FANOUT_CHOICES), "default": "none"},
-    }
-    return with_task_options(spec)

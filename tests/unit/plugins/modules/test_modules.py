@@ -13,7 +13,7 @@ from ansible.module_utils.testing import patch_module_args
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.api import client
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.glue import module as glue
 from ansible_collections.deckhouse.virtualization.plugins.modules import (
-    cluster_virtual_image, virtual_image, virtual_image_info,
+    cluster_virtual_image, image_catalog_apply, virtual_image, virtual_image_info,
 )
 
 MODULES_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "plugins", "modules")
@@ -102,3 +102,13 @@ def test_bad_input_fails_before_any_client(name, capsys):
     module = importlib.import_module("ansible_collections.deckhouse.virtualization.plugins.modules." + name)
     result = run(module, args, capsys)
     assert result["failed"] and message in result["msg"]
+
+
+def test_catalog_manifests_the_action_plugin_did_not_read_are_refused_first(capsys):
+    """Run without its action plugin, the catalog module gets ``manifests`` as paths it never reads: it refuses,
+    naming the fix, before a sums file is fetched (the entry's checksum URL is never asked for) or a client built."""
+    sums = {"sha256": "https://sums.invalid/SHA256SUMS"}
+    result = run(image_catalog_apply, {"namespaces": ["n"], "manifests": ["catalog/*.yaml"],
+                                       "images": [{"name": "a", "url": "https://h/a.img", "checksum": sums}]}, capsys)
+    assert result["failed"] and result["msg"].startswith("manifests reached the module unread")
+    assert "deckhouse.virtualization.image_catalog_apply" in result["msg"]

@@ -15,11 +15,10 @@ from typing import Any, Callable, Dict, List, NamedTuple, Optional
 
 import pytest
 
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog import apply as catalog_apply
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.apply import (
-    NAMESPACES_PATH, CatalogFailed, CatalogRun,
-)
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.entries import parse_catalog
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog import parallel
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.apply import CatalogFailed, CatalogRun
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.options import CatalogOptions
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.reading import NAMESPACES_PATH, LiveState
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ApiError, ValidationError
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import VIRTUAL_IMAGE
 
@@ -149,9 +148,8 @@ def params(images: List[Dict[str, Any]], namespaces: Optional[List[str]] = None,
 
 
 def apply(api: FakeApi, images: List[Dict[str, Any]], **kw: Any) -> Dict[str, Any]:
-    """parse_catalog then CatalogRun.run, as the module does."""
-    p = params(images, **kw)
-    return CatalogRun(api, VIRTUAL_IMAGE, p).run(parse_catalog(p, VIRTUAL_IMAGE))
+    """CatalogOptions from parameters, then CatalogRun.run, as the module does."""
+    return CatalogRun(api, CatalogOptions.from_params(params(images, **kw), VIRTUAL_IMAGE)).run()
 
 
 def image_path(name: str, namespace: str = NS) -> str:
@@ -197,7 +195,7 @@ def test_every_image_is_created_and_waited_for_side_by_side():
 
 def test_the_overlap_check_fails_when_images_run_one_at_a_time(monkeypatch):
     """The barrier above proves overlap: with a single worker it breaks instead of opening."""
-    monkeypatch.setattr(catalog_apply, "MAX_WORKERS", 1)
+    monkeypatch.setattr(parallel, "MAX_WORKERS", 1)
     api = FakeApi([NS])
     api.create_gate = holding(3, timeout=0.5)
     with pytest.raises(threading.BrokenBarrierError):
@@ -333,7 +331,7 @@ def test_an_image_a_run_beside_this_one_created_as_wanted_is_taken_as_created():
     def beside(name: str) -> None:   # the other run's create lands first, the same object
         if name not in seen:
             seen[name] = True
-            CatalogRun(api, VIRTUAL_IMAGE, params(urls("a"))).run(parse_catalog(params(urls("a")), VIRTUAL_IMAGE))
+            apply(api, urls("a"))
 
     api.create_gate = beside
     result = apply(api, urls("a"))
@@ -344,6 +342,6 @@ def test_an_image_a_run_beside_this_one_created_as_wanted_is_taken_as_created():
     foreign.store[image_path("b")] = {"metadata": {"name": "b", "namespace": NS, "labels": {}}, "spec": {}}
     foreign.create_gate = lambda name: None
     with pytest.raises(CatalogFailed, match="already exists"):
-        run = CatalogRun(foreign, VIRTUAL_IMAGE, params(urls("b")))
-        run._read = lambda namespaces, wanted: ({}, [])   # listed before the other object was made
-        run.run(parse_catalog(params(urls("b")), VIRTUAL_IMAGE))
+        run = CatalogRun(foreign, CatalogOptions.from_params(params(urls("b")), VIRTUAL_IMAGE))
+        run._read = lambda wanted: LiveState.empty()   # listed before the other object was made
+        run.run()
