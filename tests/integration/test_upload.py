@@ -64,6 +64,19 @@ def wait_phase(k8s: Any, namespace: Optional[str], name: str, phases: List[str],
         time.sleep(0.1)
 
 
+def wait_upload_urls(k8s: Any, namespace: Optional[str], name: str, timeout: float = 30) -> Dict[str, str]:
+    """Poll the server's state until the image publishes its upload URLs (deadline, not a bare sleep)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        obj = get_image(k8s, namespace, name)
+        urls = ((obj or {}).get("status") or {}).get("imageUploadURLs")
+        if urls:
+            return urls
+        assert time.monotonic() < deadline, "image %s never published its upload URLs: %s" % (
+            name, obj and obj.get("status"))
+        time.sleep(0.1)
+
+
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -371,8 +384,9 @@ def test_concurrent_upload_gets_503_then_the_image_is_recreated(play, namespace,
     create_upload_image(k8s, namespace, "busy")
 
     def in_cluster() -> str:
-        obj = wait_phase(k8s, namespace, "busy", ["WaitForUserUpload", "Provisioning", "Ready", "Failed"])
-        return obj["status"]["imageUploadURLs"]["inCluster"]  # after Ready: the dead URL (the server says 404)
+        # Provisioning comes twice: first while the uploader starts (no URLs yet), then while a body is stored
+        # (URLs kept); after Ready the URL is dead (the server says 404).
+        return wait_upload_urls(k8s, namespace, "busy")["inCluster"]
 
     release = threading.Event()
     other = slow_upload(in_cluster(), 1024 * 1024, release)
