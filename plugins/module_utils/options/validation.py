@@ -155,8 +155,6 @@ def validate_upload(opts: UploadOptions, option: str = "") -> None:
     check_wait_timeout(opts.wait_timeout)
 
 
-
-
 def validate_vm_operation(params: Mapping[str, Any]) -> None:
     """virtual_machine_operation's options, before any request."""
     check_namespace(params.get("namespace"))
