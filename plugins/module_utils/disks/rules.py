@@ -10,7 +10,7 @@ Kept in one place so that the disk runner, its upload and capture never disagree
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Mapping, Optional
 
 from ansible.module_utils.common.warnings import warn
 
@@ -21,6 +21,7 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.ki
     VIRTUAL_IMAGE,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.quantity import quantity_or_none
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.disks.summary import attached_vms, describe_vms
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.summary import size_bytes
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.decision import (
     IN_PLACE, SAME, SpecLock,
@@ -53,16 +54,6 @@ def grow_only(disk: Mapping[str, Any], live: Any, wanted: Any) -> str:
 # After provisioning only the size changes, in place; a different source or storage class is locked.
 DISK_DATA_LOST = "the data on the disk is lost"
 DISK_LOCK = SpecLock(phases=DISK_PROVISIONED_PHASES, in_place={SIZE_PATH: grow_only}, recreate_loses=DISK_DATA_LOST)
-
-
-def attached_vms(disk: Mapping[str, Any]) -> List[Dict[str, Any]]:
-    """status.attachedToVirtualMachines: the VMs whose block devices name the disk (``mounted`` while running)."""
-    return [dict(vm) for vm in ((disk.get("status") or {}).get("attachedToVirtualMachines") or []) if vm.get("name")]
-
-
-def describe_vms(vms: List[Dict[str, Any]]) -> str:
-    """``VirtualMachine "web" (mounted), VirtualMachine "db"``."""
-    return ", ".join('VirtualMachine "%s"%s' % (vm["name"], " (mounted)" if vm.get("mounted") else "") for vm in vms)
 
 
 def why_not_recreate(disk: Mapping[str, Any]) -> str:

@@ -23,10 +23,11 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.er
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.progress import Tracker
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.disks.request import DiskRequest
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.disks.rules import (
-    DISK_LOCK, DISK_UPLOAD, attached_vms, check_source_exists, check_storage_class_exists, describe_vms,
-    why_not_recreate,
+    DISK_LOCK, DISK_UPLOAD, check_source_exists, check_storage_class_exists, why_not_recreate,
 )
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.disks.summary import summarize_disk
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.disks.summary import (
+    attached_vms, describe_vms, summarize_disk,
+)
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.sourced import SourcedRunner
 
 

@@ -5,16 +5,25 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional
 
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common import conditions as cond
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.disks.rules import attached_vms
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.summary import (
     common_summary, ready_summary,
 )
 
 # The InUse reason of a disk an image is being made from (the platform's wording, both lines).
 IMAGE_CREATION_REASON = "UsedForImageCreation"
+
+
+def attached_vms(disk: Mapping[str, Any]) -> List[Dict[str, Any]]:
+    """status.attachedToVirtualMachines: the VMs whose block devices name the disk (``mounted`` while running)."""
+    return [dict(vm) for vm in ((disk.get("status") or {}).get("attachedToVirtualMachines") or []) if vm.get("name")]
+
+
+def describe_vms(vms: List[Dict[str, Any]]) -> str:
+    """``VirtualMachine "web" (mounted), VirtualMachine "db"``."""
+    return ", ".join('VirtualMachine "%s"%s' % (vm["name"], " (mounted)" if vm.get("mounted") else "") for vm in vms)
 
 
 def describe_source(spec: Mapping[str, Any]) -> Optional[str]:

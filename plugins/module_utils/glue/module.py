@@ -24,8 +24,9 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.pr
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.redaction import redact_urls
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.yaml_support import HAS_YAML
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.namespaces import require_namespace
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.args import merge_connection
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.validation import validate_connection
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.args import (
+    merge_connection, validate_connection,
+)
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.transfer.sums import (
     ChecksumBlock, SumsResolver,
 )

@@ -10,6 +10,7 @@ from typing import Any, Dict, Mapping
 
 from ansible.module_utils.basic import env_fallback
 
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ValidationError
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import (
     CHECKSUM_ALGORITHMS, Kind, object_ref_kinds,
 )
@@ -167,6 +168,14 @@ def merge_connection(params: Mapping[str, Any]) -> Dict[str, Any]:
     given = params.get("connection") or {}
     merged.update({key: value for key, value in given.items() if value is not None})
     return merged
+
+
+def validate_connection(params: Mapping[str, Any]) -> None:
+    """The connection options every module takes, after ``connection`` was folded in: a request_timeout of 0 or
+    less would make every request fail at once (or, as once, silently become the default)."""
+    timeout = params.get("request_timeout")
+    if timeout is not None and timeout <= 0:
+        raise ValidationError("request_timeout must be > 0 seconds, got %s" % timeout)
 
 
 def copy_spec(*specs: Dict[str, Any]) -> Dict[str, Any]:

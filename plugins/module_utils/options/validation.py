@@ -106,14 +106,6 @@ def _check_definition(definition: Any, kind: Kind, wait: bool) -> None:
         raise ValidationError(NOT_SUPPORTED_UPLOAD)
 
 
-def validate_connection(params: Mapping[str, Any]) -> None:
-    """The connection options every module takes, after ``connection`` was folded in: a request_timeout of 0 or
-    less would make every request fail at once (or, as once, silently become the default)."""
-    timeout = params.get("request_timeout")
-    if timeout is not None and timeout <= 0:
-        raise ValidationError("request_timeout must be > 0 seconds, got %s" % timeout)
-
-
 def _check_streebog(option: str) -> None:
     """Streebog runs at native speed with OpenSSL's GOST provider; without it gostcrypto works but crawls, so the
     task says which package to install; with neither the task stops before any request."""

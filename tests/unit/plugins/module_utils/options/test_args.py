@@ -5,8 +5,11 @@
 
 from __future__ import annotations
 
+import pytest
+
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ValidationError
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.args import (
-    AUTH_ARG_SPEC, CONNECTION_KEYS, merge_connection,
+    AUTH_ARG_SPEC, CONNECTION_KEYS, merge_connection, validate_connection,
 )
 
 
@@ -31,3 +34,11 @@ def test_connection_suboptions_match_the_auth_options_without_env_fallbacks_or_a
         assert option["type"] == AUTH_ARG_SPEC[key]["type"]
         assert not {"fallback", "aliases", "default"} & set(option)
     assert options["api_key"]["no_log"] is True
+
+
+@pytest.mark.parametrize("timeout", [0, 0.0, -1, -0.5])
+def test_request_timeout_of_zero_or_less_is_refused_naming_the_option(timeout):
+    with pytest.raises(ValidationError, match="request_timeout must be > 0 seconds, got %s" % timeout):
+        validate_connection({"request_timeout": timeout})
+    validate_connection({"request_timeout": 0.25})
+    validate_connection({})

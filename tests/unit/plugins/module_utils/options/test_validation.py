@@ -11,7 +11,6 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.ki
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.image import ImageOptions
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.validation import validate as _validate
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.validation import validate_connection
 
 
 def validate(params, kind):
@@ -151,11 +150,3 @@ def test_upload_file_must_exist_and_only_a_definition_upload_is_unsupported(tmp_
         validate(as_definition, VIRTUAL_IMAGE)
     validate(dict(as_definition, state="absent"), VIRTUAL_IMAGE)
     validate(dict(as_definition, wait=False), VIRTUAL_IMAGE)  # created for another step to upload into
-
-
-@pytest.mark.parametrize("timeout", [0, 0.0, -1, -0.5])
-def test_request_timeout_of_zero_or_less_is_refused_naming_the_option(timeout):
-    with pytest.raises(ValidationError, match="request_timeout must be > 0 seconds, got %s" % timeout):
-        validate_connection({"request_timeout": timeout})
-    validate_connection({"request_timeout": 0.25})
-    validate_connection({})
