@@ -14,8 +14,8 @@ from ansible.module_utils.common.warnings import warn
 
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common import streebog
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.checks import (
-    LABEL_VALUE_MAX, check_checksums, check_metadata_keys, check_name, check_namespace, check_pem, check_pem_file,
-    check_size, check_url, check_wait_timeout, is_name_part,
+    check_checksums, check_metadata_keys, check_name, check_namespace, check_pem, check_pem_file, check_size,
+    check_url, check_wait_timeout,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ValidationError
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import (
