@@ -383,7 +383,7 @@ def argument_spec() -> Dict[str, Any]:
     return with_task_options(spec)
 
 
-class CatalogModule(CollectionModule):
+class CatalogModule(CollectionModule[CatalogOptions]):
     """image_catalog_apply."""
 
     def argument_spec(self) -> Dict[str, Any]:

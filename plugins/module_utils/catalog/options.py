@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any, Mapping, NamedTuple, Optional, Tuple
 
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.entries import Entry, parse_catalog
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.rules import refuse_module_side_manifests
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import Kind
 
 
@@ -38,7 +39,9 @@ class CatalogOptions(NamedTuple):
     @classmethod
     def from_params(cls, params: Mapping[str, Any], kind: Kind) -> "CatalogOptions":
         """Check the catalog's options and parse its entries (parse_catalog); ValidationError names the first
-        problem, and no request is sent."""
+        problem, and no request is sent. ``manifests`` that reached the module unread are refused first: planned
+        without them, the catalog would seem empty (and, with ``prune``, would delete what it owns)."""
+        refuse_module_side_manifests(params)
         entries = parse_catalog(params, kind)
         return cls(
             kind=kind, catalog=params["catalog"], namespaces=tuple(params.get("namespaces") or ()),

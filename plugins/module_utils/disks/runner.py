@@ -17,9 +17,7 @@ from ansible.module_utils.common.warnings import warn
 
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.client import Client
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common import conditions as cond
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import (  # noqa: F401
-    ImmutableSpec, InUse,  # InUse: named here too, where the disk tests import it
-)
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ImmutableSpec, InUse
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.progress import Tracker
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.disks.request import DiskRequest
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.disks.rules import (

@@ -166,7 +166,7 @@ def merge_connection(params: Mapping[str, Any]) -> Dict[str, Any]:
     that are set win) and the ``connection`` key itself gone."""
     merged = {key: copy.deepcopy(value) for key, value in params.items() if key != "connection"}
     given = params.get("connection") or {}
-    merged.update({key: value for key, value in given.items() if value is not None})
+    merged.update({key: copy.deepcopy(value) for key, value in given.items() if value is not None})
     return merged
 
 

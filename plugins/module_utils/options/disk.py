@@ -39,7 +39,7 @@ class DiskOptions(NamedTuple):
     wait_timeout: float = 1800.0
 
     present = property(lambda self: self.state != "absent", doc="``state: present``.")
-    from_params = classmethod(_from_params)  # names as in args.disk_arg_spec
+    from_params = classmethod(_from_params)  # names as in modules/virtual_disk.py's argument_spec
 
 
 class SnapshotOptions(NamedTuple):
@@ -56,4 +56,4 @@ class SnapshotOptions(NamedTuple):
     wait_timeout: float = 1800.0
 
     present = property(lambda self: self.state != "absent", doc="``state: present``.")
-    from_params = classmethod(_from_params)  # names as in args.disk_snapshot_arg_spec
+    from_params = classmethod(_from_params)  # names as in modules/virtual_disk_snapshot.py's argument_spec

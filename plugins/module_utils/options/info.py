@@ -34,7 +34,8 @@ class ListQuery(NamedTuple):
 
     @property
     def selector(self) -> Optional[str]:
-        """The ``labelSelector`` sent: the given selectors and, for a track or catalog, its label."""
+        """The ``labelSelector`` sent: the selectors joined (images/info.py adds a track's or catalog's label to
+        them before listing)."""
         return ",".join(self.label_selectors) or None
 
 
@@ -44,7 +45,7 @@ def image_query(params: Mapping[str, Any]) -> ListQuery:
     if cluster and params.get("namespace"):
         raise ValidationError("namespace cannot be used with cluster: true (ClusterVirtualImages are cluster-wide)")
     kind = CLUSTER_VIRTUAL_IMAGE if cluster else VIRTUAL_IMAGE
-    query = _query(kind, params)
+    query = _query(kind, params)._replace(track=params.get("track"), catalog=params.get("catalog"))
     if query.track is not None and not cluster and query.namespace is None:
         raise ValidationError("track needs namespace: each namespace holds its own versions of a track")
     if query.catalog is not None and not is_name_part(query.catalog, LABEL_VALUE_MAX):
@@ -69,5 +70,4 @@ def _query(kind: Kind, params: Mapping[str, Any]) -> ListQuery:
         check_name(name, "name", kind.kind)
     return ListQuery(kind=kind, namespace=namespace, name=name,
                      label_selectors=tuple(params.get("label_selectors") or ()),
-                     phases=tuple(params.get("phase") or ()), track=params.get("track"),
-                     catalog=params.get("catalog"))
+                     phases=tuple(params.get("phase") or ()))

@@ -54,7 +54,7 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.transfer.
 )
 
 # The names the callers import from here (images, disks, catalog, the upload module, the tests).
-__all__ = ["ANNOTATION", "IMAGE_UPLOAD", "UploadRules", "UploadRunner", "record_value", "recorded", "redact_image"]
+__all__ = ["ANNOTATION", "IMAGE_UPLOAD", "UploadRules", "UploadRunner", "record_value", "recorded"]
 
 
 class UploadRunner:  # pylint: disable=too-many-instance-attributes

@@ -66,3 +66,9 @@ def test_a_bad_option_or_entry_builds_nothing(change, message):
     with pytest.raises(ValidationError) as caught:
         CatalogOptions.from_params(params(**change), VIRTUAL_IMAGE)
     assert message in caught.value.msg
+
+
+def test_manifests_that_bypassed_the_action_plugin_are_refused_before_anything_is_planned():
+    """Planned without its files the catalog would look empty, and with prune would delete what it owns."""
+    with pytest.raises(ValidationError, match="^manifests reached the module unread"):
+        CatalogOptions.from_params(params(manifests=["git/*.yaml"], images=[], definitions=[]), VIRTUAL_IMAGE)

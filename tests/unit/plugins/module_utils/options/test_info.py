@@ -31,7 +31,7 @@ def test_cluster_images_and_disks_are_their_own_kinds():
     assert image_query({"cluster": True}).kind == CLUSTER_VIRTUAL_IMAGE
     disks = disk_query({"namespace": "ns", "phase": ["Ready"], "track": "ignored", "catalog": "ignored"})
     assert (disks.kind, disks.namespace, disks.phases) == (VIRTUAL_DISK, "ns", ("Ready",))
-    assert disks.selector is None
+    assert disks.selector is None and disks.track is None and disks.catalog is None
 
 
 @pytest.mark.parametrize("params, message", [

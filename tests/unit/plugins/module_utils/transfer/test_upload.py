@@ -17,12 +17,13 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.er
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import VIRTUAL_IMAGE
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.progress import Tracker
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.upload import UploadOptions
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.redaction import redact_image
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.validation import validate_upload
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.transfer.stream import (
     ConnectFailed, Interrupted, Outcome,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.transfer.upload import (
-    ANNOTATION, UploadRunner, record_value, recorded, redact_image,
+    ANNOTATION, UploadRunner, record_value, recorded,
 )
 
 EXTERNAL = "https://127.0.0.1:9443/upload/s3cr3ts3cr3ts3cr3ts3cr3ts3cr3t00"
