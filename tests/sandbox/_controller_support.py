@@ -152,6 +152,20 @@ class Recorder:
                                          f"{json.dumps((last or {}).get('status'), indent=1)}")
                 self.cond.wait(min(left, 1.0))
 
+    def wait_any(self, pred: Callable[[dict], bool], timeout: float = 30, what: str = "") -> list[dict]:
+        """Block until the latest version of some object satisfies pred; all such objects (watch-driven, with a
+        deadline). For objects whose names the test cannot know, such as events."""
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                found = [hist[-1] for hist in self.seen.values() if hist and pred(hist[-1])]
+                if found:
+                    return found
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"timeout waiting for a {self.kind} {what}")
+                self.cond.wait(min(left, 1.0))
+
     def wait_phase(self, name: str, phase: str, timeout: float = 30) -> dict:
         return self.wait(name, lambda o: (o.get("status") or {}).get("phase") == phase, timeout, f"phase {phase}")
 

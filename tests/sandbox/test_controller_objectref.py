@@ -161,14 +161,16 @@ def test_vmop_rules_by_run_policy(sandbox: Any, api: Api, namespace: str, seeded
 def test_a_vmop_for_a_vm_that_does_not_exist_fails(sandbox: Any, api: Api, namespace: str) -> None:
     """vmop/service/service.go (v1.10.2 and main): Failed, Completed False VirtualMachineNotFound, a Warning event."""
     ops = Recorder(api, "VirtualMachineOperation", namespace)
+    recorded = Recorder(api, "Event", namespace)   # events are recorded apart from the status, as a recorder does
     try:
         api.create(_vmop(namespace, "ghost-start", "ghost", "Start"))
         op = ops.wait_phase("ghost-start", "Failed", 30)
         done = cond(op, "Completed")
         assert (done["status"], done["reason"], done["message"]) == (
             "False", "VirtualMachineNotFound", "VirtualMachine not found")
-        events = [e for e in api.events(namespace) if e["involvedObject"]["name"] == "ghost-start"]
+        events = recorded.wait_any(lambda e: e["involvedObject"]["name"] == "ghost-start", 30, "about ghost-start")
         assert [(e["type"], e["reason"], e["message"]) for e in events] == [
             ("Warning", "VirtualMachineOperationFailed", "VirtualMachine not found")]
     finally:
         ops.stop()
+        recorded.stop()
