@@ -1,0 +1,55 @@
+"""A disk's volume: how big its PVC must be, and how its raw file is made from the source data.
+
+Shared by every source that brings data (images, snapshots, HTTP, registry, upload); nothing here talks to the
+API, so the rules can be tested without a sandbox.
+"""
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Callable
+
+from ... import tools
+from ...api.admission.quantity import Quantity
+from .diskinfo import decompress_to, qemu_info
+from .importers import Feed, ImportFailed
+
+ALIGN = 1 << 20     # image-derived volume sizes are aligned up to 1 MiB (service.GetValidatedPVCSize)
+
+
+def spec_size(vd: dict) -> str | None:
+    """The size the disk's spec asks for (`spec.persistentVolumeClaim.size`), None when it leaves it out."""
+    return ((vd.get("spec") or {}).get("persistentVolumeClaim") or {}).get("size")
+
+
+def pvc_size(spec_size: str | None, required: int) -> tuple[int, str]:
+    """(bytes, capacity text) of the PVC for data of `required` bytes (GetValidatedPVCSize); raises
+    ImportFailed with the platform's text when the spec asks for less."""
+    aligned = -(-required // ALIGN) * ALIGN
+    need = Quantity(str(required)) if aligned == required else Quantity(f"{aligned // ALIGN}Mi")
+    if spec_size is None:
+        return int(need.value), str(need)
+    want = Quantity(str(spec_size))
+    if want < need:
+        spec_part = str(int(want.value)) + ("" if str(int(want.value)) == str(want) else f" ({want})")
+        raise ImportFailed(f"The specified pvc size is insufficient: {spec_part} < {int(need.value)}.")
+    return int(want.value), str(want)
+
+
+def fill_volume(source: Callable[[], Path], path: Path, size: int, feed: Feed, workdir: Path) -> None:
+    """The PVC's volume: the source converted to raw, grown to the PVC size (blocking; in a thread)."""
+    feed.check()
+    data = source()
+    plain = workdir / "plain"
+    decompress_to(data, plain)
+    feed.fraction = 0.5
+    feed.notify()
+    fmt, vsize = qemu_info(plain)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run([tools.command("qemu-img"), "convert", "-q", "-f", fmt, "-O", "raw", str(plain), str(path)],
+                   check=True, capture_output=True)
+    if size > vsize:
+        subprocess.run([tools.command("qemu-img"), "resize", "-q", "-f", "raw", str(path), str(size)], check=True,
+                       capture_output=True)
+    feed.fraction = 0.999
+    feed.check()
