@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Build the docs site (default), lint the collection's docs (`lint`) or preview CHANGELOG.rst (`changelog`).
+# Build the docs site (default), lint the collection's docs (`lint`) or preview CHANGELOG.rst (`changelog [FILE]`,
+# written to FILE, CHANGELOG.rst by default).
 # The site: antsibull-docs renders module/role pages and the guides in docs/docsite/rst into
 # docs/_build/rst, then Sphinx builds docs/_build/html with warnings as errors.
 set -euo pipefail
@@ -42,10 +43,11 @@ case "${1:-site}" in
     cp -r changelogs galaxy.yml meta plugins roles "$work/"
     version=$(sed -n 's/^version: *//p' galaxy.yml)
     (cd "$work" && antsibull-changelog release --version "$version")
-    cp "$work/CHANGELOG.rst" CHANGELOG.rst
-    echo "changelog: CHANGELOG.rst rendered for $version (fragments kept)"
+    out=${2:-CHANGELOG.rst}
+    cp "$work/CHANGELOG.rst" "$out"
+    echo "changelog: $out rendered for $version (fragments kept)"
     ;;
   *)
-    echo "usage: scripts/docs.sh [site|lint|changelog]" >&2; exit 2
+    echo "usage: scripts/docs.sh [site|lint|changelog [FILE]]" >&2; exit 2
     ;;
 esac
