@@ -9,7 +9,9 @@ VENV=${VENV:-.venv}
 
 need_apt=()
 # etcd-server: the store of the real API server `make conformance` compares the sandbox with.
-for pair in qemu-img:qemu-utils docker-registry:docker-registry skopeo:skopeo xorriso:xorriso curl:curl etcd:etcd-server; do
+# chromium-headless-shell: `make docs` pictures the module index, and a test opens the built pages in it.
+for pair in qemu-img:qemu-utils docker-registry:docker-registry skopeo:skopeo xorriso:xorriso curl:curl etcd:etcd-server \
+            chromium-headless-shell:chromium-headless-shell; do
   cmd=${pair%%:*}; pkg=${pair#*:}
   command -v "$cmd" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
