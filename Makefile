@@ -32,7 +32,7 @@ help:
 	@echo "make realapi-lock  refresh scripts/realapi/packages.lock from today's sid, then build"
 
 venv: $(BIN)/.ready
-$(BIN)/.ready: requirements.txt requirements-test.txt requirements-docs.txt scripts/bootstrap.sh
+$(BIN)/.ready: requirements.txt requirements-build.txt requirements-test.txt requirements-docs.txt scripts/bootstrap.sh
 	PYTHON=$(PYTHON) VENV=$(VENV) scripts/bootstrap.sh
 	@touch $@
 
@@ -105,7 +105,7 @@ docs-lint: venv
 changelog: venv
 	scripts/docs.sh changelog
 
-ee-context: build
+ee-context: build venv
 	mkdir -p .build/ee
 	cp "$$(ls -t .build/deckhouse-virtualization-*.tar.gz | head -1)" .build/ee/deckhouse-virtualization.tar.gz
 	$(BIN)/ansible-builder create -f ee/execution-environment.yml -c .build/ee/context --output-filename Containerfile
@@ -132,10 +132,19 @@ conformance: venv
 realapi-test: venv
 	@bin=$$(python3 scripts/realapi/build.py) && DVP_REALAPI_BINARY="$$bin" $(BIN)/pytest tests/realapi $(PYTEST_ARGS)
 
-build: venv
-	mkdir -p .build
-	$(BIN)/ansible-galaxy collection build --force --output-path .build .
-	scripts/build-sandbox-wheel.sh .build
+# The packages build in a venv of their own holding only requirements-build.txt (ansible-core), so that a user who
+# wants the tarball and the wheel does not install the test and docs toolchain of `make venv`.
+BUILD_VENV ?= .venv-build
+BUILD_OUT ?= .build
+$(BUILD_VENV)/.ready: requirements-build.txt
+	$(PYTHON) -m venv $(BUILD_VENV)
+	$(BUILD_VENV)/bin/python -m pip install -q --disable-pip-version-check -r requirements-build.txt
+	@touch $@
+
+build: $(BUILD_VENV)/.ready
+	mkdir -p $(BUILD_OUT)
+	$(BUILD_VENV)/bin/ansible-galaxy collection build --force --output-path $(BUILD_OUT) .
+	PYTHON_FOR_BUILD=$(BUILD_VENV)/bin/python scripts/build-sandbox-wheel.sh $(BUILD_OUT)
 
 clean:
 	rm -rf .build tests/output .pytest_cache

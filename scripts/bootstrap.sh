@@ -32,7 +32,7 @@ if ((${#need_apt[@]})); then
 fi
 
 stamp="$VENV/.requirements.sha256"
-want=$(cat requirements.txt requirements-test.txt requirements-docs.txt | sha256sum | cut -d' ' -f1)
+want=$(cat requirements.txt requirements-build.txt requirements-test.txt requirements-docs.txt | sha256sum | cut -d' ' -f1)
 if [ ! -x "$VENV/bin/python" ]; then
   "$PYTHON" -m venv "$VENV"
 fi

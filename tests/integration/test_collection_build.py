@@ -38,6 +38,18 @@ def test_tarball_leaves_out_development_files(tarball: Path) -> None:
     assert "galaxy.yml" not in names and "MANIFEST.json" in names
     assert not [n for n in names if n.startswith(("sandbox/", ".venv/", ".sandbox/", ".build/", "scripts/"))]
     assert [n for n in names if n.startswith("plugins/modules/")]
+    # Nothing of developing the collection: its suites, its own Molecule scenario, the toolchain's pins, the
+    # docs site's build settings, the EE definition, unreleased fragments, the linters' settings.
+    development = [n for n in names if n.split("/")[0] in (
+        "tests", "molecule", "ee", "pytest.ini", ".gitignore", ".yamllint", ".ansible-lint")
+        or (n.startswith("requirements-") and n.endswith(".txt"))
+        or n in ("docs/conf.py", "docs/antsibull-docs.cfg", "docs/index.rst", "docs/ansible_refs.rst")
+        or n.startswith("changelogs/fragments/")]
+    assert development == []
+    # What a user or an execution environment reads stays: the requirements, bindep, docs, playbooks, notes.
+    for kept in ("requirements.txt", "bindep.txt", "meta/execution-environment.yml", "changelogs/changelog.yaml",
+                 "docs/docsite/extra-docs.yml", "playbooks/demo.yml", "LICENSE", "README.md"):
+        assert kept in names, kept
 
 
 def test_tarball_installs_offline_and_modules_resolve(tarball: Path, tmp_path: Path) -> None:
