@@ -180,13 +180,9 @@ options:
                 Astra Linux; C(openssl-gost-engine) on Fedora) is installed where the module runs; no OpenSSL
                 configuration is needed. Without it the pure-Python gostcrypto library computes them at about 80 KiB/s
                 and the task warns.
-              - "A value may be the http(s) URL of the vendor's sums file instead of the digest (as with
-                C(ansible.builtin.get_url)), for example C(https://cloud-images.ubuntu.com/noble/current/SHA256SUMS):
-                it is read once per run, the line naming the file (the file's own name; a vault-encrypted file is
-                decrypted to a temporary name, so give its digest instead) is found in GNU form (C(<hex>  <name>)) or
-                BSD form (the algorithm, the name in parentheses, C(=) and the digest), and its digest is used as if
-                written here. No such line, an HTTP error or a malformed digest fails the task, naming the option, the
-                sums file and the file, before anything is written."
+              - "A value may also be the http(s) URL of the vendor's sums file, read as for
+                O(source.http.checksum); the line naming the file's own name gives the digest (a vault-encrypted file
+                is decrypted to a temporary name, so give its digest instead)."
             type: dict
             suboptions:
               md5:

@@ -91,15 +91,21 @@ def test_wait_speaks_of_images_only_for_image_modules(docs):
 
 def test_upload_options_are_one_text_in_four_modules(docs):
     """source.upload of both image modules and virtual_disk, and virtual_image_upload's own options: same suboptions
-    and texts (source.upload.checksum adds that it is also put in the spec; references name the option's place)."""
+    and texts (source.upload.checksum adds that it is also put in the spec, and points at source.http.checksum for
+    how a sums file is read, which virtual_image_upload explains itself; references name the option's place)."""
     top = docs["virtual_image_upload"]["options"]
     for module in ("virtual_image", "cluster_virtual_image", "virtual_disk"):
         nested = docs[module]["options"]["source"]["suboptions"]["upload"]["suboptions"]
         for name, option in nested.items():
             description = [line.replace("source.upload.", "") for line in lines(option["description"])]
+            expected = lines(top[name]["description"])
             if name == "checksum":
                 description = [line for line in description if "spec.dataSource.upload.checksum" not in line]
-            assert description == lines(top[name]["description"]), (module, name)
+                pointer = [line for line in description if "read as for O(source.http.checksum)" in line]
+                assert len(pointer) == 1, (module, description)
+                description = [line if line not in pointer else "<sums file>" for line in description]
+                expected = [line if "GNU form" not in line else "<sums file>" for line in expected]
+            assert description == expected, (module, name)
             assert option.get("suboptions") == top[name].get("suboptions"), (module, name)
         http = docs[module]["options"]["source"]["suboptions"]["http"]["suboptions"]
         assert http["checksum"]["suboptions"] == top["checksum"]["suboptions"]
@@ -166,3 +172,12 @@ def test_a_shared_option_reads_the_same_in_every_module(docs):
 def test_the_streebog_requirement_reads_the_same_in_every_module(docs):
     lines_about_gost = {line for doc in docs.values() for line in doc.get("requirements", []) if "gostcrypto" in line}
     assert len(lines_about_gost) == 1, lines_about_gost
+
+
+def test_the_sums_file_is_explained_once_per_module(docs):
+    # How a sums file is read (its forms, the errors) is said once in each module that takes one; every other
+    # checksum option of the module points at that one.
+    explained = {module: json.dumps(doc).count("GNU form") for module, doc in docs.items()}
+    takes_sums = {module for module, doc in docs.items() if "sums file" in json.dumps(doc)}
+    assert takes_sums >= {"virtual_image", "cluster_virtual_image", "virtual_disk", "virtual_image_upload"}
+    assert {module: explained[module] for module in takes_sums if explained[module] != 1} == {}
