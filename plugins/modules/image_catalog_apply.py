@@ -225,10 +225,12 @@ images:
       description: The catalog entry it comes from, e.g. C(images[2] (debian-12)).
       type: str
     action:
-      description: C(create), C(patch), C(keep), C(delete) or C(refuse) (an image the catalog may not change).
+      description: C(create), C(patch), C(keep), C(delete), C(refuse) (an image the catalog may not change) or
+        C(held) (a prune not done because something uses the image; see RV(images.note)).
       type: str
     result:
-      description: C(created), C(updated), C(unchanged), C(deleted), C(refused), C(failed), or C(would ...) in check mode.
+      description: C(created), C(updated), C(unchanged), C(deleted), C(refused), C(in use, not pruned), C(failed),
+        or C(would ...) in check mode.
       type: str
     changed:
       description: Whether this run wrote the image.
@@ -251,13 +253,19 @@ images:
     error:
       description: Why it failed; empty when it did not.
       type: str
+    note:
+      description: "For C(held), who holds it, for example C(not pruned: used by VirtualMachine vms/web; a later run
+        prunes it once nothing uses it), or C(being deleted; the platform holds it while it is used by ...) for an
+        image deleted already; null otherwise."
+      type: str
 fanout:
   description: The fan-out ClusterVirtualImages (same fields as RV(images)).
   returned: always
   type: list
   elements: dict
 pruned:
-  description: Images deleted (or, in check mode, that would be deleted) by O(prune).
+  description: Images deleted (or, in check mode, that would be deleted) by O(prune), and those it leaves because
+    something uses them (the platform would hold their delete; RV(images.action) C(held)).
   returned: always
   type: list
   elements: dict
@@ -301,6 +309,11 @@ tracks:
       elements: str
     kept:
       description: Older versions kept, each C({name, reason, used_by}).
+      type: list
+      elements: dict
+    held:
+      description: Older versions deleted already that the platform keeps Terminating while something uses them,
+        each C({name, reason, used_by}); not kept, only not gone yet.
       type: list
       elements: dict
     error:

@@ -336,3 +336,44 @@ def test_check_mode_stores_nothing(play, sandbox, k8s, second_namespace, sources
     assert writes(sandbox, [second_namespace, ""], dry_run=False) == []
     names = {ns["metadata"]["name"] for ns in k8s.resources.get(api_version="v1", kind="Namespace").get().to_dict()["items"]}
     assert second_namespace not in names
+
+
+def test_a_prune_of_an_image_a_vm_uses_is_held_until_the_vm_lets_go(play, sandbox, k8s, namespace, sources):
+    """The platform would keep such an image Terminating while the VM runs: the catalog does not delete it, says
+    who holds it, and a later run prunes it; one deleted already is reported as held, not as kept."""
+    base = {"image_catalog_namespaces": [namespace], "image_catalog_name": "held"}
+    entries = [{"name": "in-use", "url": sources["iso"]}, {"name": "stays", "url": sources["raw"]}]
+    seeded, var = catalog_play(play, image_catalog_images=entries, **base)
+    assert seeded.rc == 0, seeded.stdout
+    vms = k8s.resources.get(api_version=VI, kind="VirtualMachine")
+    vms.create(namespace=namespace, body={
+        "apiVersion": VI, "kind": "VirtualMachine", "metadata": {"name": "user-vm"},
+        "spec": {"virtualMachineClassName": "generic", "runPolicy": "AlwaysOn", "cpu": {"cores": 1},
+                 "memory": {"size": "1Gi"}, "blockDeviceRefs": [{"kind": "VirtualImage", "name": "in-use"}]}})
+    images = k8s.resources.get(api_version=VI, kind="VirtualImage")
+    user = "VirtualMachine %s/user-vm" % namespace
+
+    sandbox.clear_audit()
+    held, _output = catalog_play(play, image_catalog_images=entries[1:], image_catalog_prune=True, **base)
+    assert held.rc == 0, held.stdout
+    (row,) = held[var]["pruned"]
+    assert (row["name"], row["action"], row["result"], row["changed"], row["error"]) == (
+        "in-use", "held", "in use, not pruned", False, ""), row
+    assert row["note"] == "not pruned: used by %s; a later run prunes it once nothing uses it" % user
+    assert re.search(r"%s +in-use +in use, not pruned" % namespace, held.stdout)
+    assert writes(sandbox, [namespace]) == []
+    assert not images.get(name="in-use", namespace=namespace).to_dict()["metadata"].get("deletionTimestamp")
+
+    # Deleted by hand meanwhile: the platform holds it Terminating; the run says so and does not wait it out.
+    images.delete(name="in-use", namespace=namespace)
+    again, _output = catalog_play(play, image_catalog_images=entries[1:], image_catalog_prune=True, **base)
+    assert again.rc == 0, again.stdout
+    (row,) = again[var]["pruned"]
+    assert (row["action"], row["note"]) == (
+        "held", "being deleted; the platform holds it while it is used by %s" % user), row
+
+    vms.delete(name="user-vm", namespace=namespace)
+    freed, _output = catalog_play(play, image_catalog_images=entries[1:], image_catalog_prune=True, **base)
+    assert freed.rc == 0, freed.stdout
+    assert [(r["name"], r["result"]) for r in freed[var]["pruned"]] in ([("in-use", "deleted")], [])
+    assert sorted(vi_names(k8s, namespace)) == ["stays"]

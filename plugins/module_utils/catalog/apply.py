@@ -25,7 +25,7 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.a
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.entries import Wanted, wanted_objects
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.options import CatalogOptions
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.parallel import side_by_side
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.plan import Action, plan
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.plan import DELETE, HELD, Action, plan
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.reading import (
     LiveState, ensure_namespaces, read_live,
 )
@@ -36,6 +36,7 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.er
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import (
     CLUSTER_VIRTUAL_IMAGE, VIRTUAL_IMAGE, Kind,
 )
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.usage import UsageIndex
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.decision import CREATE, PATCH, RECREATE
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.views import patched_view, view
 
@@ -73,7 +74,9 @@ class CatalogRun:
         runner = ActionRunner(self.client, options, self._remaining, frozenset(created_namespaces))
         rotation = TrackRotation(self.client, options, state, self._remaining)
         wanted = rotation.numbered(runner.as_the_platform_stores(wanted, state.live))
-        actions = plan(wanted, state.live, options.catalog, state.scope, options.recreate)
+        usage = UsageIndex(self.client)
+        actions = plan(wanted, state.live, options.catalog, state.scope, options.recreate,
+                       lambda kind, obj: usage.of(obj, kind))
         hubs = [a for a in actions if a.kind != options.kind]
         rest = [a for a in actions if a.kind == options.kind]
         rows = side_by_side(runner.execute, hubs + rest)
@@ -84,9 +87,9 @@ class CatalogRun:
 
     def _result(self, rows: List[Dict[str, Any]], created_namespaces: List[str], diff: Dict[str, Any],
                 track_rows: List[Dict[str, Any]], retired_hubs: List[str]) -> Dict[str, Any]:
-        images = [row for row in rows if row["action"] != "delete" and not row["hub"]]
+        images = [row for row in rows if row["action"] not in (DELETE, HELD) and not row["hub"]]
         hubs = [row for row in rows if row["hub"]]
-        pruned = [row for row in rows if row["action"] == "delete"]
+        pruned = [row for row in rows if row["action"] in (DELETE, HELD)]
         failed = [row for row in rows if row["error"]]
         track_failures = [row["error"] for row in track_rows if row["error"]]
         result: Dict[str, Any] = {

@@ -11,16 +11,20 @@ provisioned spec; ownership and pruning are the catalog's own rules.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Mapping, NamedTuple, Optional, Tuple
 
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.entries import Wanted
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import Kind
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.labels import CATALOG_LABEL, FANOUT_LABEL
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.usage import Usage
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.decision import (
     CREATE, RECREATE, REFUSE, decide,
 )
 
 DELETE = "delete"  # the catalog's own verb: a prune
+# A prune not done because something uses the image: the platform would hold the delete (Terminating) until the
+# user lets go, so the run leaves it, says who holds it, and a later run prunes it. Writes nothing, fails nothing.
+HELD = "held"
 
 
 class Action(NamedTuple):
@@ -77,12 +81,14 @@ def _decide(item: Wanted, live: Optional[Dict[str, Any]], catalog: str, recreate
 
 def plan(wanted: Iterable[Wanted], live_by_key: Mapping[Tuple[str, Optional[str], str], Dict[str, Any]],
          catalog: str, prune_scope: Iterable[Tuple[Kind, Optional[str], str, Dict[str, Any]]] = (),
-         recreate: bool = False) -> List[Action]:
+         recreate: bool = False, usage: Optional[Callable[[Kind, Mapping[str, Any]], Usage]] = None
+         ) -> List[Action]:
     """Actions for every wanted object, then deletions of owned objects no longer wanted.
 
     ``live_by_key`` maps (kind, namespace, name) to the listed object; ``prune_scope``
     yields the listed objects the catalog owns and may delete (kind, namespace, name, obj);
-    ``recreate`` replaces provisioned owned images whose spec changed instead of refusing them.
+    ``recreate`` replaces provisioned owned images whose spec changed instead of refusing them;
+    ``usage`` says who uses a prune candidate (asked for those only): one in use is HELD, not deleted.
     """
     actions: List[Action] = []
     keys = set()
@@ -94,5 +100,16 @@ def plan(wanted: Iterable[Wanted], live_by_key: Mapping[Tuple[str, Optional[str]
     for kind, namespace, name, obj in prune_scope:
         if (kind.kind, namespace, name) in keys:
             continue  # a prune already being deleted (an earlier run was stopped) is deleted again and waited for
-        actions.append(Action(DELETE, kind, namespace, name, None, obj))
+        held = prune_held(obj, usage(kind, obj)) if usage else ""
+        actions.append(Action(HELD if held else DELETE, kind, namespace, name, None, obj, message=held))
     return actions
+
+
+def prune_held(obj: Mapping[str, Any], used: Usage) -> str:
+    """Why an owned image no longer wanted is not deleted now ("" when it may be): the same rule as a track's old
+    versions (images/usage.py), worded for a prune; one already being deleted says that the platform holds it."""
+    if used.in_use:
+        return used.holding(obj) or "not pruned: %s; a later run prunes it once nothing uses it" % used.describe()
+    if not used.complete:
+        return "not pruned: cannot tell whether it is in use (listing disks or machines is forbidden)"
+    return ""

@@ -14,7 +14,7 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.common im
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.labels import FANOUT_LABEL
 
 VERB_WORDS = {"create": "created", "patch": "updated", "keep": "unchanged", "delete": "deleted",
-              "refuse": "refused", "recreate": "recreated"}
+              "refuse": "refused", "recreate": "recreated", "held": "in use, not pruned"}
 # What check mode says instead, for the verbs that write (keep and refuse read the same either way).
 CHECK_WORDS = {"create": "would create", "patch": "would update", "delete": "would delete",
                "recreate": "would recreate"}
@@ -48,6 +48,7 @@ def result_row(action: Any, obj: Optional[Mapping[str, Any]], changed: bool, err
         "seconds": round(seconds, 2),
         "phases": phases,
         "error": error,
+        "note": action.message if action.verb == "held" else None,
         "hub": FANOUT_LABEL in labels,
         "copied_from": data_source.get("name") if action.wanted and action.wanted.hub else None,
     }
@@ -70,7 +71,7 @@ def _track_cell(row: Mapping[str, Any], key: str) -> str:
     if key == "namespace":
         return row["namespace"] or "(cluster)"
     if key == "kept":
-        return ", ".join("%s (%s)" % (k["name"], k["reason"]) for k in row["kept"]) or "-"
+        return ", ".join("%s (%s)" % (k["name"], k["reason"]) for k in row["kept"] + row.get("held", [])) or "-"
     if key == "deleted":
         return ", ".join(row["deleted"]) or "-"
     return str(row.get(key) or "-")

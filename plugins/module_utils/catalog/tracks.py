@@ -49,6 +49,7 @@ class TrackStep(NamedTuple):
     note: str = ""
     entry: str = ""                       # how messages name the entry: "images[2] (noble)"
     renumber: Optional[int] = None        # today's version, older than others (a rollback), takes this sequence
+    held: List[Kept] = []                 # versions being deleted that the platform holds while something uses them
 
     @property
     def writes(self) -> bool:
@@ -93,20 +94,24 @@ def plan_track(track: Track, kind: Kind, namespace: Optional[str], current: Opti
     others = sorted((m for m in members if m["metadata"]["name"] != newest), key=_age_key, reverse=True)
     if not ready:
         why = "%s is not Ready%s" % (newest, ": " + not_ready_reason if not_ready_reason else "")
-        kept = [Kept(m["metadata"]["name"], why, []) for m in others]
+        kept = [Kept(m["metadata"]["name"], why, []) for m in others if not m["metadata"].get("deletionTimestamp")]
+        held = [k for k in (_held(m, usage(m)) for m in others if m["metadata"].get("deletionTimestamp")) if k]
         return TrackStep(track, kind, namespace, newest, False, False, [], [], kept, current,
-                         note="the newest label stays, nothing is deleted until %s is Ready" % newest)
+                         note="the newest label stays, nothing is deleted until %s is Ready" % newest, held=held)
     good = [m for m in others if cond.phase(m) != "Failed" and not m["metadata"].get("deletionTimestamp")]
     retained = good[:max(track.keep - 1, 0)]
     kept = [Kept(m["metadata"]["name"], "one of the newest %d" % track.keep, []) for m in retained]
     delete: List[Dict[str, Any]] = []
+    held: List[Kept] = []
     for member in reversed(others):          # oldest first
         if any(member is r for r in retained):
             continue
         used = usage(member)
-        if used.in_use:
-            kept.append(Kept(member["metadata"]["name"], used.describe(), used.users + [
-                "namespace %s" % ns for ns in used.namespaces]))
+        being_deleted = _held(member, used)
+        if being_deleted:
+            held.append(being_deleted)
+        elif used.in_use:
+            kept.append(Kept(member["metadata"]["name"], used.describe(), _users(used)))
         elif not used.complete:
             kept.append(Kept(member["metadata"]["name"], "cannot tell whether it is in use (listing disks or "
                              "machines is forbidden)", []))
@@ -115,13 +120,24 @@ def plan_track(track: Track, kind: Kind, namespace: Optional[str], current: Opti
     deleted = {m["metadata"]["name"] for m in delete}
     if retired:
         return TrackStep(track, kind, namespace, newest, True, False, [], delete, sorted(kept, key=lambda k: k.name),
-                         note="its entry left the catalog")
+                         note="its entry left the catalog", held=held)
     remove = [m for m in others if is_newest(labels_of(m)) and m["metadata"]["name"] not in deleted]
     add = not is_newest(labels_of(current))
     later = max([track_sequence(m) for m in others] + [-1])
     renumber = later + 1 if add and current is not None and track_sequence(current) < later else None
     return TrackStep(track, kind, namespace, newest, True, add, remove, delete, sorted(kept, key=lambda k: k.name),
-                     current, renumber=renumber)
+                     current, renumber=renumber, held=held)
+
+
+def _users(used: Usage) -> List[str]:
+    return used.users + ["namespace %s" % ns for ns in used.namespaces]
+
+
+def _held(member: Mapping[str, Any], used: Usage) -> Optional[Kept]:
+    """A version deleted already (by hand, with force, or by an earlier run) that something still uses: not kept,
+    only not gone yet, because the platform holds the delete until the user lets go."""
+    reason = used.holding(member)
+    return Kept(member["metadata"]["name"], reason, _users(used)) if reason else None
 
 
 def newest_patch(take: bool, sequence: Optional[int] = None) -> Dict[str, Any]:
@@ -157,6 +173,7 @@ def step_row(step: TrackStep, error: str, check_mode: bool) -> Dict[str, Any]:
         "previous_newest": previous[0] if previous else None,
         "deleted": [m["metadata"]["name"] for m in step.delete],
         "kept": [k._asdict() for k in step.kept],
+        "held": [k._asdict() for k in step.held],
         "note": step.note,
         "error": error,
     }

@@ -51,6 +51,13 @@ class Usage(NamedTuple):
     def in_use(self) -> bool:
         return bool(self.users or self.namespaces)
 
+    def holding(self, obj: Mapping[str, Any]) -> str:
+        """Why ``obj``, deleted already, is still there: the platform holds a delete while the image is in use
+        ("" when it is not being deleted, or nothing uses it)."""
+        if not (obj.get("metadata") or {}).get("deletionTimestamp") or not self.in_use:
+            return ""
+        return "being deleted; the platform holds it while it is " + self.describe()
+
     def describe(self) -> str:
         """``used by VirtualDisk ns/d, VirtualMachine ns/vm; in namespaces a, b``."""
         parts = []

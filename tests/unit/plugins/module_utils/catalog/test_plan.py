@@ -4,9 +4,10 @@ refuse, recreate, delete)."""
 
 from __future__ import annotations
 
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.plan import DELETE, plan
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.catalog.plan import DELETE, HELD, plan
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import VIRTUAL_IMAGE
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.labels import CATALOG_LABEL
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.usage import Usage
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.decision import (
     CREATE, KEEP, PATCH, RECREATE, REFUSE,
 )
@@ -69,3 +70,34 @@ def test_a_run_stopped_midway_is_finished_not_refused():
     actions = plan(objs, {("VirtualImage", "a", "half"): half}, "base", [(VIRTUAL_IMAGE, "a", "gone", gone)])
     assert [(a.name, a.verb) for a in actions] == [("half", RECREATE), ("gone", DELETE)]
     assert "an earlier run was stopped" in actions[0].message
+
+
+def test_a_prune_of_an_image_in_use_is_held_and_only_prune_candidates_are_checked():
+    owned = {CATALOG_LABEL: "base"}
+    objs = wanted([{"name": "kept", "url": "https://h/k"}], namespaces=["a"])
+
+    def stale(name, deleting=False):
+        meta = {"name": name, "namespace": "a", "labels": owned}
+        if deleting:
+            meta["deletionTimestamp"] = "2026-12-07T10:00:00Z"
+        return {"metadata": meta, "spec": {}, "status": {"phase": "Ready"}}
+
+    scope = [(VIRTUAL_IMAGE, "a", name, stale(name, name == "gone-held")) for name in
+             ("free", "used", "unknown", "gone-held")]
+    users = {"used": Usage(["VirtualMachine a/web"], []), "unknown": Usage([], [], complete=False),
+             "gone-held": Usage(["VirtualMachine a/db"], [])}
+    asked = []
+
+    def usage(kind, obj):
+        asked.append((kind.kind, obj["metadata"]["name"]))
+        return users.get(obj["metadata"]["name"], Usage([], []))
+
+    actions = {a.name: a for a in plan(objs, {}, "base", scope, usage=usage)}
+    assert sorted(asked) == sorted(("VirtualImage", name) for name in ("free", "used", "unknown", "gone-held"))
+    assert (actions["free"].verb, actions["free"].message) == (DELETE, "")
+    assert (actions["used"].verb, actions["used"].message) == (
+        HELD, "not pruned: used by VirtualMachine a/web; a later run prunes it once nothing uses it")
+    assert actions["unknown"].verb == HELD and "cannot tell whether it is in use" in actions["unknown"].message
+    assert (actions["gone-held"].verb, actions["gone-held"].message) == (
+        HELD, "being deleted; the platform holds it while it is used by VirtualMachine a/db")
+    assert actions["kept"].verb == CREATE

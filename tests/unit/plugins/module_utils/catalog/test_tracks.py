@@ -61,6 +61,25 @@ def test_a_version_in_use_is_kept_with_what_uses_it_and_one_we_cannot_check_is_k
     assert kept["noble-v2"].reason.startswith("cannot tell whether it is in use")
 
 
+def terminating(obj: Dict[str, Any]) -> Dict[str, Any]:
+    obj["metadata"]["deletionTimestamp"] = "2026-12-07T10:00:00Z"
+    return obj
+
+
+@pytest.mark.parametrize("ready", [True, False])
+def test_a_version_being_deleted_that_a_vm_holds_is_listed_as_held_not_kept(ready: bool) -> None:
+    members = [terminating(version("noble-v1", 1)), terminating(version("noble-v2", 2)), version("noble-v3", 3)]
+    usage = {"noble-v1": Usage(["VirtualMachine ns/web"], [])}
+    step = plan_track(Track("noble", 1, "v3"), VIRTUAL_IMAGE, "ns", members[2], ready, members,
+                      lambda obj: usage.get(obj["metadata"]["name"], Usage([], [])), "provisioning")
+    assert [k.name for k in step.kept] == []
+    assert [(k.name, k.reason, k.used_by) for k in step.held] == [
+        ("noble-v1", "being deleted; the platform holds it while it is used by VirtualMachine ns/web",
+         ["VirtualMachine ns/web"])]
+    row = step_row(step, "", False)
+    assert row["held"][0]["name"] == "noble-v1" and row["kept"] == []
+
+
 def test_a_cluster_image_used_in_namespaces_is_kept() -> None:
     members = [version("noble-v1", 1), version("noble-v2", 2)]
     step = plan_track(Track("noble", 1, "v2"), VIRTUAL_IMAGE, None, members[1], True, members,
