@@ -5,7 +5,10 @@ phase, bytes through the upload proxy) plus a delay after it; both are drawn fro
 CHAOS_SEED (default SEED), so a failing point replays with the same seed. The killer polls the trigger every
 POLL seconds (a condition on the server's state with a deadline, not a sleep-and-hope), then sends SIGKILL to the
 playbook's whole process tree (ansible-playbook, its workers, which call setsid, the module and its threads) and
-checks that none of them is left.
+checks that none of them is left. A point may instead kill ansible-playbook alone (``group_only``: SIGKILL to its
+process group, as a user's `kill -9` of the playbook or Ctrl-C of a terminal does): Ansible's workers started
+sessions of their own, so they and the modules they run go on, orphaned, beside the run that repairs. The killer
+names them (``orphans``) and ``wait_orphans`` waits for them to end (or fails, killing them, at its deadline).
 
 What the repairing run wrote is checked too (``check_repair``): the objects after the kill and after the repair
 (``seen``) and the sandbox's audit of the repair. An object that was already right (not failed nor being
@@ -94,9 +97,11 @@ class Point(NamedTuple):
     phase: str      # what the run was doing: planning, creating, waiting, ...
     trigger: Trigger
     delay: float    # seconds after the trigger fired
+    group_only: bool = False   # kill ansible-playbook's process group alone; its workers and modules go on
 
     def describe(self) -> str:
-        return "%s: %s, then %.2fs" % (self.phase, self.trigger.what, self.delay)
+        how = ", ansible-playbook alone" if self.group_only else ""
+        return "%s: %s, then %.2fs%s" % (self.phase, self.trigger.what, self.delay, how)
 
 
 def audited(sandbox: Any, method: str, resource: str, count: int, verb: str = "") -> Trigger:
@@ -135,6 +140,22 @@ def _tree(root: int) -> List[int]:
     return sorted(found)
 
 
+def _group_of(pid: int) -> int:
+    try:
+        return os.getpgid(pid)
+    except ProcessLookupError:
+        return -1
+
+
+def kill_group(root: int) -> Tuple[List[int], List[int]]:
+    """SIGKILL the process group ``root`` leads (ansible-playbook started in a session of its own) and nothing else:
+    (pids killed, pids of the tree left running, each in a session of its own, with their children)."""
+    tree = _tree(root)
+    group = [pid for pid in tree if _group_of(pid) == root]
+    os.killpg(root, signal.SIGKILL)
+    return group, [pid for pid in tree if pid not in group]
+
+
 def kill_tree(root: int) -> List[int]:
     """SIGSTOP the whole tree until no new process appears (none can fork away meanwhile), then SIGKILL it all;
     the pids killed."""
@@ -164,6 +185,31 @@ class Killer:
         self.point = point
         self.killed_after = 0.0    # seconds from the start of the run to the kill
         self.outcome = ""
+        self._left: List[int] = []   # with group_only: the processes the kill left running
+
+    def orphans(self) -> List[int]:
+        """What the kill left running, and every process they started since: live pids."""
+        found: set = set()
+        for pid in self._left:
+            found.update(_tree(pid))
+        return sorted(found)
+
+    def wait_orphans(self, timeout: float) -> float:
+        """Seconds until every orphan ended (their work done, or their parent gone); at the deadline they are
+        killed and the wait fails."""
+        started = time.monotonic()
+        deadline = started + timeout
+        while self.orphans():
+            if time.monotonic() > deadline:
+                left = self.orphans()
+                for pid in left:
+                    kill_tree(pid)
+                gone = time.monotonic() + 10   # SIGKILL is delivered; whoever adopted them reaps them shortly
+                while self.orphans() and time.monotonic() < gone:
+                    time.sleep(POLL)
+                raise AssertionError("the killed run's orphaned processes %s did not end within %ss" % (left, timeout))
+            time.sleep(POLL)
+        return time.monotonic() - started
 
     def __call__(self, proc: Any) -> None:
         started = time.monotonic()
@@ -180,7 +226,10 @@ class Killer:
         if proc.poll() is not None:
             raise AssertionError("the run ended (rc %s) within %.2fs of %s: the point is too late"
                                  % (proc.returncode, self.point.delay, self.point.trigger.what))
-        killed = kill_tree(proc.pid)
+        if self.point.group_only:
+            killed, self._left = kill_group(proc.pid)
+        else:
+            killed = kill_tree(proc.pid)
         proc.wait(timeout=30)
         self.killed_after = time.monotonic() - started
         deadline = time.monotonic() + 10
@@ -190,6 +239,10 @@ class Killer:
             left = [pid for pid in killed if pid in _parents()]
         assert not left, "processes of the killed run still alive: %s" % left
         self.outcome = "killed %d processes after %.2fs" % (len(killed), self.killed_after)
+        if self.point.group_only:
+            # The point is about a module going on beside the repair: one must be left, or it tested nothing.
+            assert self.orphans(), "killing ansible-playbook's group alone left no worker or module running"
+            self.outcome += " (ansible-playbook's group; %d processes of its workers went on)" % len(self.orphans())
 
 
 # -- what the repairing run wrote ------------------------------------------------------------------------------

@@ -5,15 +5,23 @@
   naming the object; a repair that only creates what was missing and changes what was not right passes.
 - The same on the sandbox, with the audit its API server really records (the fields the check reads).
 - The labels the harness looks for are the ones the collection writes.
+- Killing ansible-playbook alone kills its process group and leaves what runs in a session of its own (Ansible's
+  workers call setsid) going on, named as orphans; waiting for orphans fails, killing them, at its deadline.
 """
 from __future__ import annotations
 
 import copy
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import pytest
 from killing import (
-    CATALOG_LABEL, OWNED_SECRET_LABEL, STOPPED_BY, UPLOAD_RECORD, check_repair, collection, seen, writes_in,
+    CATALOG_LABEL, OWNED_SECRET_LABEL, STOPPED_BY, UPLOAD_RECORD, Killer, Point, Trigger, check_repair, collection,
+    seen, writes_in,
 )
 
 API = "virtualization.deckhouse.io/v1alpha2"
@@ -161,3 +169,40 @@ def test_the_check_fails_on_a_rewrite_recorded_by_the_sandbox(sandbox, k8s, name
     api.create(namespace=namespace, body=body("remade"))
     with pytest.raises(AssertionError, match="secrets %s/remade: deleted and created again" % namespace):
         check_repair(before, seen(listing()), sandbox.audit())
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open("/proc/%d/stat" % pid) as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_killing_the_playbook_alone_leaves_what_runs_in_its_own_session_and_names_it(tmp_path: Path):
+    # A stand-in for ansible-playbook: a child in its group, and a "worker" that starts a session of its own.
+    ready = tmp_path / "ready"
+    script = textwrap.dedent("""
+        import os, subprocess, sys, time
+        same = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"])
+        worker = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"], start_new_session=True)
+        open(sys.argv[1], "w").write("%d %d" % (same.pid, worker.pid))
+        time.sleep(300)
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script, str(ready)], start_new_session=True)
+    worker = 0
+    try:
+        killer = Killer(Point("test", Trigger("the children started", lambda: ready.exists() and " " in
+                                               ready.read_text()), 0.0, group_only=True))
+        killer(proc)
+        same, worker = (int(pid) for pid in ready.read_text().split())
+        assert proc.returncode == -9 and not _alive(same)
+        assert killer.orphans() == [worker] and _alive(worker)
+        assert "1 processes of its workers went on" in killer.outcome
+        with pytest.raises(AssertionError, match="did not end within"):
+            killer.wait_orphans(0.2)
+        assert not _alive(worker) and killer.orphans() == []
+    finally:
+        for pid in (proc.pid, worker):
+            if pid and _alive(pid):
+                os.kill(pid, 9)

@@ -15,6 +15,9 @@
 - A capture with stop_vm killed after the VM was stopped and before it was started: the next run finishes and
   starts the VM again (restoring a runPolicy it switched), from the mark left on the VM before it was stopped;
   a VM the user stopped stays stopped.
+- ansible-playbook killed alone (its process group, as `kill -9` of the playbook does), in a capture and in a
+  catalog: Ansible's workers run in sessions of their own, so the killed run's module goes on beside the re-run;
+  the re-run converges all the same, and once the orphans end a third run writes nothing.
 
 After every kill the repairing run is checked against what the kill left (killing.check_repair): an object
 that was already right keeps its uid and gets no write; only what was missing is created and only what was not
@@ -44,11 +47,15 @@ VI_MOD = "deckhouse.virtualization.virtual_image"
 CAPTURE = "deckhouse.virtualization.virtual_image_capture"
 IMPORT_RATE = 1024 * 1024  # bytes/s the file server sends each source at: imports take a few seconds
 CATALOG_PHASES = ("planning", "creating", "fan-out half done", "waiting", "pruning", "pull Secret made")
+ALONE = ", ansible-playbook alone"   # a phase ending so kills ansible-playbook's process group alone
 CREDENTIALED = "kc-cred"   # the image with registry credentials: its module makes the pull Secret
 # Seconds every API answer is held back during a killed catalog run: the modules send their writes within
 # milliseconds of each other (all three creates, the Secret, the image and the Secret's owner), faster than a kill
 # follows its trigger; held back, the kill lands where its point says (the report's "left" line shows what it left).
 HELD = 0.2
+# How long the processes a kill of ansible-playbook alone leaves running may take to end after the repair: their
+# module's own wait_timeout, at most.
+ORPHAN_TIMEOUT = 180.0
 # Where the objects a repair may touch live: resource -> (apiVersion, kind, namespaced)
 WATCHED = {"virtualimages": (API, "VirtualImage", True), "clustervirtualimages": (API, "ClusterVirtualImage", False),
            "virtualdisks": (API, "VirtualDisk", True), "virtualmachines": (API, "VirtualMachine", True),
@@ -82,15 +89,27 @@ class Repair(NamedTuple):
 
 
 def _after_kill(play: Any, sandbox: Any, tasks: List[Dict[str, Any]],
-                objects: Callable[[], Dict[str, List[Dict[str, Any]]]]) -> Repair:
+                objects: Callable[[], Dict[str, List[Dict[str, Any]]]], killer: Optional[Killer] = None) -> Repair:
     """The repairing run (must converge and write only what was missing: killing.check_repair against the objects
-    the kill left), then a third (must write nothing)."""
+    the kill left), then a third (must write nothing).
+
+    When the kill left the killed run's modules going on (``killer.orphans()``), the repair runs beside them and
+    must converge all the same; the orphans are then waited out. What it wrote is not held against the objects
+    the kill left then (the orphans write too, and the audit names the same user): the checks say so, and the
+    third run, after the orphans ended, must still write nothing."""
     before = seen(objects())
+    orphaned = bool(killer and killer.orphans())
     sandbox.clear_audit()
     second = play([dict(task, register=task["register"] + "_next") for task in tasks])
     assert second.rc == 0, second.fatal() or second.stdout[-3000:]
     audit = sandbox.audit()
-    checks = check_repair(before, seen(objects()), audit)
+    if orphaned:
+        assert killer is not None
+        waited = killer.wait_orphans(ORPHAN_TIMEOUT)
+        checks = ["repair ran beside the killed run's orphaned module and converged; the orphans ended %.1fs after "
+                  "it (its writes are not checked against what the kill left: the orphans wrote too)" % waited]
+    else:
+        checks = check_repair(before, seen(objects()), audit)
     sandbox.clear_audit()
     third = play([dict(task, register=task["register"] + "_third") for task in tasks])
     assert third.rc == 0, third.fatal() or third.stdout[-3000:]
@@ -121,7 +140,7 @@ def _catalog_points(sandbox: Any, rng: Any, phases: List[str], images: int) -> L
     for phase in phases:
         if phase == "planning":
             trigger = audited(sandbox, "GET", "virtualimages", 1, verb="list")
-        elif phase == "creating":
+        elif phase.startswith("creating"):
             trigger = audited(sandbox, "POST", "virtualimages", rng.randint(1, images - 1))
         elif phase == "fan-out half done":
             trigger = audited(sandbox, "POST", "clustervirtualimages", rng.randint(1, images - 1))
@@ -134,7 +153,7 @@ def _catalog_points(sandbox: Any, rng: Any, phases: List[str], images: int) -> L
         delay = round(rng.uniform(0.3, 1.5), 2) if phase == "waiting" else round(rng.uniform(0.0, 0.05), 3)
         if phase == "pull Secret made":
             delay = 0.0   # the image and the Secret's owner follow at once (HELD back each)
-        points.append(Point(phase, trigger, delay))
+        points.append(Point(phase, trigger, delay, group_only=phase.endswith(ALONE)))
     return points
 
 
@@ -213,7 +232,7 @@ def _catalog_scenario(play: Any, sandbox: Any, kube: Any, namespace: str, source
             finally:
                 sandbox.set_faults(clear=True)
             left = _left(kube, ns)
-            repair = _after_kill(play, sandbox, tasks, _objects(kube, ns))
+            repair = _after_kill(play, sandbox, tasks, _objects(kube, ns), killer)
             checks = [left] + _check_catalog(kube, ns, catalog, names, repair.results) + repair.checks
             report.add(point, killer, checks + ["third run: changed false, no write in the audit"])
             _remove(kube, ns, catalog)
@@ -388,7 +407,7 @@ def _capture_points(sandbox: Any, kube: Any, namespace: str, rng: Any, phases: L
     points = []
     for index, phase in enumerate(phases):
         vm = "web-%d" % index
-        if phase in ("VM stopped", "AlwaysOn switched off"):
+        if phase in ("VM stopped", "AlwaysOn switched off", "VM stopped" + ALONE):
             trigger = Trigger("VirtualMachine %s Stopped" % vm,
                               lambda vm=vm: kube.vm_phase(namespace, vm) == "Stopped")
         elif phase == "image being made":
@@ -396,7 +415,7 @@ def _capture_points(sandbox: Any, kube: Any, namespace: str, rng: Any, phases: L
         else:
             trigger = audited(sandbox, "POST", "virtualmachineoperations", 2)  # the Stop, then the Start
         delay = 0.0 if phase == "Start issued" else round(rng.uniform(0.0, 0.3), 2)
-        points.append(Point(phase, trigger, delay))
+        points.append(Point(phase, trigger, delay, group_only=phase.endswith(ALONE)))
     return points
 
 
@@ -427,7 +446,7 @@ def _capture_scenario(play: Any, sandbox: Any, kube: Any, namespace: str, phases
             killer = Killer(point)
             play([task], until=killer)
             left = kube.get("VirtualMachine", namespace, web) or {}
-            repair = _after_kill(play, sandbox, [task], _objects(kube, namespace))
+            repair = _after_kill(play, sandbox, [task], _objects(kube, namespace), killer)
             result = repair.results["capture"]
             vm = kube.get("VirtualMachine", namespace, web) or {}
             assert result["phase"] == "Ready", result
@@ -452,6 +471,19 @@ def _capture_scenario(play: Any, sandbox: Any, kube: Any, namespace: str, phases
 def test_killed_capture_converges_and_starts_the_vm_again(play, sandbox, kube, namespace, record_property):
     _capture_scenario(play, sandbox, kube, namespace, [rng_for("capture-pick").choice(CAPTURE_PHASES[:3])],
                       record_property)
+
+
+def test_killed_playbook_alone_its_capture_going_on_beside_the_rerun_converges(play, sandbox, kube, namespace,
+                                                                               record_property):
+    """`kill -9` of ansible-playbook (its process group) while the VM is stopped: the module goes on, orphaned, and
+    the re-run races it to start the VM again; both end with the image Ready and the VM Running, unmarked."""
+    _capture_scenario(play, sandbox, kube, namespace, ["VM stopped" + ALONE], record_property)
+
+
+def test_killed_playbook_alone_its_catalog_going_on_beside_the_rerun_converges(play, sandbox, kube, namespace,
+                                                                               sources, registry_image,
+                                                                               record_property):
+    _catalog_scenario(play, sandbox, kube, namespace, sources, registry_image, ["creating" + ALONE], record_property)
 
 
 @pytest.mark.slow
