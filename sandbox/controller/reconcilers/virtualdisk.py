@@ -2,7 +2,8 @@
 
 Follows the platform's vd controller handlers (v1.10.2 and main): StorageClassReady, DatasourceReady
 and Ready as the provisioning job reports them; InUse and `attachedToVirtualMachines` from the VMs'
-`status.blockDeviceRefs` (mounted unless the VM is Stopped) and the images being made from the disk;
+`status.blockDeviceRefs` (mounted unless the VM is Stopped; at most one VM at a time, model/attachees.py)
+and the images being made from the disk;
 finalizers `vd-cleanup` always and `vd-protection` while a VM mounts the disk (a deleted disk stays
 Terminating until the VM lets go); Resizing when `spec.persistentVolumeClaim.size` grows on a Ready
 disk; Snapshotting while a snapshot of it is taken; PVCLost when its PVC is gone.
@@ -20,6 +21,7 @@ from ...api.admission.quantity import Quantity
 from ...platform import V1_10
 from ..imports.diskimport import DiskImports
 from ..imports.imagejob import ImageJobs
+from ..model.attachees import one_mounted
 from ..model.kinds import PVC, VD
 from ..model.names import FINALIZER_PREFIX, disk_pvc
 from ..model.status import condition, merge_conditions
@@ -51,7 +53,7 @@ class VirtualDiskReconciler:
         md, st = vd["metadata"], vd.get("status") or {}
         uid, gen = md["uid"], md.get("generation", 1)
         ns, name = md["namespace"], md["name"]
-        users = disk_users(self.ctx.cache, ns, name)
+        users = one_mounted(disk_users(self.ctx.cache, ns, name), st.get("attachedToVirtualMachines"))
         mounted = sorted(n for n, m in users if m)
         in_use = self._in_use(st, ns, name, mounted, gen)
         extra = {"attachedToVirtualMachines": [{"name": n, "mounted": m} for n, m in users]} if users else {}
