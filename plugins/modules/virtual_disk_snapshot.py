@@ -16,6 +16,8 @@ description:
     consistently (the virtual machine stopped, or its filesystem frozen through the guest agent).
   - The platform never changes a snapshot's spec; a snapshot of another disk or consistency under the same name
     is refused naming the fields. Labels and annotations are merged in place. A re-run writes nothing.
+  - The platform never retries a C(Failed) snapshot. An existing one is refused before any write, unless
+    O(recreate=true) deletes it and takes it anew.
   - Disks and images are made from a snapshot with O(deckhouse.virtualization.virtual_disk#module:source.object_ref)
     (kind C(VirtualDiskSnapshot)); M(deckhouse.virtualization.virtual_image_capture) with C(method=snapshot) does
     it for images without stopping the virtual machine.
@@ -60,6 +62,15 @@ options:
       - With V(false) such a disk is snapshotted anyway (crash-consistent) and RV(consistent) stays unset.
     type: bool
     default: true
+  recreate:
+    description:
+      - When the snapshot exists and is C(Failed) (for example a consistent snapshot refused while the virtual
+        machine's guest agent was not running), delete it, wait until it is gone and take it anew.
+      - With V(false) such a snapshot fails the task before any write, with the platform's message.
+      - A snapshot in any other phase is never recreated; one whose spec differs is refused in every case.
+      - In check mode the delete and the create are dry runs.
+    type: bool
+    default: false
   labels:
     description: Labels to set on the snapshot (merged into the existing ones).
     type: dict
@@ -95,6 +106,13 @@ EXAMPLES = r"""
       object_ref:
         kind: VirtualDiskSnapshot
         name: web-root-before-upgrade
+
+- name: Take a snapshot again that failed (the platform never retries a Failed one)
+  deckhouse.virtualization.virtual_disk_snapshot:
+    name: web-root-before-upgrade
+    namespace: vms
+    disk: web-root
+    recreate: true
 
 - name: Delete the snapshot
   deckhouse.virtualization.virtual_disk_snapshot:
@@ -164,6 +182,7 @@ def argument_spec() -> Dict[str, Any]:
         state=PRESENCE_SPEC,
         disk={"type": "str"},
         required_consistency={"type": "bool", "default": True},
+        recreate={"type": "bool", "default": False},
         labels={"type": "dict"},
         annotations={"type": "dict"},
     ))

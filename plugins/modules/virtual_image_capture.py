@@ -72,6 +72,8 @@ options:
     description:
       - With O(method=snapshot), require a consistent snapshot (the default). The platform fails it, and the task
         with the platform's message, when the virtual machine runs and its filesystem cannot be frozen.
+      - The platform never retries a C(Failed) snapshot; the next run deletes the C(<name>-capture) snapshot left
+        C(Failed) and takes it anew (once the guest agent runs, or with V(false)).
       - V(false) takes such a snapshot anyway (crash-consistent); RV(snapshot_consistent) then says which it was.
     type: bool
     default: true

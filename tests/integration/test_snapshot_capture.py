@@ -40,15 +40,31 @@ def test_snapshot_of_a_running_vm_is_consistent_and_a_rerun_writes_nothing(play,
     assert kube.vm_phase(namespace, "web") == "Running"
 
 
-def test_snapshot_failures_fail_fast_and_unknown_disks_before_any_write(play, namespace, kube, admin_writes):
-    kube.make_disk(namespace, "root")
+def make_vm_without_agent(kube: Any, namespace: str, name: str, disk: str) -> None:
+    """A Running VM mounting ``disk`` whose guest agent does not answer: its filesystem cannot be frozen."""
     kube.api("VirtualMachine").create(namespace=namespace, body={
         "apiVersion": "virtualization.deckhouse.io/v1alpha2", "kind": "VirtualMachine",
-        "metadata": {"name": "bare", "namespace": namespace, "annotations": NO_AGENT},
+        "metadata": {"name": name, "namespace": namespace, "annotations": NO_AGENT},
         "spec": {"virtualMachineClassName": "generic", "runPolicy": "AlwaysOnUnlessStoppedManually",
                  "cpu": {"cores": 1}, "memory": {"size": "1Gi"},
-                 "blockDeviceRefs": [{"kind": "VirtualDisk", "name": "root"}]}})
-    kube.poll("VM Running", lambda: kube.vm_phase(namespace, "bare") == "Running")
+                 "blockDeviceRefs": [{"kind": "VirtualDisk", "name": disk}]}})
+    kube.poll("VM Running", lambda: kube.vm_phase(namespace, name) == "Running")
+
+
+def start_guest_agent(kube: Any, namespace: str, name: str) -> None:
+    """The cause of a PotentiallyInconsistent snapshot fixed: the VM's guest agent answers (AgentReady True)."""
+    kube.api("VirtualMachine").patch(namespace=namespace, name=name, content_type="application/merge-patch+json",
+                                     body={"metadata": {"annotations": {"sandbox.deckhouse.io/guest-agent": None}}})
+
+    def agent_ready() -> bool:
+        conditions = ((kube.get("VirtualMachine", namespace, name) or {}).get("status") or {}).get("conditions") or []
+        return any(c["type"] == "AgentReady" and c["status"] == "True" for c in conditions)
+    kube.poll("AgentReady True", agent_ready)
+
+
+def test_snapshot_failures_fail_fast_and_unknown_disks_before_any_write(play, namespace, kube, admin_writes):
+    kube.make_disk(namespace, "root")
+    make_vm_without_agent(kube, namespace, "bare", "root")
     admin_writes.clear()
     run = play([{SNAP: snapshot(namespace, "strict", disk="root"), "register": "strict", "ignore_errors": True},
                 {SNAP: snapshot(namespace, "loose", disk="root", required_consistency=False), "register": "loose"},
@@ -135,4 +151,55 @@ def test_the_role_captures_by_snapshot(play, namespace, kube):
     assert run.rc == 0, run.fatal()
     result = run["shown"]["role_result"]
     assert result["phase"] == "Ready" and result["vm_actions"] == [] and result["snapshot_deleted"] is True
+    assert kube.vm_phase(namespace, "web") == "Running"
+
+
+def test_a_failed_snapshot_is_refused_before_any_write_and_recreate_takes_it_anew(play, namespace, kube, admin_writes):
+    """The platform never retries a Failed snapshot: a re-run names recreate: true and writes nothing; once the
+    guest agent answers, recreate: true deletes it and takes a consistent one, and a further run writes nothing."""
+    kube.make_disk(namespace, "root")
+    make_vm_without_agent(kube, namespace, "web", "root")
+    task = snapshot(namespace, "before", disk="root")
+    first = play([{SNAP: task, "register": "first", "ignore_errors": True}])
+    assert first["first"]["msg"].startswith("VirtualDiskSnapshot %s/before: phase Failed: Cannot take a consistent "
+                                            "snapshot" % namespace), first["first"]
+    assert first["first"]["msg"].endswith("the platform never retries a snapshot: set recreate: true to delete it "
+                                          "and take it anew"), first["first"]["msg"]
+    start_guest_agent(kube, namespace, "web")
+    admin_writes.clear()
+    run = play([{SNAP: task, "register": "again", "ignore_errors": True},
+                {SNAP: dict(task, recreate=True), "register": "checked", "check_mode": True},
+                {SNAP: dict(task, recreate=True), "register": "retaken"},
+                {SNAP: dict(task, recreate=True), "register": "kept"}])
+    again = run["again"]
+    assert again["failed"] is True and again["msg"].startswith(
+        "VirtualDiskSnapshot %s/before is Failed (PotentiallyInconsistent: Cannot take a consistent snapshot"
+        % namespace), again["msg"]
+    assert "set recreate: true" in again["msg"] and again["duration"] < WAIT / 2
+    assert again["snapshot"]["status"]["phase"] == "Failed"
+    assert run["checked"]["changed"] is True
+    retaken = run["retaken"]
+    assert retaken["changed"] is True and retaken["phase"] == "Ready" and retaken["consistent"] is True, run.fatal()
+    assert any("made anew: it is Failed" in w for w in retaken.get("warnings", [])), retaken
+    assert run["kept"]["changed"] is False and run["kept"]["phase"] == "Ready"
+    writes = [(w["method"], w.get("dryRun")) for w in admin_writes(namespace, "virtualdisksnapshots")]
+    assert writes == [("DELETE", True), ("DELETE", False), ("POST", False)], writes
+    assert kube.vm_phase(namespace, "web") == "Running"
+
+
+def test_a_capture_takes_its_failed_snapshot_anew_on_the_next_run(play, namespace, kube):
+    kube.make_disk(namespace, "root")
+    make_vm_without_agent(kube, namespace, "web", "root")
+    task = {"namespace": namespace, "disk": "root", "name": "golden", "method": "snapshot", "wait_timeout": WAIT}
+    failed = play([{CAPTURE: task, "register": "failed", "ignore_errors": True}])["failed"]
+    assert failed["failed"] is True and "Cannot take a consistent snapshot" in failed["msg"], failed
+    assert failed["msg"].endswith("the next run deletes it and takes it anew"), failed["msg"]
+    assert kube.get("VirtualImage", namespace, "golden") is None   # no image made from a Failed snapshot
+    assert kube.get("VirtualDiskSnapshot", namespace, "golden-capture")["status"]["phase"] == "Failed"
+    start_guest_agent(kube, namespace, "web")
+    run = play([{CAPTURE: task, "register": "captured"}])
+    captured = run["captured"]
+    assert run.rc == 0 and captured["phase"] == "Ready" and captured["snapshot_consistent"] is True, run.fatal()
+    assert captured["snapshot_deleted"] is True and captured["vm_actions"] == []
+    assert kube.get("VirtualDiskSnapshot", namespace, "golden-capture") is None
     assert kube.vm_phase(namespace, "web") == "Running"

@@ -16,7 +16,7 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.clien
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common import conditions as cond
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ObjectFailed, WaitTimeout
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import (
-    FIRST_CONSUMER_PHASE, TERMINAL_FAILURE_PHASES, Kind,
+    EXPORTING_PHASE, FIRST_CONSUMER_PHASE, TERMINAL_FAILURE_PHASES, Kind,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.quantity import quantity_or_none
 
@@ -99,8 +99,9 @@ def _short_of_size(obj: Mapping[str, Any]) -> str:
 
 
 def _disk_ready(first_consumer_done: bool) -> Callable[[Optional[Mapping[str, Any]]], Verdict]:
-    """A VirtualDisk holds its data and its full size: Ready (a resize finished). With ``first_consumer_done``,
-    WaitForFirstConsumer counts too: on a late-binding storage class the data comes only once a VM uses the disk."""
+    """A VirtualDisk holds its data and its full size: Ready (a resize finished, an export ended). With
+    ``first_consumer_done``, WaitForFirstConsumer counts too: on a late-binding storage class the data comes only
+    once a VM uses the disk."""
     def predicate(obj: Optional[Mapping[str, Any]]) -> Verdict:
         if obj is not None and cond.status_current(obj) and not (obj.get("metadata") or {}).get("deletionTimestamp"):
             current_phase = cond.phase(obj)
@@ -110,6 +111,8 @@ def _disk_ready(first_consumer_done: bool) -> Callable[[Optional[Mapping[str, An
                 return Verdict(WAIT, "blocked: " + cond.describe_condition(cond.condition(obj, "Ready")))
             if current_phase == "Resizing":
                 return Verdict(WAIT, "blocked: " + cond.describe_condition(cond.condition(obj, "Resizing")))
+            if current_phase == EXPORTING_PHASE:   # never a failure: the disk comes back Ready after the export
+                return Verdict(WAIT, "blocked: " + cond.describe_condition(cond.condition(obj, "Ready")))
         verdict = is_ready(obj)
         if verdict.state == DONE and obj is not None and _short_of_size(obj):
             return Verdict(WAIT, _short_of_size(obj))

@@ -96,5 +96,8 @@ DISK_PHASES = ("Pending", "Provisioning", "WaitForUserUpload", "WaitForFirstCons
 DISK_PROVISIONED_PHASES = ("Ready", "Resizing", "Migrating", "Exporting", "PVCLost")
 # A disk on a storage class that binds late holds its data once a VM uses it: until then this phase.
 FIRST_CONSUMER_PHASE = "WaitForFirstConsumer"
+# A disk whose volume the storage module is exporting: its data is intact and the disk is Ready again once the
+# export ends (the platform leaves this phase by itself), so a wait goes on through it and names it.
+EXPORTING_PHASE = "Exporting"
 # The VirtualMachineOperation types the collection drives.
 VM_OPERATIONS = ("Start", "Stop", "Restart")

@@ -73,6 +73,8 @@ class SnapshotRequest(NamedTuple):
     kind: Kind = VIRTUAL_DISK_SNAPSHOT
     recreate: bool = False   # the platform never changes a snapshot: a different one is refused, never recreated
     how_to_recreate: str = ""
+    # A Failed snapshot is terminal (the platform never retries it): delete it and take it anew, rather than fail.
+    retake_failed: bool = False
 
     @property
     def ref(self) -> str:
@@ -85,4 +87,5 @@ def snapshot_request(options: SnapshotOptions) -> SnapshotRequest:
     validate_snapshot(options)
     return SnapshotRequest(name=options.name, namespace=options.namespace,
                            manifest=build_snapshot_manifest(options) if options.present else None,
-                           wait=options.wait, wait_timeout=float(options.wait_timeout or 0))
+                           wait=options.wait, wait_timeout=float(options.wait_timeout or 0),
+                           retake_failed=options.recreate)

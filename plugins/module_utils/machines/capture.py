@@ -100,7 +100,7 @@ class CaptureRequest(NamedTuple):
             snapshot = snapshot_request(SnapshotOptions(
                 name=snapshot_name(params), namespace=params["namespace"], disk=params["disk"],
                 required_consistency=params.get("required_consistency") is not False, labels=params.get("labels"),
-                wait_timeout=image.wait_timeout))
+                recreate=True, wait_timeout=image.wait_timeout))  # its own snapshot: a Failed one is taken anew
         return cls(namespace=params["namespace"], disk=params["disk"], image=image, cluster_image=cluster,
                    stop_vm=bool(params.get("stop_vm")),
                    allow_run_policy_change=bool(params.get("allow_run_policy_change")),

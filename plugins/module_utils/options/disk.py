@@ -52,6 +52,7 @@ class SnapshotOptions(NamedTuple):
     required_consistency: bool = True
     labels: Optional[Dict[str, Any]] = None
     annotations: Optional[Dict[str, Any]] = None
+    recreate: bool = False   # take a Failed snapshot anew (the platform never retries one)
     wait: bool = True
     wait_timeout: float = 1800.0
 

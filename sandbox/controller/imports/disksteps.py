@@ -10,6 +10,8 @@ import asyncio
 from pathlib import Path
 from typing import Callable, NoReturn
 
+from ...api.admission.pvcsize import capitalized
+from ...api.admission.webhooks.disksource import ISO_SOURCE_NOT_SUPPORTED
 from ...platform import V1_10
 from ..model.kinds import VD
 from ..model.names import disk_pvc
@@ -20,8 +22,7 @@ from .diskvolume import fill_volume
 from .importers import pod_says
 
 FAULT_ANNOTATION = "sandbox.deckhouse.io/disk-error"
-ISO_NOT_SUPPORTED = ("Creating a virtual disk from an ISO image is not supported: please use a virtual image or a "
-                     "cluster virtual image instead.")
+ISO_NOT_SUPPORTED = capitalized(ISO_SOURCE_NOT_SUPPORTED) + "."
 
 
 class Stop(Exception):

@@ -10,11 +10,10 @@ from pathlib import Path
 from typing import Callable
 
 from ... import tools
+from ...api.admission.pvcsize import capitalized, pvc_size_error, required_size
 from ...api.admission.quantity import Quantity
 from .diskinfo import decompress_to, qemu_info
 from .importers import Feed, ImportFailed
-
-ALIGN = 1 << 20     # image-derived volume sizes are aligned up to 1 MiB (service.GetValidatedPVCSize)
 
 
 def spec_size(vd: dict) -> str | None:
@@ -25,14 +24,13 @@ def spec_size(vd: dict) -> str | None:
 def pvc_size(spec_size: str | None, required: int) -> tuple[int, str]:
     """(bytes, capacity text) of the PVC for data of `required` bytes (GetValidatedPVCSize); raises
     ImportFailed with the platform's text when the spec asks for less."""
-    aligned = -(-required // ALIGN) * ALIGN
-    need = Quantity(str(required)) if aligned == required else Quantity(f"{aligned // ALIGN}Mi")
     if spec_size is None:
+        need = required_size(required)
         return int(need.value), str(need)
     want = Quantity(str(spec_size))
-    if want < need:
-        spec_part = str(int(want.value)) + ("" if str(int(want.value)) == str(want) else f" ({want})")
-        raise ImportFailed(f"The specified pvc size is insufficient: {spec_part} < {int(need.value)}.")
+    error = pvc_size_error(want, required)
+    if error:
+        raise ImportFailed(capitalized(error) + ".")
     return int(want.value), str(want)
 
 

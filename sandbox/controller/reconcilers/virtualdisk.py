@@ -2,10 +2,12 @@
 
 Follows the platform's vd controller handlers (v1.10.2 and main): StorageClassReady, DatasourceReady
 and Ready as the provisioning job reports them; InUse and `attachedToVirtualMachines` from the VMs'
-`status.blockDeviceRefs` (mounted unless the VM is Stopped) and the images being made from the disk;
+`status.blockDeviceRefs` (mounted unless the VM is Stopped; at most one VM at a time, model/attachees.py)
+and the images being made from the disk;
 finalizers `vd-cleanup` always and `vd-protection` while a VM mounts the disk (a deleted disk stays
 Terminating until the VM lets go); Resizing when `spec.persistentVolumeClaim.size` grows on a Ready
-disk; Snapshotting while a snapshot of it is taken; PVCLost when its PVC is gone.
+disk; Snapshotting while a snapshot of it is taken; PVCLost when its PVC is gone; InUse UsedForDataExport and
+Exporting under a data-export request on its PVC (model/export.py).
 
 Fault hook `sandbox.deckhouse.io/pvc-lost` (any value): the controller deletes the disk's PVC once it
 is Ready, as if the volume were lost (the disk turns PVCLost).
@@ -20,6 +22,8 @@ from ...api.admission.quantity import Quantity
 from ...platform import V1_10
 from ..imports.diskimport import DiskImports
 from ..imports.imagejob import ImageJobs
+from ..model.attachees import one_mounted
+from ..model.export import EXPORTING, EXPORTING_MESSAGE, USED_FOR_DATA_EXPORT, export_requested, in_use_message
 from ..model.kinds import PVC, VD
 from ..model.names import FINALIZER_PREFIX, disk_pvc
 from ..model.status import condition, merge_conditions
@@ -33,7 +37,7 @@ PVC_LOST_ANNOTATION = "sandbox.deckhouse.io/pvc-lost"
 RESIZE_STARTED = "The virtual disk resizing has started."
 RESIZE_WHILE_SNAPSHOTTING = "The virtual disk cannot be selected for resizing as it is currently snapshotting."
 SNAPSHOT_WHILE_RESIZING = "The virtual disk cannot be selected for snapshotting as it is currently resizing."
-_PROVISIONED = ("Ready", "PVCLost")      # Ready condition reasons once provisioning finished
+_PROVISIONED = ("Ready", "PVCLost", EXPORTING)      # Ready condition reasons once provisioning finished
 _TRANSIENT = ("DatasourceReady", "StorageClassReady", "InUse", "Resizing", "Snapshotting", "Terminating")
 
 
@@ -51,7 +55,7 @@ class VirtualDiskReconciler:
         md, st = vd["metadata"], vd.get("status") or {}
         uid, gen = md["uid"], md.get("generation", 1)
         ns, name = md["namespace"], md["name"]
-        users = disk_users(self.ctx.cache, ns, name)
+        users = one_mounted(disk_users(self.ctx.cache, ns, name), st.get("attachedToVirtualMachines"))
         mounted = sorted(n for n, m in users if m)
         in_use = self._in_use(st, ns, name, mounted, gen)
         extra = {"attachedToVirtualMachines": [{"name": n, "mounted": m} for n, m in users]} if users else {}
@@ -129,6 +133,9 @@ class VirtualDiskReconciler:
         if images:
             msg = f"The VirtualDisk is in use for creating the {images[0]}; the creation must finish to release the disk."
             return condition("InUse", True, "UsedForImageCreation", "" if v110 else msg, gen)
+        pvc_name = (st.get("target") or {}).get("persistentVolumeClaimName")
+        if pvc_name and export_requested(self.ctx.cache.get(PVC, ns, pvc_name), self.ctx.settings.platform):
+            return condition("InUse", True, USED_FOR_DATA_EXPORT, in_use_message(self.ctx.settings.platform), gen)
         return condition("InUse", False, "NotInUse", "", gen)
 
     # -- a provisioned disk: PVCLost, resize ------------------------------------------------------------
@@ -146,6 +153,16 @@ class VirtualDiskReconciler:
             core["phase"] = "PVCLost"
             core["conditions"] = others + [condition(
                 "Ready", False, "PVCLost", f'The PersistentVolumeClaim "{pvc_name}" not found.', gen)]
+            return
+        if ((pvc or {}).get("status") or {}).get("phase") == "Lost":     # vd ReadyStep: its volume is gone
+            if export_requested(pvc, self.ctx.settings.platform):
+                core["phase"] = EXPORTING
+                core["conditions"] = others + [condition("Ready", False, EXPORTING, EXPORTING_MESSAGE, gen)]
+            else:
+                volume = ((pvc or {}).get("spec") or {}).get("volumeName", "")
+                core["phase"] = "PVCLost"
+                core["conditions"] = others + [condition(
+                    "Ready", False, "PVCLost", f'The PersistentVolume "{volume}" not found.', gen)]
             return
         core["conditions"] = others + [condition("Ready", True, "Ready", "", gen)]
         core["phase"] = "Ready"

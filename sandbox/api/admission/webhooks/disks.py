@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ..quantity import Quantity
 from .base import Denied, Review, dot_in_name, dot_in_name_warning, get
+from .disksource import source_warnings
 
 _PROVISIONED = {"Ready", "Migrating", "PVCLost"}
 _EARLY = {"Pending", "Provisioning", "WaitForFirstConsumer"}
@@ -30,11 +31,12 @@ def check_vd(r: Review) -> list[str]:
             raise Denied("if the data source is not specified, it's necessary to set "
                          "spec.PersistentVolumeClaim.size to create blank virtual disk")
         _check_storage_class(r, "storage class")
-        return []
+        return source_warnings(r)
     warnings = []
     if "." in r.name:
         warnings.append(dot_in_name_warning("VirtualDisk", r.name, "disk"))
     _check_size_update(r, warnings)
+    warnings[:0] = source_warnings(r)   # the size and source validators run before the name's
     if r.generation_changed() and r.phase() == "Pending":
         _check_storage_class(r, "target storage class", warnings)
     if r.generation_changed():

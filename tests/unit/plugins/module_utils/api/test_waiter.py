@@ -191,6 +191,15 @@ def test_disk_waits(goal, phase, state):
     assert PREDICATES[goal][0](obj).state == state
 
 
+@pytest.mark.parametrize("goal", ["disk-ready", "disk-data-ready"])
+def test_an_exporting_disk_is_waited_through_naming_the_export(goal):
+    obj = live_disk(phase="Exporting")
+    obj["status"]["conditions"] = [{"type": "Ready", "status": "False", "reason": "Exporting",
+                                    "message": "The VirtualDisk is being exported.", "observedGeneration": 1}]
+    verdict = PREDICATES[goal][0](obj)
+    assert verdict == (WAIT, "blocked: Ready False/Exporting: The VirtualDisk is being exported.")
+
+
 def test_a_ready_disk_short_of_its_size_is_still_resizing():
     obj = live_disk()
     obj["status"]["capacity"] = "5Gi"
