@@ -17,6 +17,15 @@ from .importers import Feed, ImportFailed
 ALIGN = 1 << 20     # image-derived volume sizes are aligned up to 1 MiB (service.GetValidatedPVCSize)
 
 
+class InsufficientSize(ImportFailed):
+    """The spec asks for less than the data needs (service.ErrInsufficientPVCSize). str() is the condition's
+    message; `error` is the Go error text the platform's Warning event carries (lower case, no full stop)."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__(error[:1].upper() + error[1:] + ".")
+        self.error = error
+
+
 def spec_size(vd: dict) -> str | None:
     """The size the disk's spec asks for (`spec.persistentVolumeClaim.size`), None when it leaves it out."""
     return ((vd.get("spec") or {}).get("persistentVolumeClaim") or {}).get("size")
@@ -24,7 +33,7 @@ def spec_size(vd: dict) -> str | None:
 
 def pvc_size(spec_size: str | None, required: int) -> tuple[int, str]:
     """(bytes, capacity text) of the PVC for data of `required` bytes (GetValidatedPVCSize); raises
-    ImportFailed with the platform's text when the spec asks for less."""
+    InsufficientSize when the spec asks for less."""
     aligned = -(-required // ALIGN) * ALIGN
     need = Quantity(str(required)) if aligned == required else Quantity(f"{aligned // ALIGN}Mi")
     if spec_size is None:
@@ -32,7 +41,7 @@ def pvc_size(spec_size: str | None, required: int) -> tuple[int, str]:
     want = Quantity(str(spec_size))
     if want < need:
         spec_part = str(int(want.value)) + ("" if str(int(want.value)) == str(want) else f" ({want})")
-        raise ImportFailed(f"The specified pvc size is insufficient: {spec_part} < {int(need.value)}.")
+        raise InsufficientSize(f"the specified pvc size is insufficient: {spec_part} < {int(need.value)}")
     return int(want.value), str(want)
 
 
