@@ -64,6 +64,11 @@ options:
         the larger of its spec and its capacity (C(status.capacity)), so a disk made without O(size) grows from
         its source's size. Sizes are compared by value (C(1Gi) is C(1024Mi)). Left out on a later run, the disk
         keeps its size.
+      - Growing needs the disk's StorageClass to allow volume expansion (C(allowVolumeExpansion=true)). On one
+        that does not, the growth is refused before any write when the class can be read; otherwise the wait
+        fails at once quoting the platform (C(Disk resizing is not allowed)), the disk staying at its old size.
+      - On DVP v1.10 a disk from a C(VirtualDiskSnapshot) with a size below the snapshot's restore size fails at
+        once with the platform's message (C(The specified pvc size is insufficient)); later platforms grow it.
     type: str
   storage_class:
     description:

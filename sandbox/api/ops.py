@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..platform import DEFAULT as DEFAULT_PLATFORM
-from . import errors, gojson, managed, patch as patches, validation
+from . import errors, gojson, managed, patch as patches, pvc_resize, validation
 from .admission_bridge import admit, check_apply
 from .resources import ResourceType
 from .store import Key, Store, rid
@@ -208,6 +208,8 @@ class Api:
             md = new["metadata"]
         if causes:
             raise errors.invalid(r.kind, r.group, md["name"], causes)
+        if old is not None and r.kind == "PersistentVolumeClaim":    # the validating admission plugin
+            pvc_resize.check_resize(old, new, subresource, self.lookup)
         if old is not None and r.custom and _spec_view(new) != _spec_view(old):
             # Compared after admission pruned and defaulted, as the real server does: a PUT that
             # omits a defaulted field or carries a pruned one is not a spec change.

@@ -26,6 +26,9 @@ DONE, FAIL, WAIT = "done", "fail", "wait"
 NOT_STARTED_REASON = "ProvisioningNotStarted"
 # How the platform's message for a refused quota starts: a Failed phase it leaves by itself, retrying.
 QUOTA_MESSAGE = "Quota exceeded"
+# How the platform's Resizing message starts when the resize cannot happen (the StorageClass does not allow
+# expansion, or is not ready): the disk stays Ready at its old size until someone changes the class.
+RESIZE_NOT_ALLOWED = "Disk resizing is not allowed"
 WATCH_CHUNK = 300.0
 MIN_STREAM_SECONDS = 0.5
 
@@ -98,6 +101,18 @@ def _short_of_size(obj: Mapping[str, Any]) -> str:
     return "resizing: capacity %s of %s" % (obj["status"]["capacity"], obj["spec"]["persistentVolumeClaim"]["size"])
 
 
+def _resize_verdict(obj: Mapping[str, Any]) -> Optional[Verdict]:
+    """A Ready disk whose current Resizing condition says the resize cannot happen fails at once with the
+    platform's words; one that may happen later (the disk is being snapshotted) is a blocker."""
+    resizing = cond.current_condition(obj, "Resizing")
+    if not resizing or resizing.get("status") != "False" or not resizing.get("message"):
+        return None
+    if resizing["message"].startswith(RESIZE_NOT_ALLOWED):
+        return Verdict(FAIL, "the resize cannot happen, the disk stays at %s: %s" % (
+            (obj.get("status") or {}).get("capacity") or "its size", cond.describe_condition(resizing)))
+    return Verdict(WAIT, "blocked: " + cond.describe_condition(resizing))
+
+
 def _disk_ready(first_consumer_done: bool) -> Callable[[Optional[Mapping[str, Any]]], Verdict]:
     """A VirtualDisk holds its data and its full size: Ready (a resize finished, an export ended). With
     ``first_consumer_done``, WaitForFirstConsumer counts too: on a late-binding storage class the data comes only
@@ -115,7 +130,7 @@ def _disk_ready(first_consumer_done: bool) -> Callable[[Optional[Mapping[str, An
                 return Verdict(WAIT, "blocked: " + cond.describe_condition(cond.condition(obj, "Ready")))
         verdict = is_ready(obj)
         if verdict.state == DONE and obj is not None and _short_of_size(obj):
-            return Verdict(WAIT, _short_of_size(obj))
+            return _resize_verdict(obj) or Verdict(WAIT, _short_of_size(obj))
         return verdict
     return predicate
 

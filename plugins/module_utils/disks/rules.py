@@ -10,7 +10,8 @@ Kept in one place so that the disk runner, its upload and capture never disagree
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional
+from decimal import Decimal
+from typing import Any, Mapping, Optional, Tuple
 
 from ansible.module_utils.common.warnings import warn
 
@@ -31,20 +32,28 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.transfer.
 SIZE_PATH = "spec.persistentVolumeClaim.size"
 
 
+def disk_size(disk: Mapping[str, Any]) -> Optional[Tuple[Decimal, str]]:
+    """The disk's size (value, text): the larger of its spec size and its ``status.capacity`` (a disk made without a
+    size has the size of its source, and one whose spec says less than it holds holds more); None when neither is
+    known."""
+    spec_text = ((disk.get("spec") or {}).get("persistentVolumeClaim") or {}).get("size")
+    capacity_text = (disk.get("status") or {}).get("capacity")
+    sizes = [(q, text) for q, text in ((quantity_or_none(spec_text), spec_text),
+                                       (quantity_or_none(capacity_text), capacity_text)) if q is not None]
+    return max(sizes, key=lambda pair: pair[0]) if sizes else None
+
+
 def grow_only(disk: Mapping[str, Any], live: Any, wanted: Any) -> str:
-    """The size rule: the same value (``10Gi`` is ``10240Mi``) or one at least the disk's size, patched in place
-    (the platform resizes the volume). The disk's size is the larger of its spec and its ``status.capacity``: a
-    disk made without a size has the size of its source, and one whose spec says less than it holds cannot go
-    below what it holds. A smaller size is refused naming both, since the platform never shrinks a disk."""
+    """The size rule: the same value (``10Gi`` is ``10240Mi``) or one at least the disk's size (disk_size), patched
+    in place (the platform resizes the volume). A smaller size is refused naming both, since the platform never
+    shrinks a disk."""
     have, want = quantity_or_none(live), quantity_or_none(wanted)
     if want is None or have == want:
         return SAME
-    capacity_text = (disk.get("status") or {}).get("capacity")
-    floors = [(q, text) for q, text in ((have, live), (quantity_or_none(capacity_text), capacity_text))
-              if q is not None]
-    if not floors:
+    held = disk_size(disk)
+    if held is None:
         return IN_PLACE
-    floor, floor_text = max(floors, key=lambda pair: pair[0])
+    floor, floor_text = held
     if want >= floor:
         return IN_PLACE
     return ("size %s is smaller than the disk's size %s: the platform only grows a disk (shrinking would lose "

@@ -19,6 +19,7 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.clien
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common import conditions as cond
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ImmutableSpec, InUse
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.progress import Tracker
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.disks.expansion import check_expandable
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.disks.request import DiskRequest
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.disks.rules import (
     DISK_LOCK, DISK_UPLOAD, check_source_exists, check_storage_class_exists, why_not_recreate,
@@ -47,12 +48,15 @@ class DiskRunner(SourcedRunner[DiskRequest]):
         return "disk-data-ready" if self.request.wait_for == "Ready" else "disk-ready"
 
     def before_writes(self, wanted: Dict[str, Any], live: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
-        """A source object the task would write must exist (a missing snapshot is a typo, not a wait); a size left
-        out keeps the live one (the platform refuses to drop a size once set)."""
+        """A source object the task would write must exist (a missing snapshot is a typo, not a wait); a disk grows
+        only on a class that allows it (expansion.py); a size left out keeps the live one (the platform refuses to
+        drop a size once set)."""
         source = (wanted.get("spec") or {}).get("dataSource")
         claim = (wanted.get("spec") or {}).get("persistentVolumeClaim") or {}
         if source != ((live or {}).get("spec") or {}).get("dataSource"):
             check_source_exists(self.client, source, self.request.namespace, size=claim.get("size"))
+        else:
+            check_expandable(self.client, live, claim.get("size"), self.request.ref)
         live_class = (((live or {}).get("spec") or {}).get("persistentVolumeClaim") or {}).get("storageClassName")
         if claim.get("storageClassName") and claim["storageClassName"] != live_class:
             check_storage_class_exists(self.client, claim["storageClassName"])

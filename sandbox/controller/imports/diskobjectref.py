@@ -7,11 +7,12 @@ from pathlib import Path
 
 from ... import dvcr
 from ...api.admission.quantity import Quantity
-from ..model.kinds import CVI, VDSNAP, VI
+from ...platform import V1_10
+from ..model.kinds import CVI, VD, VDSNAP, VI
 from ..model.names import dvcr_repo
 from .diskjob import PVC_CREATED, PVC_IMPORT, DiskJob
 from .disksteps import ISO_NOT_SUPPORTED, DiskSteps
-from .diskvolume import pvc_size, spec_size
+from .diskvolume import InsufficientSize, pvc_size, spec_size
 from .importers import ImportFailed
 
 
@@ -29,13 +30,8 @@ class ObjectRefDisk:
     async def _from_snapshot(self, vd: dict, job: DiskJob, workdir: Path, storage_class: str, snap: dict) -> None:
         """The PVC is made first, at least the snapshot's size; the data lands once it may bind."""
         steps = self.steps
-        wanted = spec_size(vd)
         data = steps.ctx.files.snapshot(snap)
-        required = data.stat().st_size
-        if wanted and not Quantity(str(wanted)) < Quantity(str(required)):
-            size, capacity = int(Quantity(str(wanted)).value), str(Quantity(str(wanted)))
-        else:   # the VolumeSnapshot's restore size is the floor
-            size, capacity = required, str(Quantity(str(required)))
+        size, capacity = await self._size_from_snapshot(vd, data.stat().st_size)
         await steps.create_pvc(vd, job, storage_class, capacity)
         job.step("Provisioning", "Provisioning", PVC_CREATED, "0%")
         steps.poke(job)
@@ -43,6 +39,23 @@ class ObjectRefDisk:
         await steps.wait_consumer(job, storage_class, imported=False)
         await steps.fill(vd, job, lambda: data, size, workdir)
         steps.finish(job, capacity)
+
+    async def _size_from_snapshot(self, vd: dict, restore_size: int) -> tuple[int, str]:
+        """(bytes, capacity text) of the PVC restored from a VolumeSnapshot of `restore_size` bytes.
+
+        main grows a smaller spec size to the restore size (the CSI driver's floor); v1.10.2 validates it as
+        an image's size (GetValidatedPVCSize) and fails the disk before the PVC is made, with a Warning event."""
+        wanted = spec_size(vd)
+        if self.steps.ctx.settings.platform == V1_10:
+            try:
+                return pvc_size(wanted, restore_size)
+            except InsufficientSize as exc:
+                await self.steps.ctx.writer.event(VD, self.steps.live(vd), "Warning", "DataSourceSyncFailed",
+                                                  exc.error)
+                raise
+        if wanted and not Quantity(str(wanted)) < Quantity(str(restore_size)):
+            return int(Quantity(str(wanted)).value), str(Quantity(str(wanted)))
+        return restore_size, str(Quantity(str(restore_size)))
 
     async def _from_image(self, vd: dict, job: DiskJob, workdir: Path, storage_class: str, image: dict) -> None:
         """An image sized from its unpacked bytes; the PVC is made once a consumer is scheduled (late binding)."""

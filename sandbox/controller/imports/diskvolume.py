@@ -16,6 +16,15 @@ from .diskinfo import decompress_to, qemu_info
 from .importers import Feed, ImportFailed
 
 
+class InsufficientSize(ImportFailed):
+    """The spec asks for less than the data needs (service.ErrInsufficientPVCSize). str() is the condition's
+    message; `error` is the Go error text the platform's Warning event carries (lower case, no full stop)."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__(capitalized(error) + ".")
+        self.error = error
+
+
 def spec_size(vd: dict) -> str | None:
     """The size the disk's spec asks for (`spec.persistentVolumeClaim.size`), None when it leaves it out."""
     return ((vd.get("spec") or {}).get("persistentVolumeClaim") or {}).get("size")
@@ -23,14 +32,14 @@ def spec_size(vd: dict) -> str | None:
 
 def pvc_size(spec_size: str | None, required: int) -> tuple[int, str]:
     """(bytes, capacity text) of the PVC for data of `required` bytes (GetValidatedPVCSize); raises
-    ImportFailed with the platform's text when the spec asks for less."""
+    InsufficientSize, with the platform's text, when the spec asks for less."""
     if spec_size is None:
         need = required_size(required)
         return int(need.value), str(need)
     want = Quantity(str(spec_size))
     error = pvc_size_error(want, required)
     if error:
-        raise ImportFailed(capitalized(error) + ".")
+        raise InsufficientSize(error)
     return int(want.value), str(want)
 
 

@@ -6,8 +6,9 @@ and Ready as the provisioning job reports them; InUse and `attachedToVirtualMach
 and the images being made from the disk;
 finalizers `vd-cleanup` always and `vd-protection` while a VM mounts the disk (a deleted disk stays
 Terminating until the VM lets go); Resizing when `spec.persistentVolumeClaim.size` grows on a Ready
-disk; Snapshotting while a snapshot of it is taken; PVCLost when its PVC is gone; InUse UsedForDataExport and
-Exporting under a data-export request on its PVC (model/export.py).
+disk (NotAvailable when the API server refuses the larger PVC, e.g. its StorageClass does not allow
+expansion); Snapshotting while a snapshot of it is taken; PVCLost when its PVC is gone; InUse
+UsedForDataExport and Exporting under a data-export request on its PVC (model/export.py).
 
 Fault hook `sandbox.deckhouse.io/pvc-lost` (any value): the controller deletes the disk's PVC once it
 is Ready, as if the volume were lost (the disk turns PVCLost).
@@ -28,6 +29,7 @@ from ..model.kinds import PVC, VD
 from ..model.names import FINALIZER_PREFIX, disk_pvc
 from ..model.status import condition, merge_conditions
 from ..runtime.context import Context
+from ..runtime.kube import ApiError
 from ..runtime.queries import disk_storage_class, disk_users, images_from_disk, snapshots_of
 
 log = logging.getLogger(__name__)
@@ -37,6 +39,7 @@ PVC_LOST_ANNOTATION = "sandbox.deckhouse.io/pvc-lost"
 RESIZE_STARTED = "The virtual disk resizing has started."
 RESIZE_WHILE_SNAPSHOTTING = "The virtual disk cannot be selected for resizing as it is currently snapshotting."
 SNAPSHOT_WHILE_RESIZING = "The virtual disk cannot be selected for snapshotting as it is currently resizing."
+RESIZE_CLASS_NOT_READY = "Disk resizing is not allowed: the StorageClass is not ready."
 _PROVISIONED = ("Ready", "PVCLost", EXPORTING)      # Ready condition reasons once provisioning finished
 _TRANSIENT = ("DatasourceReady", "StorageClassReady", "InUse", "Resizing", "Snapshotting", "Terminating")
 
@@ -110,7 +113,7 @@ class VirtualDiskReconciler:
         if job is not None and job.datasource is not None and job.ready is not None:
             conds.insert(0, condition("DatasourceReady", *job.datasource, gen))
         conds.append(in_use)
-        conds += self._resize_and_snapshot(vd, core, gen)
+        conds += await self._resize_and_snapshot(vd, core, sc_ok, gen)
         core.pop("attachedToVirtualMachines", None)
         new = {**core, **extra, "conditions": merge_conditions(st.get("conditions"), conds),
                "observedGeneration": gen}
@@ -170,8 +173,12 @@ class VirtualDiskReconciler:
         if capacity:
             core["capacity"] = str(Quantity(str(capacity)))
 
-    def _resize_and_snapshot(self, vd: dict, core: dict, gen: int) -> list[dict]:
-        """The Resizing and Snapshotting conditions of a Ready disk (vd ResizingHandler, SnapshottingHandler)."""
+    async def _resize_and_snapshot(self, vd: dict, core: dict, sc_ok: bool, gen: int) -> list[dict]:
+        """The Resizing and Snapshotting conditions of a Ready disk (vd ResizingHandler, SnapshottingHandler).
+
+        A resize asks for the larger PVC here, as the handler does: a refusal (the StorageClass does not allow
+        expansion) leaves the disk Ready at its old capacity with Resizing False NotAvailable quoting the API
+        server, and a later reconcile (the class changed, say) asks again."""
         md = vd["metadata"]
         uid, ns = md["uid"], md["namespace"]
         if core.get("phase") not in ("Ready", "Resizing"):
@@ -190,10 +197,17 @@ class VirtualDiskReconciler:
                 out.append(condition("Resizing", False, "NotAvailable", RESIZE_WHILE_SNAPSHOTTING, gen))
                 asyncio.ensure_future(self.ctx.writer.event(VD, vd, "Normal", "VirtualDiskResizingNotAvailable",
                                                             RESIZE_WHILE_SNAPSHOTTING))
+            elif not sc_ok:
+                out.append(condition("Resizing", False, "NotAvailable", RESIZE_CLASS_NOT_READY, gen))
             else:
-                self.resizing[uid] = asyncio.create_task(self._resize(vd, pvc["metadata"]["name"], str(want)))
-                core["phase"] = "Resizing"
-                out.append(condition("Resizing", True, "InProgress", RESIZE_STARTED, gen))
+                refused = await self._request_resize(ns, pvc["metadata"]["name"], str(want))
+                if refused:
+                    out.append(condition("Resizing", False, "NotAvailable",
+                                         f"Disk resizing is not allowed: {refused}.", gen))
+                else:
+                    self.resizing[uid] = asyncio.create_task(self._resize(vd, pvc["metadata"]["name"], str(want)))
+                    core["phase"] = "Resizing"
+                    out.append(condition("Resizing", True, "InProgress", RESIZE_STARTED, gen))
         if pending_snaps:
             if uid in self.resizing:
                 out.append(condition("Snapshotting", False, "NotAvailable", SNAPSHOT_WHILE_RESIZING, gen))
@@ -202,14 +216,23 @@ class VirtualDiskReconciler:
                                      "The virtual disk is selected for taking a snapshot.", gen))
         return out
 
+    async def _request_resize(self, ns: str, pvc: str, size: str) -> str:
+        """Ask for the larger PVC; "" when the API server took it, else its Forbidden message."""
+        try:
+            await self.ctx.writer.resize_pvc(ns, pvc, size, done=False)
+        except ApiError as exc:
+            if exc.status != 403:
+                raise
+            return str((exc.body or {}).get("message") if isinstance(exc.body, dict) else exc.body)
+        return ""
+
     async def _resize(self, vd: dict, pvc: str, size: str) -> None:
-        """Grow the PVC and its volume; the disk stays Resizing for `resize_step` seconds."""
+        """Grow the volume once the PVC asks for more; the disk stays Resizing for `resize_step` seconds."""
         md = vd["metadata"]
         key = (VD.kind, md["namespace"], md["name"])
         try:
             await self.ctx.writer.event(VD, vd, "Normal", "VirtualDiskResizingStarted",
                                         "The virtual disk resizing has started")
-            await self.ctx.writer.resize_pvc(md["namespace"], pvc, size, done=False)
             await asyncio.sleep(self.ctx.settings.for_object(vd).resize_step)
             path = self.ctx.files.disk(vd)
             if path.exists():

@@ -207,6 +207,28 @@ def test_a_ready_disk_short_of_its_size_is_still_resizing():
     assert verdict.state == WAIT and "capacity 5Gi of 10Gi" in verdict.message
 
 
+NOT_EXPANDABLE = ('Disk resizing is not allowed: persistentvolumeclaims "vd-d" is forbidden: only dynamically '
+                  "provisioned pvc can be resized and the storageclass that provisions the pvc must support resize.")
+
+
+@pytest.mark.parametrize("message,gen,state", [
+    (NOT_EXPANDABLE, 1, FAIL),
+    ("Disk resizing is not allowed: the StorageClass is not ready.", 1, FAIL),
+    ("The virtual disk cannot be selected for resizing as it is currently snapshotting.", 1, WAIT),
+    (NOT_EXPANDABLE, 0, WAIT),            # set for an older generation: not yet about this size
+])
+def test_a_ready_disk_whose_resize_cannot_happen_fails_at_once_with_the_platform_words(message, gen, state):
+    obj = live_disk()
+    obj["status"]["capacity"] = "5Gi"
+    obj["status"]["conditions"].append(cond("Resizing", "False", "NotAvailable", message, gen=gen))
+    verdict = PREDICATES["disk-ready"][0](obj)
+    assert verdict.state == state
+    if state == FAIL:
+        assert verdict.message == "the resize cannot happen, the disk stays at 5Gi: Resizing False/NotAvailable: " + message
+    elif gen == 1:
+        assert verdict.message == "blocked: Resizing False/NotAvailable: " + message
+
+
 @pytest.mark.parametrize("phase,state", [("Pending", WAIT), ("InProgress", WAIT), ("Ready", DONE), ("Failed", FAIL)])
 def test_snapshot_wait(phase, state):
     obj = {"metadata": {"generation": 1}, "status": {"phase": phase, "observedGeneration": 1, "conditions": [
