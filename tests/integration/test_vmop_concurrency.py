@@ -27,11 +27,17 @@ def _other_run(kube: Any, namespace: str, vm: str, typ: str, mark: bool = True) 
                                               "runPolicy": "AlwaysOnUnlessStoppedManually"}, sort_keys=True)
     kube.api("VirtualMachine").patch(namespace=namespace, name=vm, body={"metadata": {"annotations": annotations}},
                                      content_type="application/merge-patch+json")
+    name = _create_operation(kube, namespace, vm, typ)
+    kube.poll_phase("VirtualMachineOperation", name, namespace, "Pending")
+    return name
+
+
+def _create_operation(kube: Any, namespace: str, vm: str, typ: str) -> str:
+    """The other run's operation, as it posts it; returns its name."""
     name = "other-run-%s" % typ.lower()
     kube.api("VirtualMachineOperation").create(namespace=namespace, body={
         "apiVersion": "virtualization.deckhouse.io/v1alpha2", "kind": "VirtualMachineOperation",
         "metadata": {"name": name, "namespace": namespace}, "spec": {"type": typ, "virtualMachineName": vm}})
-    kube.poll_phase("VirtualMachineOperation", name, namespace, "Pending")
     return name
 
 
@@ -52,28 +58,35 @@ def _vmops_posted(admin_writes: Any, namespace: str) -> int:
     return len(admin_writes.real(namespace, "virtualmachineoperations"))
 
 
+def _capture_rerun(play: Any, sandbox: Any, kube: Any, namespace: str, admin_writes: Any) -> Dict[str, Any]:
+    """The capture's re-run beside the other run, which goes on once the re-run has decided; it must succeed."""
+    admin_writes.clear()
+    task = {"namespace": namespace, "disk": "root", "name": "web-img", "stop_vm": True, "wait_timeout": 60}
+    run = play([{CAPTURE: task, "register": "rerun"}], until=_release_once(sandbox, kube, namespace, "web"))
+    assert run.rc == 0, run.stdout
+    assert run["rerun"]["phase"] == "Ready", run["rerun"]
+    return dict(run["rerun"], task=task)
+
+
+def _running_without_mark(kube: Any, namespace: str) -> bool:
+    vm = kube.get("VirtualMachine", namespace, "web")
+    return vm["status"]["phase"] == "Running" and STOPPED_BY not in (vm["metadata"].get("annotations") or {})
+
+
 def test_a_rerun_waits_for_the_other_runs_start_and_ends_as_it_does(play, sandbox, namespace, kube, admin_writes):
     """The other run stopped the VM and posted its Start; the re-run reads the VM Stopped and must not post a second
     Start (refused: should finish first), but wait for the VM to run, then remove the mark."""
     kube.make_disk(namespace, "root")
     kube.make_vm(namespace, "web", "root", "AlwaysOnUnlessStoppedManually")
-    kube.api("VirtualMachineOperation").create(namespace=namespace, body={
-        "apiVersion": "virtualization.deckhouse.io/v1alpha2", "kind": "VirtualMachineOperation",
-        "metadata": {"name": "other-run-stop", "namespace": namespace},
-        "spec": {"type": "Stop", "virtualMachineName": "web"}})
+    _create_operation(kube, namespace, "web", "Stop")
     kube.poll("VM Stopped", lambda: kube.vm_phase(namespace, "web") == "Stopped")
     _other_run(kube, namespace, "web", "Start")
-    admin_writes.clear()
-    task = {"namespace": namespace, "disk": "root", "name": "web-img", "stop_vm": True, "wait_timeout": 60}
-    run = play([{CAPTURE: task, "register": "rerun"}], until=_release_once(sandbox, kube, namespace, "web"))
-    rerun = run["rerun"]
-    assert run.rc == 0, run.stdout
-    assert rerun["phase"] == "Ready" and rerun["vms_restarted"] == ["web"] and rerun["vm_actions"] == [], rerun
+    rerun = _capture_rerun(play, sandbox, kube, namespace, admin_writes)
+    assert rerun["vms_restarted"] == ["web"] and rerun["vm_actions"] == [], rerun
     assert _vmops_posted(admin_writes, namespace) == 0
     assert kube.get("VirtualMachineOperation", namespace, "other-run-start")["status"]["phase"] == "Completed"
-    vm = kube.get("VirtualMachine", namespace, "web")
-    assert vm["status"]["phase"] == "Running" and STOPPED_BY not in (vm["metadata"].get("annotations") or {})
-    again = play([{CAPTURE: task, "register": "again"}])["again"]
+    assert _running_without_mark(kube, namespace)
+    again = play([{CAPTURE: rerun["task"], "register": "again"}])["again"]
     assert again["changed"] is False and again["vm_actions"] == []
 
 
@@ -83,16 +96,11 @@ def test_a_rerun_joins_the_other_runs_stop_then_captures_and_starts(play, sandbo
     kube.make_disk(namespace, "root")
     kube.make_vm(namespace, "web", "root", "AlwaysOnUnlessStoppedManually")
     _other_run(kube, namespace, "web", "Stop")
-    admin_writes.clear()
-    task = {"namespace": namespace, "disk": "root", "name": "web-img", "stop_vm": True, "wait_timeout": 60}
-    run = play([{CAPTURE: task, "register": "rerun"}], until=_release_once(sandbox, kube, namespace, "web"))
-    rerun = run["rerun"]
-    assert run.rc == 0, run.stdout
-    assert rerun["phase"] == "Ready" and rerun["vms_stopped"] == ["web"] and rerun["vms_restarted"] == ["web"]
+    rerun = _capture_rerun(play, sandbox, kube, namespace, admin_writes)
+    assert rerun["vms_stopped"] == ["web"] and rerun["vms_restarted"] == ["web"]
     assert [(a["action"], a["phase"]) for a in rerun["vm_actions"]] == [("Start", "Completed")], rerun["vm_actions"]
     assert kube.get("VirtualMachineOperation", namespace, "other-run-stop")["status"]["phase"] == "Completed"
-    vm = kube.get("VirtualMachine", namespace, "web")
-    assert vm["status"]["phase"] == "Running" and STOPPED_BY not in (vm["metadata"].get("annotations") or {})
+    assert _running_without_mark(kube, namespace)
 
 
 def test_an_operation_waits_for_an_unfinished_one_or_supersedes_it(play, sandbox, namespace, kube, admin_writes):
