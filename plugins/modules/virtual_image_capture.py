@@ -31,8 +31,8 @@ description:
   - If anything fails after a VM was stopped, the VM is started again before the task fails (unless
     O(restart_vm_on_failure=false)); the message and RV(vms_restarted) say so.
   - A run killed after stopping a VM leaves a mark on it; the next run starts it again. Another run of the same
-    capture (a killed run's module may still be going) may be stopping or starting the same VM: its unfinished
-    operations are waited for, never refused by the platform, and either run reaches the same end.
+    capture (a killed run's module may still be going) may be stopping or starting the same VM; its unfinished
+    operations are waited for, never answered with one the platform refuses, and either run reaches the same end.
   - Idempotent. When the image already exists C(Ready), no VM is looked at or stopped; a re-run never bounces
     a VM.
 author:
