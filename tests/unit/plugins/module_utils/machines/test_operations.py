@@ -1,14 +1,20 @@
 # -*- coding: utf-8 -*-
 """machines/operations.py: what an operation on a VM does beside the VM's other operations (another run's, or a
-killed run's module still going), and which refusals and failures only mean that another operation came first."""
+killed run's module still going), and which refusals and failures only mean that another operation came first;
+PowerControl.operate acting on them."""
 
 from __future__ import annotations
 
 import pytest
 
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ApiError
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.progress import Tracker
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.machines.operations import (
     Step, is_operation_finished, lost_race, next_step, supersedes, unfinished,
 )
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.machines.power import PowerControl
+from ansible_collections.deckhouse.virtualization.tests.unit.helpers.clients import ObjectsClient
+from ansible_collections.deckhouse.virtualization.tests.unit.helpers.machines import vm
 
 
 def op(name, typ, phase="InProgress", created="2026-01-01T00:00:00Z", vm="web"):
@@ -72,3 +78,35 @@ def test_another_operation_is_over_however_it_ended():
                                                      op("a", "Start", "Superseded"))] == ["done"] * 4
     assert is_operation_finished(op("a", "Start", "Pending")).state == "wait"
     assert is_operation_finished(op("a", "Start", "")).state == "wait"
+
+
+class RacingClient(ObjectsClient):
+    """The VM is Stopped when first read; another run's Start is created meanwhile, so the platform refuses this
+    run's Start, and the VM reads Running afterwards."""
+
+    def __init__(self, refusal):
+        super().__init__({("virtualmachines", "web"): vm("web", "Stopped")})
+        self.refusal = refusal
+
+    def create(self, path, body, dry_run=False):
+        self.writes.append(("POST", path))
+        self.objects[("virtualmachines", "web")] = vm("web", "Running")
+        raise self.refusal
+
+
+def test_a_start_refused_for_another_runs_start_ends_with_the_vm_running():
+    refused = ApiError('the platform refused to create virtualmachineoperations in namespace ns: admission webhook '
+                       '"vmop.virtualization-controller.validate.d8-virtualization" denied the request: VMOP cannot '
+                       'be executed now. Previously created operation "web-start-1a2b3c" should finish first',
+                       status=403, reason="Forbidden")
+    client = RacingClient(refused)
+    power = PowerControl(client, "ns", 5, Tracker("VirtualMachine ns/web"))
+    assert power.operate("web", "Start") is None
+    assert power.actions == [] and "should finish first" in power.waits[-1]
+
+
+def test_a_start_refused_for_any_other_reason_fails():
+    client = RacingClient(ApiError("Forbidden (403): not allowed to create virtualmachineoperations", status=403))
+    power = PowerControl(client, "ns", 5, Tracker("VirtualMachine ns/web"))
+    with pytest.raises(ApiError, match="not allowed"):
+        power.operate("web", "Start")
