@@ -64,7 +64,7 @@ units: venv
 RELEASED_LINE_TESTS ?= tests/integration/test_platform_lines.py tests/integration/test_virtual_image.py \
 	tests/integration/test_cluster_image_and_info.py tests/integration/test_upload.py \
 	tests/integration/test_catalog.py tests/integration/test_capture.py tests/integration/test_capture_playbook.py \
-	tests/integration/test_vmop.py tests/integration/test_image_failures.py \
+	tests/integration/test_vmop.py tests/integration/test_vmop_concurrency.py tests/integration/test_image_failures.py \
 	tests/integration/test_bad_inputs_write_nothing.py tests/integration/test_check_mode_and_secrets.py \
 	tests/integration/test_virtual_disk.py tests/integration/test_snapshot_capture.py \
 	tests/integration/test_disk_platform_lines.py tests/integration/test_sums_everywhere.py \

@@ -30,6 +30,9 @@ description:
     C(AlwaysOn) afterwards.
   - If anything fails after a VM was stopped, the VM is started again before the task fails (unless
     O(restart_vm_on_failure=false)); the message and RV(vms_restarted) say so.
+  - A run killed after stopping a VM leaves a mark on it; the next run starts it again. Another run of the same
+    capture (a killed run's module may still be going) may be stopping or starting the same VM; its unfinished
+    operations are waited for, never answered with one the platform refuses, and either run reaches the same end.
   - Idempotent. When the image already exists C(Ready), no VM is looked at or stopped; a re-run never bounces
     a VM.
 author:
@@ -163,7 +166,8 @@ cluster_image_phase:
 vm_actions:
   description:
     - The VM actions taken, in order, each with C(vm), C(action) (C(Stop), C(Start) or C(SetRunPolicy)),
-      C(duration) in seconds, C(operation) (the VMOP name) or C(run_policy), C(phase) and C(check_mode).
+      C(duration) in seconds, C(operation) (the VMOP name) or C(run_policy), C(phase) and C(check_mode);
+      C(lost_race) when the operation failed only because another one of the VM came first.
   returned: always
   type: list
   elements: dict

@@ -13,7 +13,12 @@ version_added: 0.1.0
 description:
   - Creates a C(VirtualMachineOperation) (what C(d8 v start|stop|restart) does) and waits until the operation is
     C(Completed) and the VM is C(Running) (Start, Restart) or C(Stopped) (Stop).
-  - C(Start) of a C(Running) VM and C(Stop) of a C(Stopped) VM change nothing and create no operation.
+  - C(Start) of a C(Running) VM and C(Stop) of a C(Stopped) VM change nothing and create no operation; a VM on its
+    way there (C(Starting), C(Stopping)) is waited for instead.
+  - The platform refuses an operation while another one of the same VM is unfinished, unless the new one may
+    supersede it (C(Stop) supersedes C(Start)). The module waits for such an operation to finish and then decides
+    again, and treats a refusal or failure that only says another operation came first (C(should finish first),
+    C(NotReadyToBeExecuted), not applicable in the phase the other one brought) the same way.
   - The platform refuses C(Stop) for runPolicy C(AlwaysOn) and C(Start)/C(Restart) for C(AlwaysOff); the module
     fails with that rule and the ways out before creating an operation. Any other refusal fails the task at once
     with the operation's message.
@@ -72,7 +77,8 @@ EXAMPLES = r"""
 
 RETURN = r"""
 operation:
-  description: The C(VirtualMachineOperation) as last seen (null when nothing had to be done).
+  description: The C(VirtualMachineOperation) as last seen (null when nothing had to be done, or when another
+    operation of the VM brought it there).
   returned: always
   type: dict
 vm_phase:

@@ -79,6 +79,16 @@ class Api:
                 return self.store.get(self.key(r, namespace, name))
         return None
 
+    def listing(self, kind: str, namespace: str) -> list[dict[str, Any]]:
+        """The stored objects of a kind in a namespace (for admission rules that compare an object with its
+        siblings)."""
+        from .resources import RESOURCES
+        for r in RESOURCES:
+            if r.kind == kind:
+                return [self.store.get(key) or {} for key in list(self.store.objects)
+                        if key[0] == rid(r) and key[1] == namespace]
+        return []
+
     def key(self, r: ResourceType, ns: str, name: str) -> Key:
         return (rid(r), ns if r.namespaced else "", name)
 
@@ -202,7 +212,8 @@ class Api:
         causes = validation.causes(r, new, old, sent_uid=sent_uid)
         if r.custom:
             try:
-                new = admit(r, "CREATE" if creating else "UPDATE", new, old, subresource, ctx, self.lookup)
+                new = admit(r, "CREATE" if creating else "UPDATE", new, old, subresource, ctx, self.lookup,
+                            self.listing)
             except errors.ApiError as exc:
                 raise _with_meta_causes(r, md["name"], causes, exc) from None
             md = new["metadata"]

@@ -15,7 +15,7 @@ from sandbox.controller.model.power import Power
 from sandbox.controller.runtime.workqueue import WorkQueue
 
 SANDBOX = Path(__file__).resolve().parents[2] / "sandbox"
-LEAVES = ("config.py", "platform.py", "logsafe.py", "dvcr.py", "tools.py", "api/errors.py", "api/resources.py",
+LEAVES = ("config.py", "platform.py", "vmop_rules.py", "logsafe.py", "dvcr.py", "tools.py", "api/errors.py", "api/resources.py",
           "controller/model/kinds.py", "controller/model/status.py", "controller/model/settings.py",
           "controller/model/power.py", "controller/model/attachees.py", "controller/runtime/workqueue.py",
           "controller/imports/diskinfo.py", "controller/imports/streebog.py")

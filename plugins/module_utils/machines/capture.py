@@ -231,8 +231,8 @@ class CaptureRunner:
         name, policy, phase = vm["metadata"]["name"], run_policy(vm), cond.phase(vm)
         self.stopped_names.append(name)
         if any(stopped.name == name for stopped in self.stopped):  # marked by an earlier run: finish its stop
-            if policy != "AlwaysOff" and phase != "Stopping":
-                self.power.operate(name, "Stop")
+            if policy != "AlwaysOff":
+                self.power.operate(name, "Stop")   # joins the earlier run's Stop when it is still going
             elif not self.client.check_mode:
                 self.power.wait_phase(name, "Stopped")
             return
@@ -253,22 +253,22 @@ class CaptureRunner:
 
     # -- bringing VMs back -----------------------------------------------------------------------------
     def _restart_all(self) -> None:
-        """Start (or restore the runPolicy of) every VM stopped for the capture, then remove its mark; raises on the
-        first failure. A VM an earlier run left on its way up or down is met where it is."""
+        """Start (or restore the runPolicy of) every VM stopped for the capture, then remove its mark once it runs (an
+        AlwaysOn VM's in the write that restores its runPolicy);
+        raises on the first failure, leaving that VM and the rest on the list of VMs still owed a start. Another run
+        of the same capture (a killed run's module still going) may be starting the same VM: its operations are
+        waited out, and a start that lost the race to it waits for the VM to run (..power.PowerControl.operate);
+        the mark may be gone already, removed by that run."""
         while self.stopped:
-            vm = self.stopped.pop(0)
-            if not vm.restart or self.client.check_mode:
-                continue
-            if vm.policy == "AlwaysOn":
-                self.power.set_run_policy(vm.name, "AlwaysOn", "Running", annotations=CLEAR_MARK)
-            else:
-                phase = cond.phase(self.power.get_vm(vm.name))
-                if phase == "Stopping":
-                    self.power.wait_phase(vm.name, "Stopped")
-                if phase not in ("Running", "Starting"):
+            vm = self.stopped[0]
+            if vm.restart and not self.client.check_mode:
+                if vm.policy == "AlwaysOn":  # the runPolicy owes it the start from here: the mark goes with it
+                    self.power.set_run_policy(vm.name, "AlwaysOn", "Running", annotations=CLEAR_MARK)
+                else:
                     self.power.operate(vm.name, "Start")
-                self.power.annotate(vm.name, CLEAR_MARK)
-            self.restarted_names.append(vm.name)
+                    self.power.annotate(vm.name, CLEAR_MARK)
+                self.restarted_names.append(vm.name)
+            self.stopped.pop(0)
 
     def _release_disk(self) -> str:
         """Delete the unfinished image this capture made, so that the VMs can start again: while an image is being

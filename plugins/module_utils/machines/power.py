@@ -24,16 +24,19 @@ from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Tuple
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.client import Client
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.waiter import Waiter
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common import conditions as cond
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ObjectFailed, TaskError
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import (
+    ApiError, ObjectFailed, TaskError, WaitTimeout,
+)
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import (
     API_VERSION, VIRTUAL_MACHINE, VIRTUAL_MACHINE_OPERATION,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.progress import Tracker
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.machines.operations import (
+    DONE_ALREADY, POST, TARGET_PHASE, WAIT_OPERATION, is_operation_finished, lost_race, next_step, unfinished,
+)
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.validation import validate_vm_operation
 
 DEFAULT_RUN_POLICY = "AlwaysOnUnlessStoppedManually"
-# The phase a VM is in once each operation is done.
-TARGET_PHASE = {"Start": "Running", "Stop": "Stopped", "Restart": "Running"}
 WAIT_GOAL = {"Running": "vm-running", "Stopped": "vm-stopped"}
 MANAGED_BY = {"app.kubernetes.io/managed-by": "deckhouse.virtualization"}
 STOPPED_BY = "virtualization.deckhouse.io/ansible-stopped-by"
@@ -108,6 +111,7 @@ class PowerControl:
         self.timeout = timeout
         self.tracker = tracker
         self.actions: List[Dict[str, Any]] = []
+        self.waits: List[str] = []   # what the VMs' other operations made this run wait for, last one last
 
     @property
     def check_mode(self) -> bool:
@@ -129,24 +133,74 @@ class PowerControl:
         self.actions.append(entry)
         return entry
 
-    def wait_phase(self, name: str, phase: str, obj: Optional[Mapping[str, Any]] = None) -> Mapping[str, Any]:
+    def wait_phase(self, name: str, phase: str, obj: Optional[Mapping[str, Any]] = None,
+                   timeout: Optional[float] = None) -> Mapping[str, Any]:
         tracker = self.tracker.child(VIRTUAL_MACHINE.ref(name, self.namespace))
         waiter = Waiter(self.client, VIRTUAL_MACHINE, name, self.namespace, on_update=tracker.update)
-        return waiter.wait(WAIT_GOAL[phase], self.timeout, obj) or {}
+        return waiter.wait(WAIT_GOAL[phase], self.timeout if timeout is None else timeout, obj) or {}
 
-    def operate(self, name: str, operation: str, wait: bool = True) -> Dict[str, Any]:
-        """Create a VMOP and (when asked) wait for it to complete and the VM to reach the matching phase."""
-        vm = self.get_vm(name)
+    def unfinished_operations(self, name: str) -> List[Mapping[str, Any]]:
+        """The VM's operations not yet Completed, Failed or Superseded, oldest first."""
+        listed = self.client.list(VIRTUAL_MACHINE_OPERATION.collection_path(self.namespace)).get("items") or []
+        return unfinished(listed, name)
+
+    def operate(self, name: str, operation: str, wait: bool = True) -> Optional[Dict[str, Any]]:
+        """Bring the VM where ``operation`` takes it, as the platform allows beside the VM's other operations (another
+        run's, or a killed run's module still going): an unfinished one the new one may not supersede is waited out
+        first; a VM already there or on its way is waited for instead (a Restart always acts); a post that lost the
+        race to another operation is decided again. Returns the operation created and completed (when asked to
+        wait), or None when the VM got there without one. In check mode nothing is waited for."""
         ref = VIRTUAL_MACHINE.ref(name, self.namespace)
-        refused = refusal(operation, ref, run_policy(vm))
-        if refused:
-            raise RunPolicyRefused(refused, vm_actions=self.actions)
+        deadline = time.monotonic() + self.timeout
+        while True:
+            vm = self.get_vm(name)
+            refused = refusal(operation, ref, run_policy(vm))
+            if refused:
+                raise RunPolicyRefused(refused, vm_actions=self.actions)
+            step = next_step(operation, cond.phase(vm) or "", self.unfinished_operations(name))
+            if step.action == DONE_ALREADY or (step.action != POST and (self.check_mode or not wait)):
+                return None
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise WaitTimeout("timed out after %ss waiting to %s %s: %s" % (
+                    int(self.timeout), operation.lower(), ref, "; ".join(self.waits[-1:]) or "no progress"),
+                    vm_actions=self.actions)
+            if step.action == WAIT_OPERATION:
+                self._wait_operation(ref, operation, step.target, remaining)
+            elif step.action == POST:
+                op = self._post(name, operation, wait, remaining)
+                if op is not None:
+                    return op
+            else:
+                self.waits.append("%s is on its way to %s" % (ref, step.target))
+                self.wait_phase(name, step.target, timeout=remaining)
+
+    def _wait_operation(self, ref: str, operation: str, op_name: str, timeout: float) -> None:
+        """Wait for another unfinished operation of the VM, which the platform lets none but a superseding one
+        pass."""
+        self.waits.append("%s of %s waits for VirtualMachineOperation %s to finish first" % (operation, ref, op_name))
+        self.tracker.note(self.waits[-1])
+        tracker = self.tracker.child(VIRTUAL_MACHINE_OPERATION.ref(op_name, self.namespace))
+        waiter = Waiter(self.client, VIRTUAL_MACHINE_OPERATION, op_name, self.namespace, on_update=tracker.update)
+        waiter.wait((is_operation_finished, "finish"), timeout)
+
+    def _post(self, name: str, operation: str, wait: bool, timeout: float) -> Optional[Dict[str, Any]]:
+        """Create the operation and (when asked) wait for it to complete and the VM to reach the matching phase;
+        None when it lost the race to another operation of the VM (refused, or Failed for that)."""
+        ref = VIRTUAL_MACHINE.ref(name, self.namespace)
         started = time.monotonic()
         op_name = "%s-%s-%s" % (name[:40].rstrip("-"), operation.lower(), secrets.token_hex(3))
         body = {"apiVersion": API_VERSION, "kind": VIRTUAL_MACHINE_OPERATION.kind,
                 "metadata": {"name": op_name, "namespace": self.namespace, "labels": dict(MANAGED_BY)},
                 "spec": {"type": operation, "virtualMachineName": name}}
-        op = self.client.create(VIRTUAL_MACHINE_OPERATION.collection_path(self.namespace), body)
+        try:
+            op = self.client.create(VIRTUAL_MACHINE_OPERATION.collection_path(self.namespace), body)
+        except ApiError as exc:
+            if not lost_race(operation, exc.msg):
+                raise
+            self.waits.append("%s of %s was refused: %s" % (operation, ref, exc.msg))
+            self.tracker.note(self.waits[-1])
+            return None
         entry = self._record(name, operation, started, operation=op_name, check_mode=self.check_mode)
         if self.check_mode or not wait:
             entry["phase"] = cond.phase(op)
@@ -155,12 +209,18 @@ class PowerControl:
         tracker = self.tracker.child(VIRTUAL_MACHINE_OPERATION.ref(op_name, self.namespace))
         waiter = Waiter(self.client, VIRTUAL_MACHINE_OPERATION, op_name, self.namespace, on_update=tracker.update)
         try:
-            op = waiter.wait("vmop-completed", self.timeout, op) or {}
+            op = waiter.wait("vmop-completed", timeout, op) or {}
         except ObjectFailed as exc:
             entry.update(phase="Failed", duration=round(time.monotonic() - started, 3))
+            done = cond.condition(exc.details.get("image"), "Completed") or {}
+            if lost_race(operation, str(done.get("message") or ""), str(done.get("reason") or "")):
+                entry["lost_race"] = True
+                self.waits.append("%s of %s came second: %s" % (operation, ref, done.get("message")))
+                self.tracker.note(self.waits[-1])
+                return None
             raise ObjectFailed("%s on %s failed: %s" % (operation, ref, exc.msg), vm_actions=self.actions,
                                operation=exc.details.get("image"))
-        self.wait_phase(name, TARGET_PHASE[operation])
+        self.wait_phase(name, TARGET_PHASE[operation], timeout=max(timeout - (time.monotonic() - started), 1.0))
         entry.update(phase="Completed", duration=round(time.monotonic() - started, 3))
         return op
 
@@ -211,16 +271,13 @@ class VmOperationRequest(NamedTuple):
 
 
 def run_operation(client: Client, request: VmOperationRequest, tracker: Tracker) -> Dict[str, Any]:
-    """virtual_machine_operation: Start/Stop are skipped when the VM is already there; Restart always acts."""
+    """virtual_machine_operation: Start/Stop are skipped when the VM is already there (or waited for when on its
+    way); Restart always acts; another unfinished operation of the VM is waited out or superseded (..operations)."""
     started = time.monotonic()
     power = PowerControl(client, request.namespace, request.wait_timeout, tracker)
     name, operation = request.name, request.operation
+    op = power.operate(name, operation, wait=request.wait)
     vm = power.get_vm(name)
-    already = operation != "Restart" and cond.phase(vm) == TARGET_PHASE[operation]
-    op: Optional[Mapping[str, Any]] = None
-    if not already:
-        op = power.operate(name, operation, wait=request.wait)
-        vm = power.get_vm(name)
-    return {"changed": not already, "operation": op, "vm_phase": cond.phase(vm),
+    return {"changed": bool(power.actions), "operation": op, "vm_phase": cond.phase(vm),
             "run_policy": run_policy(vm), "vm_actions": power.actions,
             "duration": round(time.monotonic() - started, 3)}

@@ -1,6 +1,7 @@
 """vm.* and vmop.* webhooks (the checks that need no cluster look-ups)."""
 from __future__ import annotations
 
+from ....vmop_rules import REFUSED, first_blocker
 from .base import Denied, Review
 
 _KUBEVIRT_GROUP = "kubevirt.io"
@@ -59,7 +60,18 @@ def check_vm(r: Review) -> list[str]:
     return []
 
 
+def _no_active_operation(r: Review) -> None:
+    """An unfinished operation of the same VM blocks a new one unless the new one may supersede it; needs
+    ``listing``."""
+    if r.listing is None:
+        return
+    blocker = first_blocker(r.new, r.listing("VirtualMachineOperation", r.namespace))
+    if blocker is not None:
+        raise Denied(REFUSED.format(name=(blocker.get("metadata") or {}).get("name", "")))
+
+
 def check_vmop(r: Review) -> list[str]:
+    _no_active_operation(r)
     if r.spec().get("type") == "Migrate":
         return ["The Migrate type is deprecated, consider using Evict operation"]
     return []

@@ -109,7 +109,7 @@ def test_chain_params_and_validation():
 
 
 def test_a_vm_an_earlier_run_stopped_is_started_again_and_one_the_user_stopped_is_not():
-    """The killed run marked "web" before stopping it and got as far as its Start: the next run only removes the
+    """The killed run marked "web" before stopping it and got as far as starting it: the next run only removes the
     mark. "idle" was stopped by its user (no mark), "other" by a capture of another disk: neither is touched."""
     def marked(name, phase, disk):
         obj = vm(name, phase)
@@ -117,7 +117,7 @@ def test_a_vm_an_earlier_run_stopped_is_started_again_and_one_the_user_stopped_i
                                                   "Manual").annotation()
         return obj
     client = ObjectsClient({("virtualimages", "img"): ready_image(), ("virtualdisks", "root"): {"status": {}},
-                            ("virtualmachines", "web"): marked("web", "Starting", "root"),
+                            ("virtualmachines", "web"): marked("web", "Running", "root"),
                             ("virtualmachines", "other"): marked("other", "Stopped", "data"),
                             ("virtualmachines", "idle"): vm("idle", "Stopped")})
     result = CaptureRunner(client, params(stop_vm=True)).run()
