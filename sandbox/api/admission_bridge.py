@@ -39,14 +39,16 @@ def warm_up() -> None:
 
 def admit(r: ResourceType, operation: str, obj: dict[str, Any] | None,
           old: dict[str, Any] | None, subresource: str | None, ctx: AdmissionContext,
-          lookup: Callable[[str, str, str], dict[str, Any] | None] | None = None) -> dict[str, Any]:
+          lookup: Callable[[str, str, str], dict[str, Any] | None] | None = None,
+          lister: Callable[[str, str], list[dict[str, Any]]] | None = None) -> dict[str, Any]:
     """The admitted object (defaulted, pruned); warnings go to ctx; rejections and admission's own
     failures raise ApiError (the latter as 500 InternalError)."""
     req = AdmissionRequest(operation=operation, kind=r.kind, group=r.group, version=r.version,
                            obj=copy.deepcopy(obj) if obj is not None else None,
                            old_obj=copy.deepcopy(old) if old is not None else None,
                            subresource=subresource, field_validation=ctx.field_validation,
-                           dry_run=ctx.dry_run, user=ctx.user, lookup=lookup, platform=ctx.platform,
+                           dry_run=ctx.dry_run, user=ctx.user, lookup=lookup, lister=lister,
+                           platform=ctx.platform,
                            write=ctx.write, decode_errors=list(ctx.decode_errors))
     try:
         result = _admit(req)

@@ -79,6 +79,16 @@ class Api:
                 return self.store.get(self.key(r, namespace, name))
         return None
 
+    def list_kind(self, kind: str, namespace: str) -> list[dict[str, Any]]:
+        """The stored objects of a kind, in one namespace ("" for a cluster-scoped kind), for admission rules that
+        search a kind (the default StorageClass)."""
+        from .resources import RESOURCES
+        for r in RESOURCES:
+            if r.kind == kind:
+                return [obj for (res, ns, _), obj in self.store.objects.items()
+                        if res == rid(r) and ns == (namespace if r.namespaced else "")]
+        return []
+
     def key(self, r: ResourceType, ns: str, name: str) -> Key:
         return (rid(r), ns if r.namespaced else "", name)
 
@@ -202,7 +212,8 @@ class Api:
         causes = validation.causes(r, new, old, sent_uid=sent_uid)
         if r.custom:
             try:
-                new = admit(r, "CREATE" if creating else "UPDATE", new, old, subresource, ctx, self.lookup)
+                new = admit(r, "CREATE" if creating else "UPDATE", new, old, subresource, ctx, self.lookup,
+                            lister=self.list_kind)
             except errors.ApiError as exc:
                 raise _with_meta_causes(r, md["name"], causes, exc) from None
             md = new["metadata"]

@@ -182,7 +182,7 @@ def _webhook(obj: dict, req: AdmissionRequest) -> list[str]:
     if hook is None or req.operation not in hook.operations:
         return []
     try:
-        return hook.check(Review(req.operation, obj, req.old_obj, req.lookup))
+        return hook.check(Review(req.operation, obj, req.old_obj, req.lookup, req.lister))
     except Denied as denial:
         error = AdmissionError(webhook_denied_status(hook.name, denial.message))
         error.warnings = denial.warnings

@@ -6,6 +6,8 @@ from typing import Callable
 
 # (kind, namespace, name) -> the stored object or None; namespace is "" for cluster-scoped kinds.
 Lookup = Callable[[str, str, str], "dict | None"]
+# (kind, namespace) -> the stored objects of that kind; namespace is "" for cluster-scoped kinds.
+Lister = Callable[[str, str], "list[dict]"]
 
 
 @dataclass
@@ -23,6 +25,7 @@ class AdmissionRequest:
     dry_run: bool = False
     user: str = "admin"
     lookup: Lookup | None = None  # optional: lets webhook rules that read other objects run
+    lister: Lister | None = None  # optional: lets webhook rules that search a kind (the default class) run
     platform: str = "dev"  # the platform line served (sandbox.platform): which schemas apply
     # How the object arrived: "body" (create/update: a decoding error is 400 BadRequest) or
     # "patch" (merge/JSON patch: the patched object is refused as 422 Invalid `patch: ...`).

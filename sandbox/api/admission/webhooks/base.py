@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..types import Lookup
+from ..types import Lister, Lookup
 
 
 class Denied(Exception):
@@ -24,6 +24,7 @@ class Review:
     new: dict
     old: dict | None
     lookup: Lookup | None = None
+    lister: Lister | None = None
 
     @property
     def namespace(self) -> str:
