@@ -67,7 +67,8 @@ RELEASED_LINE_TESTS ?= tests/integration/test_platform_lines.py tests/integratio
 	tests/integration/test_vmop.py tests/integration/test_image_failures.py \
 	tests/integration/test_bad_inputs_write_nothing.py tests/integration/test_check_mode_and_secrets.py \
 	tests/integration/test_virtual_disk.py tests/integration/test_snapshot_capture.py \
-	tests/integration/test_disk_platform_lines.py tests/integration/test_sums_everywhere.py
+	tests/integration/test_disk_platform_lines.py tests/integration/test_sums_everywhere.py \
+	tests/integration/test_storage_classes.py
 
 pytest: venv
 	$(BIN)/pytest -n 2 --dist loadfile $(PYTEST_ARGS)
