@@ -24,7 +24,7 @@ def check_default_class(r: Review) -> None:
     object could never get a volume. Not checked without a lister (unit tests)."""
     if get(r.spec(), "persistentVolumeClaim", "storageClassName") or r.lister is None:
         return
-    if not any((sc.get("metadata") or {}).get("annotations", {}).get(DEFAULT_CLASS_ANNOTATION) == "true"
+    if not any(((sc.get("metadata") or {}).get("annotations") or {}).get(DEFAULT_CLASS_ANNOTATION) == "true"
                for sc in r.lister("StorageClass", "")):
         raise Denied("the default storage class was not found in either the cluster or the module settings; "
                      "please specify a storage class name explicitly in the spec")
