@@ -69,7 +69,8 @@ RELEASED_LINE_TESTS ?= tests/integration/test_platform_lines.py tests/integratio
 	tests/integration/test_virtual_disk.py tests/integration/test_snapshot_capture.py \
 	tests/integration/test_disk_platform_lines.py tests/integration/test_sums_everywhere.py \
 	tests/integration/test_disk_admission_warnings.py tests/integration/test_disk_export_phase.py \
-	tests/integration/test_disk_size_refusals.py
+	tests/integration/test_disk_size_refusals.py \
+	tests/integration/test_storage_classes.py
 
 pytest: venv
 	$(BIN)/pytest -n 2 --dist loadfile $(PYTEST_ARGS)

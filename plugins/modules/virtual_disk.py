@@ -63,7 +63,7 @@ options:
       - A larger size on a disk that holds data grows it in place; a smaller one is refused. The disk's size is
         the larger of its spec and its capacity (C(status.capacity)), so a disk made without O(size) grows from
         its source's size. Sizes are compared by value (C(1Gi) is C(1024Mi)). Left out on a later run, the disk
-        keeps its size.
+        keeps its size. While the disk is C(Migrating) the platform takes no size change, so none is sent.
       - Growing needs the disk's StorageClass to allow volume expansion (C(allowVolumeExpansion=true)). On one
         that does not, the growth is refused before any write when the class can be read; otherwise the wait
         fails at once quoting the platform (C(Disk resizing is not allowed)), the disk staying at its old size.
@@ -75,6 +75,10 @@ options:
       - StorageClass of the disk's PVC; the default class when omitted. On a class that binds volumes late
         (C(volumeBindingMode=WaitForFirstConsumer)) the disk holds its data only once a virtual machine uses it;
         see O(wait_for).
+      - A class that does not exist is refused before any write. Past C(Pending) (C(Provisioning),
+        C(WaitForFirstConsumer), C(Failed), C(Ready), ...) the platform keeps a disk on its class, so another one
+        is refused before any write naming both classes, unless O(recreate=true) (never for a disk a virtual
+        machine uses). Naming the default class for a disk made without one changes nothing.
     type: str
   labels:
     description: Labels to set on the disk (merged into the existing ones).
@@ -84,8 +88,9 @@ options:
     type: dict
   recreate:
     description:
-      - When the disk already holds data and its spec differs beyond a larger O(size), delete it (waiting until it
-        is gone) and create it anew instead of failing. Never done for a disk a virtual machine uses.
+      - When the disk already holds data and its spec differs beyond a larger O(size), or when it is past
+        C(Pending) and O(storage_class) names another class, delete it (waiting until it is gone) and create it
+        anew instead of failing. Never done for a disk a virtual machine uses.
     type: bool
     default: false
   force:

@@ -231,7 +231,8 @@ options:
     choices: [ContainerRegistry, PersistentVolumeClaim]
   storage_class:
     description:
-      - StorageClass of the PVC (O(storage=PersistentVolumeClaim) only); the default class when omitted.
+      - StorageClass of the PVC (O(storage=PersistentVolumeClaim) only); the default class when omitted. A class
+        that does not exist is refused before any write.
     type: str
   labels:
     description: Labels to set on the image (merged into the existing ones).

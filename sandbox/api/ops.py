@@ -80,13 +80,14 @@ class Api:
         return None
 
     def listing(self, kind: str, namespace: str) -> list[dict[str, Any]]:
-        """The stored objects of a kind in a namespace (for admission rules that compare an object with its
-        siblings)."""
+        """The stored objects of a kind in a namespace ("" for a cluster-scoped kind), for admission rules that
+        compare an object with its siblings or search a kind (the default StorageClass)."""
         from .resources import RESOURCES
         for r in RESOURCES:
             if r.kind == kind:
+                scope = namespace if r.namespaced else ""
                 return [self.store.get(key) or {} for key in list(self.store.objects)
-                        if key[0] == rid(r) and key[1] == namespace]
+                        if key[0] == rid(r) and key[1] == scope]
         return []
 
     def key(self, r: ResourceType, ns: str, name: str) -> Key:

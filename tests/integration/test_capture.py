@@ -90,13 +90,35 @@ def test_always_on_refused_then_allowed_with_run_policy_restored(play, namespace
 def test_failure_after_stop_starts_the_vm_again(play, namespace, kube):
     kube.make_disk(namespace, "root")
     kube.make_vm(namespace, "app", "root", "AlwaysOnUnlessStoppedManually")
-    # an image into a PVC of a storage class that does not exist stays blocked: the wait times out after the stop
+    # A class named for the image that does not exist is refused before the stop (nothing stopped, nothing made).
     task = {"namespace": namespace, "disk": "root", "name": "app-img", "stop_vm": True,
             "storage": "PersistentVolumeClaim", "storage_class": "no-such-class", "wait_timeout": 5}
-    run = play([{MOD: task, "register": "failed", "ignore_errors": True},
-                {MOD: dict(task, name="app-img2", restart_vm_on_failure=False), "register": "left",
-                 "ignore_errors": True}])
-    failed, left = run["failed"], run["left"]
+    early = play([{MOD: task, "register": "early", "ignore_errors": True}])
+    assert early["early"]["msg"].startswith('storage_class: storage class "no-such-class" not found')
+    assert kube.vm_phase(namespace, "app") == "Running" and kube.get("VirtualImage", namespace, "app-img") is None
+    # An image admitted on a class deleted before it looks for it stays blocked once the disk is free: the wait
+    # times out after the stop.
+    classes = kube.k8s.resources.get(api_version="storage.k8s.io/v1", kind="StorageClass")
+    gone = "%s-gone" % namespace
+
+    def blocked_image(name):
+        """Blocked at first by the disk the running VM mounts; its class gone by the time the disk is free."""
+        classes.create(body={"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": gone},
+                             "provisioner": "rancher.io/local-path", "volumeBindingMode": "Immediate"})
+        kube.api("VirtualImage").create(namespace=namespace, body={
+            "apiVersion": "virtualization.deckhouse.io/v1alpha2", "kind": "VirtualImage",
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": {"storage": "PersistentVolumeClaim", "persistentVolumeClaim": {"storageClassName": gone},
+                     "dataSource": {"type": "ObjectRef", "objectRef": {"kind": "VirtualDisk", "name": "root"}}}})
+        classes.delete(name=gone)
+
+    task = dict(task, storage_class=gone)
+    blocked_image("app-img")
+    run = play([{MOD: task, "register": "failed", "ignore_errors": True}])
+    blocked_image("app-img2")
+    run2 = play([{MOD: dict(task, name="app-img2", restart_vm_on_failure=False), "register": "left",
+                  "ignore_errors": True}])
+    failed, left = run["failed"], run2["left"]
     assert failed["failed"] is True
     assert "timed out" in failed["msg"] and "StorageClass" in failed["msg"], failed["msg"]
     assert "were started again: app" in failed["msg"]

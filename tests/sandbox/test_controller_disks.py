@@ -352,3 +352,31 @@ def test_a_storage_class_that_does_not_exist_is_refused_at_admission(sandbox: An
     assert (r.status_code, r.json()["message"]) == (403, hook + 'target storage class "gone-class" not found')
     api.patch("VirtualDisk", namespace, "waiting", {"spec": {"persistentVolumeClaim": {
         "storageClassName": "local-path-wffc"}}})
+
+
+def test_a_storage_class_changed_past_pending_is_refused_as_a_volume_migration(api: Api, namespace: str,
+                                                                               vds: Recorder, vms: Recorder) -> None:
+    """vd storage_class_validator.go (v1.10.2 and main): past Pending a new class asks for a volume migration, which
+    the CE build the sandbox claims never enables: refused whether or not a running VM mounts the disk, and the
+    disk stays on its class; a size change and dropping the class from the spec still pass."""
+    hook = 'admission webhook "vd.virtualization-controller.validate.d8-virtualization" denied the request: '
+    refused = hook + 'storage class cannot be changed if volume migration is not enabled (EDITION="CE")'
+
+    def move(name: str) -> tuple[int, str]:
+        r = api.s.patch(api.base + api.path("VirtualDisk", namespace, name),
+                        json={"spec": {"persistentVolumeClaim": {"storageClassName": "local-path-wffc"}}},
+                        headers={"Content-Type": "application/merge-patch+json"}, verify=api.ca, timeout=30)
+        return r.status_code, r.json().get("message", "")
+
+    api.create(vd(namespace, "kept", sc="local-path"))
+    vds.wait_phase("kept", "Ready", 30)
+    assert move("kept") == (403, refused)
+    disk = api.get("VirtualDisk", namespace, "kept")
+    assert disk["spec"]["persistentVolumeClaim"]["storageClassName"] == "local-path"
+    assert disk["status"]["storageClassName"] == "local-path" and disk["metadata"]["generation"] == 1
+    api.create(vm(namespace, "runner", ["kept"]))
+    vms.wait_phase("runner", "Running", 60)
+    assert move("kept") == (403, refused)
+    api.patch("VirtualDisk", namespace, "kept", {"spec": {"persistentVolumeClaim": {"size": "16Mi"}}})
+    api.patch("VirtualDisk", namespace, "kept", {"spec": {"persistentVolumeClaim": {"storageClassName": None}}})
+    assert "storageClassName" not in api.get("VirtualDisk", namespace, "kept")["spec"]["persistentVolumeClaim"]

@@ -20,17 +20,44 @@ def _storage_class(name: str, default: bool = False) -> dict:
             "provisioner": "sandbox.local/files", "volumeBindingMode": "Immediate"}
 
 
-def test_pvc_storage_waits_for_its_storage_class_and_splits_progress(
+def test_pvc_storage_on_a_missing_class_is_refused_and_one_deleted_later_is_waited_for(
         sandbox: Any, api: Api, namespace: str, vis: Recorder, seeded: Path) -> None:
+    """vi_webhook.go: the class of an image on a PVC must exist when the image is made (403); one deleted after
+    that leaves the image Pending with StorageClassNotReady until it is back (held here on a source that does not
+    exist yet, so the class goes before the image looks for it)."""
     http = sandbox.components["fileserver"]["http_url"]
     sc = unique("sc")
-    api.create(vi(namespace, "onpvc", http_source(f"{http}/disk.qcow2.gz"), storage="PersistentVolumeClaim",
-                  persistentVolumeClaim={"storageClassName": sc}))
+    on_pvc = {"storage": "PersistentVolumeClaim", "persistentVolumeClaim": {"storageClassName": sc}}
+    r = api.s.post(api.base + api.path("VirtualImage", namespace),
+                   json=vi(namespace, "early", http_source(f"{http}/disk.raw"), **on_pvc), verify=api.ca, timeout=30)
+    assert (r.status_code, r.json()["message"]) == (
+        403, 'admission webhook "vi.virtualization-controller.validate.d8-virtualization" denied the request: '
+             f'storage class "{sc}" not found')
+    assert api.get("VirtualImage", namespace, "early") is None
+    api.create(_storage_class(sc))
     try:
-        obj = vis.wait("onpvc", lambda o: (cond(o, "StorageClassReady") or {}).get("status") == "False", 30)
+        api.create(vi(namespace, "late", {"type": "ObjectRef", "objectRef": {"kind": "VirtualImage", "name": "base"}},
+                      **on_pvc))
+        vis.wait_phase("late", "Pending", 30)
+        api.delete("StorageClass", None, sc)
+        api.create(vi(namespace, "base", http_source(f"{http}/disk.raw")))
+        vis.wait_phase("base", "Ready", 60)
+        obj = vis.wait("late", lambda o: (cond(o, "StorageClassReady") or {}).get("status") == "False", 60)
         assert obj["status"]["phase"] == "Pending"
         assert cond(obj, "Ready")["reason"] == "StorageClassNotReady"
         api.create(_storage_class(sc))
+        vis.wait_phase("late", "Ready", 60)
+    finally:
+        api.delete("StorageClass", None, sc)
+
+
+def test_pvc_storage_splits_progress(sandbox: Any, api: Api, namespace: str, vis: Recorder, seeded: Path) -> None:
+    http = sandbox.components["fileserver"]["http_url"]
+    sc = unique("sc")
+    api.create(_storage_class(sc))
+    try:
+        api.create(vi(namespace, "onpvc", http_source(f"{http}/disk.qcow2.gz"), storage="PersistentVolumeClaim",
+                      persistentVolumeClaim={"storageClassName": sc}))
         obj = vis.wait_phase("onpvc", "Ready", 60)
         st = obj["status"]
         pvc = f"d8v-vi-onpvc-{obj['metadata']['uid']}"

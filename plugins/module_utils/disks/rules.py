@@ -16,6 +16,7 @@ from typing import Any, Mapping, Optional, Tuple
 from ansible.module_utils.common.warnings import warn
 
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.api.client import Client
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common import conditions as cond
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ValidationError
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import (
     CLUSTER_VIRTUAL_IMAGE, DISK_PROVISIONED_PHASES, FIRST_CONSUMER_PHASE, VIRTUAL_DISK, VIRTUAL_DISK_SNAPSHOT,
@@ -30,6 +31,8 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.d
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.transfer.upload import UploadRules
 
 SIZE_PATH = "spec.persistentVolumeClaim.size"
+CLASS_PATH = "spec.persistentVolumeClaim.storageClassName"
+MIGRATING = "Migrating"
 
 
 def disk_size(disk: Mapping[str, Any]) -> Optional[Tuple[Decimal, str]]:
@@ -50,6 +53,9 @@ def grow_only(disk: Mapping[str, Any], live: Any, wanted: Any) -> str:
     have, want = quantity_or_none(live), quantity_or_none(wanted)
     if want is None or have == want:
         return SAME
+    if cond.phase(disk) == MIGRATING:
+        return ("size %s cannot be set while the disk is Migrating: the platform refuses size changes until the "
+                "migration ends; run the task again once the disk is Ready" % wanted)
     held = disk_size(disk)
     if held is None:
         return IN_PLACE
@@ -72,6 +78,39 @@ def why_not_recreate(disk: Mapping[str, Any]) -> str:
         return ""
     return ("it is attached to %s, and a disk a virtual machine uses is never recreated: detach it first, or "
             "make a new disk" % describe_vms(vms))
+
+
+def class_move(disk: Optional[Mapping[str, Any]], wanted: Optional[str]) -> Optional[Tuple[str, str]]:
+    """(the disk's class, ``wanted``) when ``wanted`` names another class than the disk's spec and the disk is past
+    Pending: the platform takes such a change only as a volume migration (a disk mounted to a running virtual
+    machine, on an edition that enables it), which this module does not start, and refuses it otherwise. None when
+    the class may be written (a new disk, a Pending one, the same class, none named)."""
+    if disk is None or not wanted:
+        return None
+    spec_class = storage_class_of(disk)
+    if wanted == spec_class or cond.phase(disk) == "Pending":
+        return None
+    return (disk.get("status") or {}).get("storageClassName") or spec_class or "the default class", wanted
+
+
+def storage_class_of(disk: Optional[Mapping[str, Any]]) -> Optional[str]:
+    """``spec.persistentVolumeClaim.storageClassName``, None when the spec names none (the default class)."""
+    return (((disk or {}).get("spec") or {}).get("persistentVolumeClaim") or {}).get("storageClassName")
+
+
+def class_move_refused(ref: str, disk: Mapping[str, Any], move: Tuple[str, str], recreate: bool) -> str:
+    """Why the class cannot be written, or "" when ``recreate`` makes a new disk on it instead (never while a
+    virtual machine uses the disk)."""
+    have, want = move
+    head = ('storage_class: %s is on storage class "%s" (phase %s) and the platform does not move a disk past '
+            'Pending to another class ("%s")' % (ref, have, cond.phase(disk) or "not set yet", want))
+    if not recreate:
+        return ("%s. Set recreate: true to delete the disk and make a new one on \"%s\" (%s); nothing was written"
+                % (head, want, DISK_DATA_LOST))
+    refused = why_not_recreate(disk)
+    if refused:
+        return "%s, and recreate: true cannot make it anew: %s; nothing was written" % (head, refused)
+    return ""
 
 
 # An upload into a disk: on a late-binding storage class the uploaded data waits in DVCR for the first consumer, so
@@ -107,16 +146,6 @@ def check_source_exists(client: Client, data_source: Optional[Mapping[str, Any]]
         raise ValidationError("%s: %s does not exist; nothing was written" % (option, kind.ref(ref["name"], namespace)))
     if size is not None and kind.kind in _IMAGE_KINDS:
         check_fits(size, source, kind.ref(ref["name"], namespace))
-
-
-def check_storage_class_exists(client: Client, name: str) -> None:
-    """The StorageClass ``storage_class`` names exists, before any write: the platform's vd webhook refuses a disk
-    made on (or moved while Pending to) a class that does not exist. Unknowable (no right to read classes): the
-    write goes on and the platform's refusal is quoted."""
-    if client.exists("/apis/storage.k8s.io/v1/storageclasses/%s" % name) is False:
-        raise ValidationError('storage_class: storage class "%s" not found; name an existing StorageClass '
-                              "(kubectl get storageclass) or leave storage_class out for the cluster's default; "
-                              "nothing was written" % name)
 
 
 def _binary_text(n: int) -> str:

@@ -22,7 +22,7 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.pr
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.disks.expansion import check_expandable
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.disks.request import DiskRequest
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.disks.rules import (
-    DISK_LOCK, DISK_UPLOAD, check_source_exists, check_storage_class_exists, why_not_recreate,
+    CLASS_PATH, DISK_LOCK, DISK_UPLOAD, check_source_exists, class_move, class_move_refused, why_not_recreate,
 )
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.disks.summary import (
     attached_vms, describe_vms, summarize_disk,
@@ -39,6 +39,7 @@ class DiskRunner(SourcedRunner[DiskRequest]):
     def __init__(self, client: Client, request: DiskRequest, tracker: Tracker) -> None:
         super().__init__(client, request, tracker)
         self.upload_rules = DISK_UPLOAD._replace(ready=self.ready_goal())
+        self.class_moves_to = ""  # the class a disk past Pending is made anew on (recreate)
 
     def summarize(self, obj: Mapping[str, Any]) -> Dict[str, Any]:
         return summarize_disk(obj)
@@ -48,22 +49,40 @@ class DiskRunner(SourcedRunner[DiskRequest]):
         return "disk-data-ready" if self.request.wait_for == "Ready" else "disk-ready"
 
     def before_writes(self, wanted: Dict[str, Any], live: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
-        """A source object the task would write must exist (a missing snapshot is a typo, not a wait); a disk grows
-        only on a class that allows it (expansion.py); a size left out keeps the live one (the platform refuses to
-        drop a size once set)."""
+        """A source object the task would write must exist (a missing snapshot is a typo, not a wait); a size left
+        out keeps the live one (the platform refuses to drop a size once set); a class the platform would not move
+        the disk to is refused, or with ``recreate`` the disk is made anew on it (see class_move); a disk kept on its
+        class grows only when the class allows it (expansion.py)."""
         source = (wanted.get("spec") or {}).get("dataSource")
         claim = (wanted.get("spec") or {}).get("persistentVolumeClaim") or {}
         if source != ((live or {}).get("spec") or {}).get("dataSource"):
             check_source_exists(self.client, source, self.request.namespace, size=claim.get("size"))
-        else:
-            check_expandable(self.client, live, claim.get("size"), self.request.ref)
-        live_class = (((live or {}).get("spec") or {}).get("persistentVolumeClaim") or {}).get("storageClassName")
-        if claim.get("storageClassName") and claim["storageClassName"] != live_class:
-            check_storage_class_exists(self.client, claim["storageClassName"])
         size = (((live or {}).get("spec") or {}).get("persistentVolumeClaim") or {}).get("size")
         if size is not None and claim.get("size") is None:
-            wanted = dict(wanted, spec=dict(wanted["spec"], persistentVolumeClaim=dict(claim, size=size)))
+            claim = dict(claim, size=size)
+        move = class_move(live, claim.get("storageClassName"))
+        if move is not None and move[0] == move[1]:  # the default class named: the disk is on it already
+            claim = {key: value for key, value in claim.items() if key != "storageClassName"}
+        elif move is not None:
+            refused = class_move_refused(self.request.ref, live or {}, move, self.request.recreate)
+            if refused:
+                raise ImmutableSpec(refused, disk=live, differing_fields=[CLASS_PATH],
+                                    attached_to=attached_vms(live or {}))
+            self.class_moves_to = move[1]
+        if source == ((live or {}).get("spec") or {}).get("dataSource") and not self.class_moves_to:
+            check_expandable(self.client, live, claim.get("size"), self.request.ref)
+        if claim != ((wanted.get("spec") or {}).get("persistentVolumeClaim") or {}):
+            spec = {key: value for key, value in wanted["spec"].items() if key != "persistentVolumeClaim"}
+            wanted = dict(wanted, spec=dict(spec, persistentVolumeClaim=claim) if claim else spec)
         return super().before_writes(wanted, live)
+
+    def remake_reason(self, live: Mapping[str, Any]) -> str:
+        """A class the platform does not move the disk to (checked in before_writes, with ``recreate`` asked and no
+        virtual machine using the disk): the disk is made anew on it."""
+        if self.class_moves_to:
+            return 'its storage class changes to "%s", which the platform does not do past Pending' % (
+                self.class_moves_to)
+        return ""
 
     def check_recreate(self, live: Mapping[str, Any], differing: List[str]) -> None:
         """A disk a VM uses is never recreated (its data would be lost under the VM)."""

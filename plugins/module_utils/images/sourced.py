@@ -27,6 +27,9 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.se
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.runner import (
     REPORTED_AS, ObjectRequest, ObjectRunner, named,
 )
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.storage_classes import (
+    check_storage_class_exists,
+)
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.upload import UploadOptions
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.transfer.upload import (
     IMAGE_UPLOAD, UploadRules, UploadRunner,
@@ -69,7 +72,9 @@ class SourcedRunner(ObjectRunner[S]):
         return {"progress": cond.progress(obj), "summary": self.summarize(obj) if obj is not None else None}
 
     def before_writes(self, wanted: Dict[str, Any], live: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
-        """An upload's checksum as this cluster stores it (see align_upload_checksum)."""
+        """A storage class the write would set exists; an upload's checksum as this cluster stores it (see
+        align_upload_checksum)."""
+        check_storage_class_exists(self.client, wanted, live)
         if self.request.upload is not None:
             wanted, platform_checks = align_upload_checksum(self.client, self.kind, wanted, live)
             self.platform_checks_upload = platform_checks is not False

@@ -33,6 +33,9 @@ from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.ru
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.machines.power import (
     CLEAR_MARK, PowerControl, RunPolicyRefused, StopMark, mounting_vms, refusal, run_policy,
 )
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.objects.storage_classes import (
+    check_storage_class_exists,
+)
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.disk import SnapshotOptions
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.image import ImageOptions
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.options.validation import validate_capture
@@ -163,6 +166,7 @@ class CaptureRunner:
         except TaskError as exc:  # a Failed image: still start what an earlier run left stopped
             raise self._after_failure(exc)
         if not captured:
+            check_storage_class_exists(self.client, vi_request.manifest or {}, live)  # before any VM stops
             self._free_disk()
         try:
             if self.stopped:  # the VMs come back only once the image is made: always wait for it then

@@ -3,7 +3,11 @@ from __future__ import annotations
 
 from ..quantity import Quantity
 from .base import Denied, Review, dot_in_name, dot_in_name_warning, get
+from .classes import check_named_class
 from .disksource import source_warnings
+
+# The edition the sandbox claims (pkg/version/edition_ce.go: the build without the EE tag).
+EDITION = "CE"
 
 _PROVISIONED = {"Ready", "Migrating", "PVCLost"}
 _EARLY = {"Pending", "Provisioning", "WaitForFirstConsumer"}
@@ -30,15 +34,13 @@ def check_vd(r: Review) -> list[str]:
         if spec.get("dataSource") is None and size is None:
             raise Denied("if the data source is not specified, it's necessary to set "
                          "spec.PersistentVolumeClaim.size to create blank virtual disk")
-        _check_storage_class(r, "storage class")
+        check_named_class(r, "storage class")
         return source_warnings(r)
     warnings = []
     if "." in r.name:
         warnings.append(dot_in_name_warning("VirtualDisk", r.name, "disk"))
     _check_size_update(r, warnings)
     warnings[:0] = source_warnings(r)   # the size and source validators run before the name's
-    if r.generation_changed() and r.phase() == "Pending":
-        _check_storage_class(r, "target storage class", warnings)
     if r.generation_changed():
         if r.ready() or r.phase() in _PROVISIONED:
             if spec.get("dataSource") != r.old_spec().get("dataSource"):
@@ -46,25 +48,32 @@ def check_vd(r: Review) -> list[str]:
                              warnings)
         elif r.phase() == "Terminating" and spec != r.old_spec():
             raise Denied("spec cannot be changed if the VirtualDisk is the process of termination", warnings)
+        if r.phase() == "Pending":
+            check_named_class(r, "target storage class", warnings)
+        else:
+            _check_volume_migration(r, warnings)
     return warnings
 
 
-def _check_storage_class(r: Review, what: str, warnings: list[str] | None = None) -> None:
-    """vd/internal/validator/storage_class_validator.go (v1.10.2 and main): a class named in the spec must exist
-    when the disk is created, or changed while it is Pending (later changes are volume migrations). A class that
-    disappears after that leaves the disk Pending (the controller's StorageClassReady says so)."""
-    name = get(r.spec(), "persistentVolumeClaim", "storageClassName")
-    if name and r.lookup is not None and r.lookup("StorageClass", "", name) is None:
-        raise Denied(f'{what} "{name}" not found', warnings)
+def _check_volume_migration(r: Review, warnings: list[str]) -> None:
+    """vd/internal/validator/storage_class_validator.go (v1.10.2 and main): past Pending, a different class in the
+    spec asks for a volume migration. Only the EE build enables it (the VolumeMigration feature gate is locked to
+    the edition); the sandbox is the open-source CE build, so every such change is refused. A class removed from
+    the spec (nil) is no migration and passes, as upstream."""
+    new = get(r.spec(), "persistentVolumeClaim", "storageClassName")
+    if new is None or new == get(r.old_spec(), "persistentVolumeClaim", "storageClassName"):
+        return
+    raise Denied(f'storage class cannot be changed if volume migration is not enabled (EDITION="{EDITION}")',
+                 warnings)
 
 
 def _check_size_update(r: Review, warnings: list[str]) -> None:
-    if get(r.old or {}, "status", "phase") == "Migrating":
-        raise Denied("spec.persistentVolumeClaim.size cannot be changed during migration. "
-                     "Please wait for the migration to finish", warnings)
     old_size, new_size = _size(r.old_spec()), _size(r.spec())
     if old_size == new_size:
         return
+    if get(r.old or {}, "status", "phase") == "Migrating":
+        raise Denied("spec.persistentVolumeClaim.size cannot be changed during migration. "
+                     "Please wait for the migration to finish", warnings)
     settled = r.ready() or r.phase() not in _EARLY
     if new_size is None:
         if settled:

@@ -1,10 +1,13 @@
-"""vi.* and cvi.* webhooks: names, the deprecated storage, changes after provisioning."""
+"""vi.* and cvi.* webhooks: names, the deprecated storage, a PVC-backed image's storage class, changes after
+provisioning."""
 from __future__ import annotations
 
 from .base import Denied, Review, dot_in_name, dot_in_name_warning, get
+from .classes import check_default_class, check_named_class
 
 # Phases in which the image counts as provisioned (the platform contract adds PVCLost).
 _PROVISIONED = {"Ready", "ImageLost", "PVCLost"}
+_ON_PVC = ("Kubernetes", "PersistentVolumeClaim")
 
 
 def check_vi(r: Review) -> list[str]:
@@ -15,6 +18,8 @@ def check_vi(r: Review) -> list[str]:
         if spec.get("storage") == "Kubernetes":
             return ["Using the `Kubernetes` storage type is deprecated. It is recommended to use "
                     "`PersistentVolumeClaim` instead."]
+        if spec.get("storage") == "PersistentVolumeClaim":
+            _check_class(r, "storage class")
         return []
     if not r.generation_changed():
         return []
@@ -26,9 +31,19 @@ def check_vi(r: Review) -> list[str]:
             raise Denied("storage class cannot be changed if the VirtualImage has already been provisioned")
     elif r.phase() == "Terminating" and spec != r.old_spec():
         raise Denied("spec cannot be changed if the VirtualImage is the process of termination")
+    elif r.phase() == "Pending" and spec.get("storage") in _ON_PVC:
+        _check_class(r, "target storage class")
     if "." in r.name:
         return [dot_in_name_warning("VirtualImage", r.name, "image", leading_space=True)]
     return []
+
+
+def _check_class(r: Review, what: str) -> None:
+    """vi/vi_webhook.go (v1.10.2 and main): an image on a PVC names an existing class, or the cluster has a
+    default one. On create a `Kubernetes` image returns with its deprecation warning before these checks; a
+    Pending one is checked on both PVC storages."""
+    check_named_class(r, what)
+    check_default_class(r)
 
 
 def check_cvi(r: Review) -> list[str]:

@@ -6,10 +6,10 @@ import sandbox.api.admission_bridge as _bridge
 _admit = _bridge.admit
 
 
-def _broken_admit(r, operation, obj, old, subresource, ctx, lookup=None):  # type: ignore[no-untyped-def]
+def _broken_admit(r, operation, obj, old, subresource, ctx, lookup=None, listing=None):  # type: ignore[no-untyped-def]
     if operation == "UPDATE" and ctx.write == "patch" and subresource is None:
         return obj
-    return _admit(r, operation, obj, old, subresource, ctx, lookup)
+    return _admit(r, operation, obj, old, subresource, ctx, lookup, listing)
 
 
 _bridge.admit = _broken_admit

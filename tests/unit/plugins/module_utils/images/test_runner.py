@@ -7,7 +7,7 @@ import copy
 
 import pytest
 
-from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ImmutableSpec
+from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.errors import ImmutableSpec, ValidationError
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.kinds import VIRTUAL_IMAGE
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.common.progress import Tracker
 from ansible_collections.deckhouse.virtualization.plugins.module_utils.images.manifest import build_manifest
@@ -96,3 +96,26 @@ def test_recreate_in_check_mode_only_dry_runs_the_delete():
 def test_absent_when_missing_is_unchanged():
     client = FakeClient(None)
     assert run(client, params(state="absent"))["changed"] is False and client.writes == []
+
+
+class ClassesClient(FakeClient):
+    """A cluster with the storage class ``fast`` only."""
+
+    def exists(self, path):
+        return path == "/apis/storage.k8s.io/v1/storageclasses/fast"
+
+
+def test_an_image_on_a_storage_class_that_does_not_exist_is_refused_before_any_write():
+    """The vi webhook refuses it (at create, and when a Pending image is moved to it): named in the option's words,
+    the rule the disk module follows too (objects/storage_classes.py)."""
+    on_pvc = {"storage": "PersistentVolumeClaim"}
+    client = ClassesClient(None)
+    with pytest.raises(ValidationError) as err:
+        run(client, params(storage_class="fats", **on_pvc))
+    assert err.value.msg.startswith('storage_class: storage class "fats" not found; name an existing StorageClass')
+    assert client.writes == []
+    client = ClassesClient(live_from(params(storage_class="fast", **on_pvc), "Pending"))
+    with pytest.raises(ValidationError):
+        run(client, params(storage_class="gone", **on_pvc))
+    assert client.writes == []
+    run(ClassesClient(None), params(storage_class="fast", **on_pvc))
