@@ -226,7 +226,7 @@ images:
       type: str
     action:
       description: C(create), C(patch), C(keep), C(delete), C(refuse) (an image the catalog may not change) or
-        C(held) (a prune not done because something uses the image; see RV(images.note)).
+        C(held) (a prune not done because something uses the image; see RV(images[].note)).
       type: str
     result:
       description: C(created), C(updated), C(unchanged), C(deleted), C(refused), C(in use, not pruned), C(failed),
@@ -265,7 +265,7 @@ fanout:
   elements: dict
 pruned:
   description: Images deleted (or, in check mode, that would be deleted) by O(prune), and those it leaves because
-    something uses them (the platform would hold their delete; RV(images.action) C(held)).
+    something uses them (the platform would hold their delete; RV(images[].action) C(held)).
   returned: always
   type: list
   elements: dict
