@@ -192,8 +192,8 @@ def test_killing_the_playbook_alone_leaves_what_runs_in_its_own_session_and_name
     proc = subprocess.Popen([sys.executable, "-c", script, str(ready)], start_new_session=True)
     worker = 0
     try:
-        killer = Killer(Point("test", Trigger("the children started", lambda: ready.exists() and " " in
-                                               ready.read_text()), 0.0, group_only=True))
+        started = Trigger("the children started", lambda: ready.exists() and " " in ready.read_text())
+        killer = Killer(Point("test", started, 0.0, group_only=True))
         killer(proc)
         same, worker = (int(pid) for pid in ready.read_text().split())
         assert proc.returncode == -9 and not _alive(same)

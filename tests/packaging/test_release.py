@@ -35,7 +35,7 @@ def section(notes: str, title: str) -> Dict[str, str]:
     assert match, "no %r section in the release notes:\n%s" % (title, notes[-2000:])
     entries = {}
     for line in match.group(1).splitlines():
-        name, _, summary = line[2:].partition(" - ")
+        name, summary = line[2:].split(" - ", 1)
         entries[name] = summary
     return entries
 
