@@ -2,7 +2,8 @@
 
 Samples avoid what only the platform's webhooks decide (the real CRD server has none): no dots in
 names, blank disks carry a size, no `Kubernetes` storage, no `Migrate` operations, no spec changes of
-VirtualDiskSnapshots.
+VirtualDiskSnapshots, and each VirtualMachineOperation names a VM of its own (the VMOP webhook refuses a
+second unfinished operation of one VM, and nothing finishes them here).
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ class Kind:
     invalid: tuple[tuple[str, Callable[[dict[str, Any]], None]], ...] = ()   # (label, breaks the spec)
     immutable: Callable[[dict[str, Any]], None] | None = None   # a change a CEL rule forbids
     has_http: bool = False
+    own: Callable[[dict[str, Any], str], None] | None = None   # makes a sample spec the named object's own
 
     def name(self, name: str, ns: str) -> str:
         """Cluster-scoped objects of different cases share one scope: prefix them with the case's namespace."""
@@ -47,8 +49,19 @@ class Kind:
         md: dict[str, Any] = {"name": self.name(name, ns), **meta}
         if self.namespaced:
             md["namespace"] = ns
-        return {"apiVersion": f"{GROUP}/{VERSION}", "kind": self.kind, "metadata": md,
-                "spec": copy.deepcopy(spec) if spec is not None else self.spec()}
+        body_spec = copy.deepcopy(spec) if spec is not None else self.spec()
+        if self.own is not None:
+            self.own(body_spec, md["name"])
+        return {"apiVersion": f"{GROUP}/{VERSION}", "kind": self.kind, "metadata": md, "spec": body_spec}
+
+
+SAMPLE_VM = "vm-a"
+
+
+def _own_vm(spec: dict[str, Any], name: str) -> None:
+    """The sample's VM becomes one named after the operation (a spec a case changed is left alone)."""
+    if spec.get("virtualMachineName") == SAMPLE_VM:
+        spec["virtualMachineName"] = f"vm-{name}"
 
 
 def _http(url: str = URL) -> dict[str, Any]:
@@ -109,11 +122,11 @@ KINDS: tuple[Kind, ...] = (
                   ("required", _drop("virtualDiskName")),
                   ("type2", _set("virtualDiskName", 42)))),
     Kind("vmop", "VirtualMachineOperation", "virtualmachineoperations", True,
-         lambda: {"type": "Restart", "virtualMachineName": "vm-a"},
+         lambda: {"type": "Restart", "virtualMachineName": SAMPLE_VM},
          invalid=(("enum", _set("type", "Reboot")),
                   ("cel", lambda s: s.update(type="Start", force=True)),
                   ("required", _drop("virtualMachineName")),
                   ("type", _set("force", "yes")),
                   ("cel2", lambda s: s.update(type="Clone", clone={"mode": "Strict"}))),
-         immutable=_set("virtualMachineName", "vm-b")),
+         immutable=_set("virtualMachineName", "vm-b"), own=_own_vm),
 )
